@@ -1,0 +1,208 @@
+"""Our domain models: what the store, the services and `blocks/` work with.
+
+The carrier's wire models live in `bot/carrier/wire.py`; only `bot/carrier/mapping.py`
+converts between the two, so nothing outside `bot/carrier/` knows the wire.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ConsignmentState(StrEnum):
+    """Sorted PRO's consignment states, as spelt on the wire (the SDK's enum names)."""
+
+    UNALLOCATED = "Unallocated"
+    ALLOCATING = "Allocating"
+    ALLOCATION_FAILED = "AllocationFailed"
+    ALLOCATED = "Allocated"
+    READY_TO_SHIP = "ReadyToShip"
+    MANIFESTING = "Manifesting"
+    MANIFESTED = "Manifested"
+    MANIFEST_FAILED = "ManifestFailed"
+    DISPATCHED = "Dispatched"
+    COLLECTED = "Collected"
+    IN_TRANSIT = "InTransit"
+    OUT_FOR_DELIVERY = "OutForDelivery"
+    DELIVERED = "Delivered"
+    DELIVERY_FAILED = "DeliveryFailed"
+    CANCELLING = "Cancelling"
+    CANCELLED = "Cancelled"
+    OTHER = "Other"
+
+    @classmethod
+    def parse(cls, value: str | None) -> ConsignmentState:
+        """Tolerant: the docs spell some states with spaces ("Manifest Failed")."""
+        if not value:
+            return cls.OTHER
+        squashed = value.replace(" ", "").replace("-", "").lower()
+        for state in cls:
+            if state.value.lower() == squashed:
+                return state
+        return cls.OTHER
+
+
+class ExportReason(StrEnum):
+    SALE = "Sale"
+    GIFT = "Gift"
+    SAMPLE = "Sample"
+    RETURN = "Return"
+    DOCUMENTS = "Documents"
+
+
+class Money(_Model):
+    amount: Decimal
+    currency: str = "GBP"
+
+
+class Recipient(_Model):
+    """The destination: a person at an address."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    line1: str
+    line2: str | None = None
+    line3: str | None = None
+    town: str
+    region: str | None = None
+    postcode: str
+    country: str = Field(description="ISO 3166-1 alpha-2, upper case")
+
+
+class Parcel(_Model):
+    """One physical package; a shipment has `count` identical ones."""
+
+    weight_kg: Decimal
+    length_cm: Decimal
+    width_cm: Decimal
+    height_cm: Decimal
+
+
+class Customs(_Model):
+    """What a parcel leaving the UK needs for CN22/CN23."""
+
+    contents: str
+    hs_code: str
+    origin_country: str
+    item_value: Money
+    reason: ExportReason
+
+
+class ShipmentRequest(_Model):
+    """What the agent asked for in the `/ship` form."""
+
+    shipper_reference: str
+    order_number: str | None = None
+    recipient: Recipient
+    parcel: Parcel
+    parcel_count: int = 1
+    value: Money
+    contents: str
+    customs: Customs | None = None
+
+    @property
+    def is_international(self) -> bool:
+        return self.recipient.country.upper() not in UK_COUNTRY_CODES
+
+    @property
+    def total_weight_kg(self) -> Decimal:
+        return self.parcel.weight_kg * self.parcel_count
+
+
+UK_COUNTRY_CODES = frozenset({"GB"})
+
+
+class Price(_Model):
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    currency: str = "GBP"
+
+
+class Quote(_Model):
+    reference: str
+    consignment_reference: str
+    carrier_code: str
+    carrier_name: str
+    service_code: str
+    service_name: str
+    price: Price
+    collection_date: datetime | None = None
+    earliest_delivery: datetime | None = None
+    latest_delivery: datetime | None = None
+    expires_at: datetime
+    created_at: datetime | None = None
+
+
+class UnqualifiedService(_Model):
+    service_name: str
+    carrier_code: str | None = None
+    reason: str
+
+
+class QuoteSet(_Model):
+    request_reference: str
+    quotes: tuple[Quote, ...]
+    unqualified: tuple[UnqualifiedService, ...] = ()
+    message: str | None = None
+
+
+class Allocation(_Model):
+    consignment_reference: str
+    carrier_code: str
+    carrier_name: str
+    service_code: str | None = None
+    service_name: str
+    tracking_numbers: tuple[str, ...] = ()
+    description: str | None = None
+
+
+class DocumentKind(StrEnum):
+    LABEL = "label"
+    CN22 = "cn22"
+    CN23 = "cn23"
+    COMMERCIAL_INVOICE = "commercial_invoice"
+
+
+class Document(_Model):
+    kind: DocumentKind
+    name: str
+    content_type: str
+    data: bytes
+
+
+class ManifestResult(_Model):
+    message: str
+    failed: tuple[str, ...] = ()
+
+
+class TrackingEvent(_Model):
+    at: datetime
+    description: str
+    location: str | None = None
+
+
+class ConsignmentStatus(_Model):
+    """What Get Consignment says about one consignment now."""
+
+    reference: str
+    state: ConsignmentState
+    raw_state: str
+    shipper_reference: str | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    service_name: str | None = None
+    tracking_numbers: tuple[str, ...] = ()
+    earliest_delivery: datetime | None = None
+    latest_delivery: datetime | None = None
+    shipping_date: date | None = None

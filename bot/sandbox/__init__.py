@@ -1,0 +1,1 @@
+"""The local sandbox carrier: an independent implementation of Sorted PRO's wire."""
