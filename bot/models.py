@@ -206,3 +206,93 @@ class ConsignmentStatus(_Model):
     earliest_delivery: datetime | None = None
     latest_delivery: datetime | None = None
     shipping_date: date | None = None
+
+
+class Step(StrEnum):
+    """Where a consignment is in our flow; each is recorded before the next call is made."""
+
+    NEW = "new"
+    CREATING = "creating"
+    CREATED = "created"
+    QUOTING = "quoting"
+    QUOTED = "quoted"
+    EXPIRED = "expired"
+    CLAIMED = "claimed"
+    ALLOCATING = "allocating"
+    ALLOCATED = "allocated"
+    LABEL_SAVED = "label_saved"
+    UPLOADED = "uploaded"
+    MANIFESTED = "manifested"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def in_flight(self) -> bool:
+        """Work the job runner owes this consignment (resumed after a restart)."""
+        return self in IN_FLIGHT_STEPS
+
+
+IN_FLIGHT_STEPS = frozenset(
+    {
+        Step.NEW,
+        Step.CREATING,
+        Step.CREATED,
+        Step.QUOTING,
+        Step.CLAIMED,
+        Step.ALLOCATING,
+        Step.ALLOCATED,
+        Step.LABEL_SAVED,
+    }
+)
+
+
+class Problem(_Model):
+    """Why a consignment stopped, in words for the agent, and where "Try again" resumes."""
+
+    step: Step
+    kind: str
+    message: str
+    correlation_id: str | None = None
+    retryable: bool = True
+
+
+class ConsignmentRecord(_Model):
+    """One conversation: a consignment, its Slack message and thread, and how far it got."""
+
+    id: int
+    request: ShipmentRequest
+    channel_id: str
+    created_by: str
+    created_at: datetime
+    step: Step
+    message_ts: str | None = None
+    quotes_ts: str | None = None
+    response_url: str | None = None
+    carrier_reference: str | None = None
+    quotes: tuple[Quote, ...] = ()
+    unqualified: tuple[UnqualifiedService, ...] = ()
+    claimed_by: str | None = None
+    claimed_quote: str | None = None
+    allocation: Allocation | None = None
+    allocated_at: datetime | None = None
+    problem: Problem | None = None
+    manifested_at: datetime | None = None
+
+    @property
+    def chosen_quote(self) -> Quote | None:
+        return next((q for q in self.quotes if q.reference == self.claimed_quote), None)
+
+    @property
+    def reference(self) -> str:
+        """What agents call it: the carrier's reference once there is one."""
+        return self.carrier_reference or self.request.shipper_reference
+
+
+class AuditEntry(_Model):
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    consignment_id: int | None = None
+    detail: str | None = None
+    correlation_id: str | None = None

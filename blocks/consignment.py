@@ -1,0 +1,211 @@
+"""The consignment's channel message and its thread messages (quotes, allocation, problems)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from blocks import Block, Message, actions, button, context, escape, section
+from blocks.ids import CHOOSE_QUOTE, REQUOTE, TRY_AGAIN
+from bot.models import ConsignmentRecord, Price, Quote, Step
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+MAX_QUOTES_SHOWN = 20  # 2 blocks a quote + header/context stays well under 50 blocks
+
+
+def money(amount: Decimal, currency: str) -> str:
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency.upper()}"
+
+
+def price_text(price: Price) -> str:
+    return money(price.gross, price.currency)
+
+
+def slack_time(moment: datetime, token: str = "{time}") -> str:
+    """Rendered in each reader's own timezone; the fallback is UTC."""
+    fallback = moment.strftime("%H:%M UTC") if token == "{time}" else moment.strftime("%d %b %H:%M")
+    return f"<!date^{int(moment.timestamp())}^{token}|{fallback}>"
+
+
+def delivery_window(quote: Quote) -> str:
+    first, last = quote.earliest_delivery, quote.latest_delivery
+    if first is None and last is None:
+        return "delivery date not given"
+    first = first or last
+    last = last or first
+    assert first is not None and last is not None
+    if first.date() == last.date():
+        return f"arrives {first:%a} {first.day} {first:%b}"
+    return f"arrives {first:%a} {first.day} {first:%b}–{last:%a} {last.day} {last:%b}"
+
+
+def short_name(name: str) -> str:
+    """ "Rita Customer" -> "R. Customer": enough for agents scanning the channel."""
+    parts = name.split()
+    if len(parts) < 2:
+        return name
+    return f"{parts[0][0]}. {' '.join(parts[1:])}"
+
+
+def headline(c: ConsignmentRecord) -> str:
+    r = c.request
+    parcels = f"{r.parcel_count} parcel{'s' if r.parcel_count != 1 else ''}"
+    weight = f"{r.total_weight_kg.normalize():f} kg"
+    ref = c.carrier_reference or "new consignment"
+    return (
+        f"📦 *{escape(ref)}* · {escape(short_name(r.recipient.name))} · "
+        f"{escape(r.recipient.postcode)}, {r.recipient.country} · {parcels}, {weight}"
+    )
+
+
+def status_line(c: ConsignmentRecord) -> str:
+    quote = c.chosen_quote
+    service = quote.service_name if quote else (c.allocation.service_name if c.allocation else "")
+    tracking = ", ".join(c.allocation.tracking_numbers) if c.allocation else ""
+    carrier = c.allocation.carrier_name if c.allocation else (quote.carrier_name if quote else "")
+    match c.step:
+        case Step.NEW | Step.CREATING:
+            return "⏳ Creating consignment…"
+        case Step.CREATED | Step.QUOTING:
+            return "⏳ Getting quotes…"
+        case Step.QUOTED:
+            return "⚠️ Choose a quote in the thread"
+        case Step.EXPIRED:
+            return "⚠️ Quotes expired: get fresh quotes in the thread"
+        case Step.CLAIMED | Step.ALLOCATING:
+            return f"⏳ Allocating with {escape(service)} for <@{c.claimed_by}>…"
+        case Step.ALLOCATED:
+            return f"⏳ Allocated to {escape(carrier)} {escape(service)} · getting the label…"
+        case Step.LABEL_SAVED:
+            return "⏳ Uploading the label…"
+        case Step.UPLOADED:
+            return f"✅ {escape(carrier)} {escape(service)} · tracking {tracking}"
+        case Step.MANIFESTED:
+            return f"✅ Manifested · {escape(carrier)} {escape(service)} · tracking {tracking}"
+        case Step.CANCELLED:
+            return "❌ Cancelled"
+        case Step.FAILED:
+            problem = c.problem.message if c.problem else "Something went wrong."
+            return f"❌ {problem} See the thread."
+    return ""
+
+
+def channel_message(c: ConsignmentRecord) -> Message:
+    r = c.request
+    bits = [f"Created by <@{c.created_by}>"]
+    if r.order_number:
+        bits.append(f"order {escape(r.order_number)}")
+    bits.append(f"ref {escape(r.shipper_reference)}")
+    status = status_line(c)
+    return Message(
+        text=f"{c.reference}: {status}",
+        blocks=[
+            section(headline(c), block_id=f"head-{c.id}-{c.step.value}"),
+            section(status, block_id=f"status-{c.id}-{c.step.value}"),
+            context(" · ".join(bits)),
+        ],
+    )
+
+
+def quote_list(c: ConsignmentRecord) -> Message:
+    """One section per quote with its Choose button; cheapest and fastest marked."""
+    quotes = sorted(c.quotes, key=lambda q: q.price.gross)[:MAX_QUOTES_SHOWN]
+    cheapest = quotes[0].reference if quotes else None
+    fastest = min(
+        quotes,
+        key=lambda q: (q.latest_delivery or q.earliest_delivery or q.expires_at, q.price.gross),
+        default=None,
+    )
+    blocks: list[Block] = []
+    for q in quotes:
+        marks = []
+        if q.reference == cheapest:
+            marks.append("cheapest")
+        if fastest is not None and q.reference == fastest.reference and len(quotes) > 1:
+            marks.append("fastest")
+        text = (
+            f"*{escape(q.carrier_name)} {escape(q.service_name)}* · {price_text(q.price)} "
+            f"(incl. VAT) · {delivery_window(q)}"
+        )
+        if marks:
+            text += " · " + ", ".join(marks)
+        label = f"Choose {price_text(q.price)}"
+        blocks.append(
+            section(
+                text,
+                block_id=f"quote-{q.reference}"[:255],
+                accessory=button(label, CHOOSE_QUOTE, f"{c.id}:{q.reference}"),
+            )
+        )
+    notes = []
+    if quotes:
+        expiry = min(q.expires_at for q in quotes)
+        notes.append(f"Quotes expire at {slack_time(expiry)}")
+    if c.unqualified:
+        reasons = "; ".join(
+            f"{escape(u.service_name)}: {escape(_short_reason(u.reason))}"
+            for u in c.unqualified[:8]
+        )
+        more = f" (+{len(c.unqualified) - 8} more)" if len(c.unqualified) > 8 else ""
+        notes.append(f"{len(c.unqualified)} services unavailable: {reasons}{more}")
+    if notes:
+        blocks.append(context(" · ".join(notes)))
+    return Message(text=f"{len(quotes)} quotes for {c.reference}: choose one", blocks=blocks)
+
+
+def _short_reason(reason: str) -> str:
+    reason = reason.strip().rstrip(".")
+    return reason if len(reason) <= 80 else reason[:77] + "…"
+
+
+def claimed(c: ConsignmentRecord) -> Message:
+    quote = c.chosen_quote
+    what = f"{quote.carrier_name} {quote.service_name}" if quote else "the chosen quote"
+    text = f"⏳ Allocating with {escape(what)} for <@{c.claimed_by}>…"
+    return Message(text=text, blocks=[section(text)])
+
+
+def allocated(c: ConsignmentRecord) -> Message:
+    a = c.allocation
+    if a is None:
+        return claimed(c)
+    quote = c.chosen_quote
+    price = f" · {price_text(quote.price)}" if quote else ""
+    who = f" by <@{c.claimed_by}>" if c.claimed_by else ""
+    when = f" at {slack_time(c.allocated_at)}" if c.allocated_at else ""
+    tracking = ", ".join(a.tracking_numbers) or "not given"
+    text = (
+        f"✅ Allocated to {escape(a.carrier_name)} {escape(a.service_name)}{who}{when}"
+        f"{price} · tracking {tracking}"
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def quotes_expired(c: ConsignmentRecord) -> Message:
+    text = "⚠️ Quotes expired — get fresh quotes. Nothing was bought."
+    return Message(
+        text=text,
+        blocks=[
+            section(text),
+            actions(button("Get fresh quotes", REQUOTE, str(c.id), style="primary")),
+        ],
+    )
+
+
+def problem(c: ConsignmentRecord) -> Message:
+    """What happened · why · what to do, with the button that resumes from the failed step."""
+    p = c.problem
+    message = p.message if p else "Something went wrong."
+    blocks: list[Block] = [section(f"⚠️ {message}")]
+    if p and p.retryable:
+        blocks.append(actions(button("Try again", TRY_AGAIN, str(c.id), style="primary")))
+    if p and p.correlation_id:
+        blocks.append(context(f"Carrier correlation id for support: `{p.correlation_id}`"))
+    return Message(text=f"⚠️ {message}", blocks=blocks)
+
+
+def claimed_failed(c: ConsignmentRecord) -> Message:
+    """Replaces the spent quote buttons after an allocate that did not go through."""
+    text = "❌ Allocation didn't go through · nothing was bought · see below to try again"
+    return Message(text=text, blocks=[section(text)])

@@ -1,0 +1,40 @@
+"""`/ship help`: every command with an example."""
+
+from __future__ import annotations
+
+from blocks import Block, Message, actions, button, context, escape, section
+from blocks.ids import MANIFEST
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("/ship", "Open the form to ship a parcel: quotes appear in the thread, pick one."),
+    ("/ship manifest", "Hand every allocated parcel to the carriers for collection."),
+    ("/ship help", "This list."),
+)
+
+
+def help_message(unknown: str | None = None) -> Message:
+    lines = "\n".join(f"• `{cmd}` — {what}" for cmd, what in COMMANDS)
+    blocks: list[Block] = []
+    if unknown:
+        blocks.append(section(f"⚠️ I don't know `{escape(unknown)}`. Here is what I can do:"))
+    blocks.append(section(f"*shipbot commands*\n{lines}"))
+    blocks.append(
+        actions(
+            button(
+                "Manifest allocated parcels",
+                MANIFEST,
+                "manifest",
+                confirm={
+                    "title": {"type": "plain_text", "text": "Manifest now?"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": "Every allocated parcel is handed to its carrier for collection.",
+                    },
+                    "confirm": {"type": "plain_text", "text": "Manifest"},
+                    "deny": {"type": "plain_text", "text": "Not yet"},
+                },
+            )
+        )
+    )
+    blocks.append(context("Slash commands can't be typed in threads: use the buttons there."))
+    return Message(text="shipbot commands: /ship, /ship manifest, /ship help", blocks=blocks)

@@ -1,0 +1,176 @@
+"""`shipbot`: serve the bot (Socket Mode or HTTP), run the sandbox carrier, or the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_BAD_SETTINGS = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shipbot",
+        description="Ship parcels from Slack through Sorted PRO (the Electio API).",
+        epilog="Settings come from the environment (and ./.env): see README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the bot (Socket Mode by default)",
+        description=(
+            "Run the bot. Socket Mode (default) needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; "
+            "--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and serves POST "
+            "/slack/events and GET /healthz. Without ELECTIO_API_KEY or ELECTIO_API_URL the "
+            "local sandbox carrier is started in-process."
+        ),
+    )
+    serve.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="run the local sandbox carrier (Sorted PRO's wire format)",
+        description="Run the local sandbox carrier: Sorted PRO's API, on this machine.",
+    )
+    sandbox.add_argument("--port", type=int, default=8089, help="port (default 8089)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    sandbox.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    sandbox.add_argument("--seed", type=int, default=0, help="seed for references (default 0)")
+    sandbox.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added to every API call (default 0)"
+    )
+    sandbox.add_argument(
+        "--quote-ttl", type=float, default=900.0, help="seconds a quote lives (default 900)"
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="drive the whole flow against the sandbox and a stand-in Slack",
+        description=(
+            "Start the sandbox carrier and a stand-in Slack Web API, serve the real app, and "
+            "drive it as Slack would through two consignments (UK and abroad). Prints the "
+            "conversation and saves the PDFs under ./shipbot-demo/."
+        ),
+    )
+    demo.add_argument("--slow", action="store_true", help="add carrier latency")
+    demo.add_argument(
+        "--out", default="shipbot-demo", help="folder for PDFs (default shipbot-demo)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sandbox":
+        return _sandbox(args)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(slow=args.slow, out_dir=args.out)
+    return EXIT_BAD_SETTINGS
+
+
+def _fail(lines: Sequence[str]) -> int:
+    print("shipbot: cannot start; fix these settings:", file=sys.stderr)
+    for line in lines:
+        print(f"  - {line}", file=sys.stderr)
+    return EXIT_BAD_SETTINGS
+
+
+def _sandbox(args: Any) -> int:
+    from bot.sandbox.server import SandboxConfig, serve_forever
+
+    config = SandboxConfig(
+        seed=args.seed,
+        api_key=args.api_key,
+        latency_seconds=args.latency,
+        quote_ttl_seconds=args.quote_ttl,
+    )
+    print(
+        f"shipbot sandbox: Sorted PRO wire on http://{args.host}:{args.port} "
+        f"(seed {args.seed}, key {'required' if args.api_key else 'any'})",
+        flush=True,
+    )
+    serve_forever(config, host=args.host, port=args.port)
+    return 0
+
+
+def _serve(args: Any) -> int:
+    from bot.settings import load_settings
+
+    settings, errors = load_settings()
+    if settings is None:
+        return _fail(errors)
+    problems = settings.problems("serve-http" if args.http else "serve-socket")
+    if problems:
+        return _fail(problems)
+
+    from bot.app import build
+    from bot.runtime import connect_carrier, setup_logging
+    from bot.store import Store
+
+    setup_logging(settings.shipbot_log_level)
+    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        # Bolt switches to OAuth mode and ignores our bot token when both are set.
+        if os.environ.pop(name, None) is not None:
+            print(f"shipbot: ignoring {name} (single-workspace bot)", file=sys.stderr)
+    carrier = connect_carrier(settings)
+    store = Store(settings.shipbot_db)
+    try:
+        bot = build(settings, store, carrier.client)
+    except Exception as exc:  # e.g. auth.test refused the token
+        carrier.close()
+        return _fail([f"Slack refused to start the app: {exc}"])
+    mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
+    print(f"shipbot: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
+    print(f"shipbot: carrier {carrier.description}", flush=True)
+    print(
+        f"shipbot: database {os.path.abspath(settings.shipbot_db)} "
+        f"(journal {store.journal_mode()})",
+        flush=True,
+    )
+    resumed = bot.start()
+    print(f"shipbot: resumed {len(resumed)} consignment(s) left unfinished", flush=True)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if args.http:
+            from bot.http import make_http_server
+
+            server = make_http_server(
+                bot.app,
+                args.host,
+                args.port,
+                health=lambda: {"ok": True, "jobs": store.job_states()},
+            )
+            print("shipbot: ready", flush=True)
+            server.serve_forever()
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(bot.app, app_token=settings.slack_app_token)
+            print("shipbot: ready", flush=True)
+            handler.start()
+    except KeyboardInterrupt:
+        print("shipbot: stopping", flush=True)
+    finally:
+        bot.stop()
+        carrier.close()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Every error and refusal as a sentence an agent understands: what happened, what to do.
+
+No stack trace, token, raw JSON or carrier text alone reaches Slack; the carrier's
+CorrelationId travels separately, in a context line for support.
+"""
+
+from __future__ import annotations
+
+from bot.carrier.errors import (
+    CarrierError,
+    CarrierUnavailable,
+    InvalidRequest,
+    NotFound,
+    OutcomeUnknown,
+    QuoteExpired,
+    RateLimited,
+    Unauthorized,
+)
+
+STEP_WORDS = {
+    "create": "creating the consignment",
+    "quotes": "getting quotes",
+    "allocate": "allocating",
+    "label": "getting the label",
+    "customs": "getting the customs documents",
+    "manifest": "manifesting",
+    "lookup": "checking the consignment",
+    "cancel": "cancelling",
+}
+
+
+def carrier_problem(step: str, exc: CarrierError, *, nothing_bought: bool = False) -> str:
+    """One sentence for a carrier failure at `step` (a key of STEP_WORDS)."""
+    doing = STEP_WORDS.get(step, step)
+    bought = " Nothing was bought." if nothing_bought else ""
+    if isinstance(exc, QuoteExpired):
+        return "These quotes expired. Get fresh quotes." + bought
+    if isinstance(exc, RateLimited):
+        return (
+            f"Sorted PRO is busy right now (too many requests) while {doing}.{bought} "
+            "Try again in a minute."
+        )
+    if isinstance(exc, OutcomeUnknown):
+        return f"Sorted PRO didn't answer in time while {doing}.{bought} Try again."
+    if isinstance(exc, CarrierUnavailable):
+        return f"Sorted PRO isn't answering while {doing}.{bought} Try again in a minute."
+    if isinstance(exc, Unauthorized):
+        return (
+            f"Sorted PRO refused our API key while {doing}.{bought} "
+            "Ask whoever runs shipbot to check ELECTIO_API_KEY."
+        )
+    if isinstance(exc, NotFound):
+        return f"Sorted PRO doesn't know this consignment (while {doing}).{bought}"
+    if isinstance(exc, InvalidRequest):
+        fields = ", ".join(d.target for d in exc.details if d.target)
+        where = f" ({fields})" if fields else ""
+        return f"Sorted PRO refused the request while {doing}{where}.{bought} Check the details."
+    return f"Something went wrong while {doing}.{bought} Try again."
+
+
+def retryable(exc: CarrierError) -> bool:
+    return isinstance(exc, RateLimited | OutcomeUnknown | CarrierUnavailable)
+
+
+NOT_IN_CHANNEL = (
+    "I'm not a member of <#{channel}>, so I can't post the consignment there. "
+    "Type `/invite @shipbot` in that channel, then press Try again. Your form is saved."
+)
+ALREADY_CLAIMED = "⚠️ This consignment is already being allocated by <@{user}>. Nothing more to do."
+ALREADY_DONE = "This consignment is already allocated. Nothing more to do."
+STILL_QUOTING = "⏳ Quotes are still coming in. Try again in a moment."
+QUOTE_GONE = "⚠️ That quote is no longer offered. Choose one from the latest list in the thread."
+MANIFEST_REFUSED = "Only {users} can manifest. Ask one of them, or run `/ship help`."
+NOTHING_TO_MANIFEST = "Nothing to manifest: no allocated consignments are waiting."
+UPLOAD_FAILED = "I couldn't upload {name} to this thread. Press Try again to upload it again."
+UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` to start again."

@@ -1,0 +1,62 @@
+"""Start-up shared by `serve` and `demo`: the carrier (real or sandbox), the store, logging."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from bot.carrier.client import CarrierClient
+from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from bot.settings import CarrierMode, Settings
+
+
+@dataclass
+class CarrierConnection:
+    client: CarrierClient
+    sandbox: RunningSandbox | None
+    description: str
+
+    def close(self) -> None:
+        self.client.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def connect_carrier(
+    settings: Settings, *, sandbox_config: SandboxConfig | None = None
+) -> CarrierConnection:
+    """Sorted PRO with a key; a sandbox at ELECTIO_API_URL; else our own, started here."""
+    sandbox = None
+    mode = settings.carrier_mode
+    if mode is CarrierMode.LOCAL_SANDBOX:
+        sandbox = start_sandbox(sandbox_config or SandboxConfig())
+        url = sandbox.url
+        description = (
+            f"local sandbox carrier at {url} (started here: no ELECTIO_API_KEY or "
+            "ELECTIO_API_URL is set)"
+        )
+    elif mode is CarrierMode.REMOTE_SANDBOX:
+        url = settings.carrier_url
+        description = f"sandbox carrier at {url} (ELECTIO_API_URL, no key: placeholder key)"
+    else:
+        url = settings.carrier_url
+        description = f"Sorted PRO at {urlparse(url).netloc} (ELECTIO_API_KEY set)"
+    client = CarrierClient(
+        url,
+        settings.carrier_api_key,
+        connect_timeout=settings.electio_connect_timeout,
+        read_timeout=settings.electio_read_timeout,
+        manifest_method=settings.electio_manifest_method,
+    )
+    return CarrierConnection(client=client, sandbox=sandbox, description=description)
+
+
+def setup_logging(level: str) -> None:
+    """One line per event on stderr. slack_sdk and httpx keep their production levels."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )

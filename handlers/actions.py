@@ -1,0 +1,83 @@
+"""Button clicks: ack at once, then claim / resume / re-quote / manifest through the services."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from blocks.ids import CHOOSE_QUOTE, MANIFEST, MANIFEST_TRY_AGAIN, REQUOTE, TRY_AGAIN
+from bot.services import Services
+
+log = logging.getLogger("shipbot.actions")
+
+
+def register(app: App) -> None:
+    app.action(CHOOSE_QUOTE)(choose_quote)
+    app.action(TRY_AGAIN)(try_again)
+    app.action(REQUOTE)(requote)
+    app.action(MANIFEST)(manifest)
+    app.action(MANIFEST_TRY_AGAIN)(manifest)
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id", ""
+    )
+    return user, channel, body.get("response_url")
+
+
+def _consignment_id(value: str) -> int | None:
+    head = value.split(":", 1)[0]
+    return int(head) if head.isdigit() and len(head) < 12 else None
+
+
+def choose_quote(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    ack()
+    services: Services = context["services"]
+    value = str(action.get("value") or "")
+    cid = _consignment_id(value)
+    quote_ref = value.partition(":")[2]
+    user, channel, response_url = _who(body)
+    if cid is None or not quote_ref:
+        log.warning("choose_quote with an unreadable value was ignored")
+        return
+    outcome = services.choose(cid, quote_ref, user)
+    if outcome.notice:
+        services.tell(channel, user, outcome.notice, response_url)
+
+
+def try_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    cid = _consignment_id(str(action.get("value") or ""))
+    user, channel, response_url = _who(body)
+    if cid is None:
+        return
+    notice = services.try_again(cid, user)
+    if notice:
+        services.tell(channel, user, notice, response_url)
+
+
+def requote(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    cid = _consignment_id(str(action.get("value") or ""))
+    if cid is not None:
+        services.requote(cid, body["user"]["id"])
+
+
+def manifest(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    user, channel, response_url = _who(body)
+    if not services.may_manifest(user):
+        services.store.audit(user, "manifest", "refused (not allowed)")
+        services.tell(channel, user, services.manifest_refusal(), response_url)
+        return
+    services.request_manifest(user, channel, response_url)
+    services.tell(channel, user, "⏳ Manifesting the allocated consignments…", response_url)

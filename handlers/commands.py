@@ -1,0 +1,64 @@
+"""`/ship` and its subcommands: parse, call a service, answer (ephemeral unless in a thread)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from blocks import help as help_blocks
+from blocks.form import shipment_modal
+from bot.services import Services
+
+log = logging.getLogger("shipbot.commands")
+
+MAX_ARGUMENT = 200
+
+
+def register(app: App) -> None:
+    app.command("/ship")(ship)
+
+
+def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    services: Services = context["services"]
+    text = (command.get("text") or "").strip()
+    sub = text.partition(" ")[0]
+    sub = sub.lower()
+    if sub in ("", "new"):
+        ack(text=open_form(services, command, client))
+    elif sub == "manifest":
+        user = command["user_id"]
+        if not services.may_manifest(user):
+            services.store.audit(user, "manifest", "refused (not allowed)")
+            ack(text=services.manifest_refusal())
+            return
+        services.request_manifest(user, command["channel_id"], command.get("response_url"))
+        ack(text="⏳ Manifesting the allocated consignments… the channel will say when it's done.")
+    elif sub == "help":
+        message = help_blocks.help_message()
+        ack(text=message.text, blocks=message.blocks)
+    else:
+        shown = sub if len(sub) <= 30 and sub.isprintable() else "that"
+        message = help_blocks.help_message(unknown=shown)
+        ack(text=message.text, blocks=message.blocks)
+
+
+def open_form(services: Services, command: dict[str, Any], client: WebClient) -> str:
+    """Open the modal at once (the trigger lasts 3 s); the text is for when that fails."""
+    metadata = json.dumps(
+        {"channel": command["channel_id"], "response_url": command.get("response_url")}
+    )
+    view = shipment_modal(metadata, shipper_reference=services.new_shipper_reference())
+    try:
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        log.warning("views.open failed: %s", error)
+        if error in ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"):
+            return "⚠️ Slack took too long to open the form. Run `/ship` again."
+        return f"⚠️ Slack didn't open the form ({error}). Run `/ship` again in a moment."
+    return ""

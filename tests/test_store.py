@@ -1,0 +1,215 @@
+"""The store on a real SQLite file: WAL, one winner per claim, dedupe, jobs, audit."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from bot.jobs import JobRunner, RetryLater
+from bot.models import (
+    Allocation,
+    Document,
+    DocumentKind,
+    Money,
+    Parcel,
+    Price,
+    Quote,
+    QuoteSet,
+    Recipient,
+    ShipmentRequest,
+    Step,
+)
+from bot.store import Store
+
+
+def _request(ref: str = "SHIP-1") -> ShipmentRequest:
+    return ShipmentRequest(
+        shipper_reference=ref,
+        order_number="1182",
+        recipient=Recipient(
+            name="Rosa Customer", line1="1 Road", town="London", postcode="SW1A 2AA", country="GB"
+        ),
+        parcel=Parcel(
+            weight_kg=Decimal("1.2"),
+            length_cm=Decimal(30),
+            width_cm=Decimal(20),
+            height_cm=Decimal(10),
+        ),
+        parcel_count=2,
+        value=Money(amount=Decimal("49.99")),
+        contents="Shoes",
+    )
+
+
+def _quotes(cid_ref: str, n: int = 2) -> QuoteSet:
+    now = datetime.now(UTC)
+    return QuoteSet(
+        request_reference="req-1",
+        quotes=tuple(
+            Quote(
+                reference=f"q-{i}",
+                consignment_reference=cid_ref,
+                carrier_code="DPD",
+                carrier_name="DPD",
+                service_code="DPD_NEXT",
+                service_name="Next Day",
+                price=Price(net=Decimal("6.60"), vat=Decimal("1.32"), gross=Decimal("7.92")),
+                expires_at=now + timedelta(minutes=15),
+            )
+            for i in range(n)
+        ),
+    )
+
+
+def test_schema_is_created_in_wal_mode(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.journal_mode() == "wal"
+    assert (tmp_path / "s.db").exists()
+
+
+def test_the_same_view_or_reference_is_stored_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    first = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id="V1"
+    )
+    again = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id="V1"
+    )
+    assert first == (first[0], True)
+    assert again == (first[0], False)
+    record = store.get(first[0])
+    assert record is not None and record.step is Step.NEW
+    assert record.request == _request()
+    assert store.in_flight() == [first[0]]
+
+
+def test_one_claim_wins_among_twenty_threads(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    cid, _ = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id=None
+    )
+    store.save_quotes(cid, _quotes("EC-1"))
+    store.set_step(cid, Step.QUOTED)
+    barrier = threading.Barrier(20)
+    results = []
+
+    def click(i: int) -> None:
+        barrier.wait()
+        results.append(store.claim_quote(cid, "q-0", f"U{i}"))
+
+    threads = [threading.Thread(target=click, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [r for r in results if r.won]
+    assert len(winners) == 1
+    assert all(r.holder == winners[0].holder for r in results)
+    record = store.get(cid)
+    assert record is not None and record.step is Step.CLAIMED
+    assert record.claimed_by == winners[0].holder
+
+
+def test_a_quote_of_an_older_set_cannot_be_claimed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    cid, _ = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id=None
+    )
+    store.save_quotes(cid, _quotes("EC-1"))
+    fresh = QuoteSet(
+        request_reference="req-2",
+        quotes=(_quotes("EC-1").quotes[0].model_copy(update={"reference": "q-new"}),),
+    )
+    store.save_quotes(cid, fresh)
+    store.set_step(cid, Step.QUOTED)
+    assert not store.claim_quote(cid, "q-0", "U1").won
+    assert store.claim_quote(cid, "q-new", "U1").won
+
+
+def test_allocation_documents_and_audit_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    cid, _ = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id=None
+    )
+    store.save_allocation(
+        cid,
+        Allocation(
+            consignment_reference="EC-1",
+            carrier_code="DPD",
+            carrier_name="DPD",
+            service_name="Next Day",
+            tracking_numbers=("155", "156"),
+        ),
+        None,
+        "U1",
+    )
+    store.save_documents(
+        cid,
+        [
+            Document(
+                kind=DocumentKind.LABEL,
+                name="EC-1.pdf",
+                content_type="application/pdf",
+                data=b"%PDF-1.4 x",
+            )
+        ],
+    )
+    store.audit("U1", "allocate", "ok", consignment_id=cid, correlation_id="corr-1")
+    store.close()
+
+    again = Store(path)
+    record = again.get(cid)
+    assert record is not None and record.step is Step.ALLOCATED
+    assert record.allocation is not None and record.allocation.tracking_numbers == ("155", "156")
+    assert again.documents(cid, pending_only=True)[0].data == b"%PDF-1.4 x"
+    again.mark_uploaded(cid, "EC-1.pdf")
+    assert again.documents(cid, pending_only=True) == []
+    entry = again.audit_log(cid)[0]
+    assert (entry.actor, entry.action, entry.correlation_id) == ("U1", "allocate", "corr-1")
+
+
+def test_events_are_seen_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.first_sighting("Ev1") is True
+    assert store.first_sighting("Ev1") is False
+
+
+def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    runner = JobRunner(store, workers=2, max_attempts=3, backoff=0.01)
+    attempts: list[int] = []
+    done = threading.Event()
+
+    def flaky(payload: dict[str, object]) -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise RetryLater("not yet")
+        done.set()
+
+    runner.register("flaky", flaky)
+    runner.start()
+    runner.submit("flaky", {"n": 1})
+    assert done.wait(5)
+    assert runner.wait_idle(5)
+    assert len(attempts) == 3
+    assert store.job_states() == {"done": 1}
+    runner.stop()
+
+    # A job left pending by a dead process runs when the next runner starts.
+    store.add_job("flaky", {"n": 2}, run_after=0, dedupe_key=None)
+    second = JobRunner(store, workers=1, backoff=0.01)
+    seen: list[object] = []
+    second.register("flaky", lambda payload: seen.append(payload["n"]))
+    assert second.start() == 1
+    assert second.wait_idle(5)
+    second.stop()
+    assert seen == [2]
+
+
+def test_a_pending_job_is_not_queued_twice(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert store.add_job("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1")
+    assert store.add_job("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1") is None
