@@ -1,0 +1,144 @@
+"""Settings: the contract's variable names, what each command needs, exit 2 on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import (
+    PLACEHOLDER_API_KEY,
+    SANDBOX_SHIPPING_LOCATION,
+    SORTED_PRODUCTION_URL,
+    CarrierMode,
+    Settings,
+    load_settings,
+)
+
+CONTRACT = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "ELECTIO_API_KEY",
+    "ELECTIO_API_URL",
+    "SHIPBOT_DB",
+    "SHIPBOT_MANIFEST_USERS",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "ELECTIO_", "SHIPBOT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_every_contract_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "sec",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "SLACK_API_URL": "http://127.0.0.1:9/api",
+        "ELECTIO_API_KEY": "key",
+        "ELECTIO_API_URL": "https://apisandbox.electioapp.com/",
+        "SHIPBOT_DB": "x.db",
+        "SHIPBOT_MANIFEST_USERS": "U1, U2,,",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings, errors = load_settings()
+    assert errors == [] and settings is not None
+    assert settings.slack_bot_token == "xoxb-1"
+    assert settings.slack_signing_secret == "sec"
+    assert settings.slack_app_token == "xapp-1"
+    assert settings.slack_base_url == "http://127.0.0.1:9/api/"
+    assert settings.carrier_mode is CarrierMode.SORTED
+    assert settings.carrier_url == "https://apisandbox.electioapp.com"
+    assert settings.carrier_api_key == "key"
+    assert settings.shipbot_db == "x.db"
+    assert settings.shipbot_manifest_users == ["U1", "U2"]
+    assert set(CONTRACT) <= {name.upper() for name in Settings.model_fields}
+
+
+def test_carrier_mode_follows_key_and_url() -> None:
+    local = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert local.carrier_mode is CarrierMode.LOCAL_SANDBOX
+    assert local.shipping_location == SANDBOX_SHIPPING_LOCATION
+    remote = Settings(_env_file=None, electio_api_url="http://127.0.0.1:8089")  # type: ignore[call-arg]
+    assert remote.carrier_mode is CarrierMode.REMOTE_SANDBOX
+    assert remote.carrier_api_key == PLACEHOLDER_API_KEY
+    sorted_pro = Settings(_env_file=None, electio_api_key="k")  # type: ignore[call-arg]
+    assert sorted_pro.carrier_url == SORTED_PRODUCTION_URL
+
+
+def test_problems_name_the_variable_per_command() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        slack_bot_token="xoxp-user-token",
+        slack_app_token="",
+        slack_api_url="not a url",
+        electio_api_key="k",
+        shipbot_manifest_users=["alice"],
+        shipbot_timezone="Mars/Olympus",
+    )
+    socket = "\n".join(settings.problems("serve-socket"))
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "SHIPBOT_SHIPPING_LOCATION",
+        "SHIPBOT_MANIFEST_USERS",
+        "SHIPBOT_TIMEZONE",
+    ):
+        assert name in socket
+    http = "\n".join(settings.problems("serve-http"))
+    assert "SLACK_SIGNING_SECRET" in http and "SLACK_APP_TOKEN" not in http
+    assert Settings(_env_file=None).problems("demo") == []  # type: ignore[call-arg]
+    assert Settings(_env_file=None).problems("sandbox") == []  # type: ignore[call-arg]
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIO_", "SHIPBOT_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_serve_with_bad_settings_exits_2_with_one_line_each(tmp_path: Path) -> None:
+    result = _run(
+        ["serve", "--http", "--port", "0"],
+        {"SLACK_BOT_TOKEN": "bad", "SHIPBOT_WORKERS": "many"},
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert "SHIPBOT_WORKERS" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = _run(["serve", "--http"], {"SLACK_BOT_TOKEN": "bad"}, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN should start with xoxb-" in result.stderr
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+    socket = _run(["serve"], {"SLACK_BOT_TOKEN": "xoxb-ok"}, tmp_path)
+    assert socket.returncode == 2 and "SLACK_APP_TOKEN" in socket.stderr
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = _run(["--help"], {}, tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "sandbox", "demo"):
+        assert command in result.stdout
+    for command in ("serve", "sandbox", "demo"):
+        sub = _run([command, "--help"], {}, tmp_path)
+        assert sub.returncode == 0 and "usage: shipbot" in sub.stdout
