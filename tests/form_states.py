@@ -1,0 +1,89 @@
+"""Valid `view.state.values` for the `/ship` modal, shaped as Slack sends them.
+
+Other tests import these names; keep them stable. Override a field by its block id:
+a string sets the typed value (or, for a select, the chosen option's value), None empties
+it, and a dict replaces the action's whole state (for malformed payloads).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.countries import COUNTRY_NAMES
+from bot.forms import (
+    ACTION,
+    ADDRESS_COUNTRY,
+    CUSTOMS_ORIGIN,
+)
+
+State = dict[str, dict[str, dict[str, Any]]]
+
+# block id -> (element type, value), for a domestic shipment of two parcels.
+EXAMPLE_SHIPMENT: dict[str, tuple[str, str | None]] = {
+    "recipient_name": ("plain_text_input", "Rosa Customer"),
+    "recipient_email": ("email_text_input", "rosa@example.com"),
+    "recipient_phone": ("plain_text_input", "+44 20 7946 0000"),
+    "recipient_company": ("plain_text_input", None),
+    "address_line1": ("plain_text_input", "10 Downing Street"),
+    "address_line2": ("plain_text_input", None),
+    "address_town": ("plain_text_input", "London"),
+    "address_postcode": ("plain_text_input", "sw1a 2aa"),
+    "address_country": ("static_select", "GB"),
+    "parcel_count": ("number_input", "2"),
+    "parcel_weight_kg": ("number_input", "1.2"),
+    "parcel_length_cm": ("number_input", "30"),
+    "parcel_width_cm": ("number_input", "20"),
+    "parcel_height_cm": ("number_input", "10"),
+    "declared_value": ("number_input", "49.99"),
+    "declared_currency": ("static_select", "GBP"),
+    "contents": ("plain_text_input", "Running shoes"),
+    "order_number": ("plain_text_input", "1182"),
+    "shipper_reference": ("plain_text_input", "SHIP-2026-11-25-0042"),
+}
+
+EXAMPLE_CUSTOMS: dict[str, tuple[str, str | None]] = {
+    "customs_contents": ("plain_text_input", "Running shoes"),
+    "customs_hs_code": ("plain_text_input", "6404.11"),
+    "customs_origin_country": ("static_select", "GB"),
+    "customs_item_value": ("number_input", "49.99"),
+    "customs_reason": ("static_select", "Sale"),
+}
+
+_COUNTRY_SELECTS = {ADDRESS_COUNTRY, CUSTOMS_ORIGIN}
+
+
+def example_state(**overrides: str | dict[str, Any] | None) -> State:
+    """Page 1 state for a valid domestic shipment (2 × 1.2 kg to SW1A 2AA, GB)."""
+    return _state(EXAMPLE_SHIPMENT, overrides)
+
+
+def example_customs_state(**overrides: str | dict[str, Any] | None) -> State:
+    """Page 2 state for valid customs (running shoes, HS 640411, made in GB, sale)."""
+    return _state(EXAMPLE_CUSTOMS, overrides)
+
+
+def _state(
+    fields: dict[str, tuple[str, str | None]], overrides: dict[str, str | dict[str, Any] | None]
+) -> State:
+    unknown = set(overrides) - set(fields)
+    if unknown:
+        raise KeyError(f"not a block id of this page: {sorted(unknown)}")
+    state: State = {}
+    for block_id, (kind, default) in fields.items():
+        value = overrides.get(block_id, default)
+        if isinstance(value, dict):
+            state[block_id] = {ACTION: value}
+        elif kind == "static_select":
+            state[block_id] = {ACTION: {"type": kind, "selected_option": _option(block_id, value)}}
+        else:
+            state[block_id] = {ACTION: {"type": kind, "value": value}}
+    return state
+
+
+def _option(block_id: str, value: str | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    text = value
+    if block_id in _COUNTRY_SELECTS and value in COUNTRY_NAMES:
+        text = f"{COUNTRY_NAMES[value]} ({value})"
+    return {"text": {"type": "plain_text", "text": text, "emoji": True}, "value": value}
