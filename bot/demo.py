@@ -1,0 +1,303 @@
+"""`shipbot demo`: the whole Quotes flow with no Slack app and no Sorted account.
+
+It starts the local sandbox carrier and the stand-in Slack Web API, serves the real app
+over HTTP, and drives it exactly as Slack would (signed requests), printing what an agent
+would see. Nothing here is a shortcut: the same code path runs in production.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.app import build
+from bot.carrier.client import CarrierClient
+from bot.devslack.driver import SlackDriver, state_value
+from bot.devslack.render import render_blocks
+from bot.devslack.server import FakeSlack
+from bot.http import serve_in_thread
+from bot.models import ConsignmentRecord, Step
+from bot.sandbox.server import SandboxConfig, start_sandbox
+from bot.settings import Settings
+from bot.store import Store
+
+SECRET = "demo-signing-secret"
+CHANNEL = "C0SHIPPING"
+AGENT = "U0AGENT01"
+LEAD = "U0LEAD001"
+
+DOMESTIC: dict[str, str] = {
+    "recipient_name": "Rosa Customer",
+    "recipient_email": "rosa@example.com",
+    "recipient_phone": "+44 20 7946 0000",
+    "address_line1": "10 Downing Street",
+    "address_town": "London",
+    "address_postcode": "sw1a 2aa",
+    "address_country": "GB",
+    "parcel_count": "2",
+    "parcel_weight_kg": "1.2",
+    "parcel_length_cm": "30",
+    "parcel_width_cm": "20",
+    "parcel_height_cm": "10",
+    "declared_value": "49.99",
+    "declared_currency": "GBP",
+    "contents": "Running shoes",
+    "order_number": "1182",
+}
+INTERNATIONAL: dict[str, str] = {
+    **DOMESTIC,
+    "recipient_name": "Jean Client",
+    "recipient_email": "jean@example.fr",
+    "recipient_phone": "+33 1 42 68 53 00",
+    "address_line1": "55 Rue du Faubourg Saint-Honoré",
+    "address_town": "Paris",
+    "address_postcode": "75008",
+    "address_country": "FR",
+    "parcel_count": "1",
+    "parcel_weight_kg": "0.8",
+    "declared_value": "120",
+    "order_number": "1183",
+}
+CUSTOMS: dict[str, str] = {
+    "customs_hs_code": "6404.11",
+    "customs_origin_country": "GB",
+    "customs_reason": "Sale",
+}
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def fill_form(view: dict[str, Any], answers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Type `answers` into a modal as an agent would; other fields keep what they show."""
+    values: dict[str, dict[str, Any]] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind = element["type"]
+        block_id = block["block_id"]
+        if block_id in answers:
+            value: str | None = answers[block_id]
+        elif "initial_option" in element:
+            value = element["initial_option"]["value"]
+        else:
+            value = element.get("initial_value")
+        values[block_id] = {element["action_id"]: state_value(kind, value)}
+    return values
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def run_demo(*, slow: bool = False, out_dir: str = "shipbot-demo") -> int:
+    try:
+        _run(slow=slow, out=Path(out_dir))
+    except DemoFailed as exc:
+        print(f"shipbot demo: FAILED: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def _run(*, slow: bool, out: Path) -> None:
+    latency = 0.8 if slow else 0.0
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="shipbot-demo-"))
+    sandbox = start_sandbox(SandboxConfig(seed=2026, latency_seconds=latency))
+    fake = FakeSlack().start()
+    fake.add_channel(CHANNEL, name="shipping")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        slack_bot_token="xoxb-demo",
+        slack_signing_secret=SECRET,
+        slack_api_url=fake.url,
+        electio_api_url=sandbox.url,
+        shipbot_db=str(workdir / "shipbot.db"),
+        shipbot_manifest_users=[LEAD],
+    )
+    store = Store(settings.shipbot_db)
+    carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
+    bot = build(settings, store, carrier, post_interval=0.2)
+    bot.start()
+    server, url = serve_in_thread(bot.app)
+    driver = SlackDriver(url, SECRET, fake)
+    _say("shipbot demo — the real app, a stand-in Slack and the local sandbox carrier")
+    _say(f"  app:     {url}")
+    _say(f"  carrier: {sandbox.url} (Sorted PRO's wire format{', +0.8 s a call' if slow else ''})")
+    _say(f"  slack:   {fake.url}")
+    try:
+        first = _ship(driver, fake, store, DOMESTIC, None, slow)
+        second = _ship(driver, fake, store, INTERNATIONAL, CUSTOMS, slow)
+        _manifest(driver, fake, store, [first, second])
+        saved = _save_files(fake, out)
+    finally:
+        driver.close()
+        server.shutdown()
+        bot.stop()
+        carrier.close()
+        sandbox.stop()
+        fake.stop()
+        store.close()
+    _say()
+    _say(f"Saved {len(saved)} PDFs under {out}/:")
+    for path in saved:
+        _say(f"  {path}")
+    _say("Demo finished: every step above went over HTTP, signed as Slack signs.")
+
+
+def _wait(what: str, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise DemoFailed(f"timed out waiting for {what}")
+
+
+def _wait_step(store: Store, cid: int, step: Step, slow: bool) -> ConsignmentRecord:
+    shown: set[Step] = set()
+
+    def reached() -> bool:
+        record = store.get(cid)
+        if record is None:
+            return False
+        if record.step is Step.FAILED:
+            problem = record.problem.message if record.problem else "unknown"
+            raise DemoFailed(f"consignment {cid} failed: {problem}")
+        if slow and record.step not in shown:
+            shown.add(record.step)
+            _say(f"    … {record.step.value}")
+        return record.step is step
+
+    _wait(f"consignment {cid} to reach {step.value}", reached)
+    record = store.get(cid)
+    assert record is not None
+    return record
+
+
+def _ship(
+    driver: SlackDriver,
+    fake: FakeSlack,
+    store: Store,
+    answers: dict[str, str],
+    customs: dict[str, str] | None,
+    slow: bool,
+) -> ConsignmentRecord:
+    where = "abroad" if customs else "in the UK"
+    _say()
+    _say(f"━━ @agent types /ship in #shipping (a parcel {where})")
+    response = driver.command("", user=AGENT, channel=CHANNEL)
+    if response.status_code != 200:
+        raise DemoFailed(f"/ship answered HTTP {response.status_code}")
+    views = fake.opened_views()
+    if not views:
+        raise DemoFailed("/ship did not open the form")
+    view = views[-1]
+    _say(f"   modal “{view['title']['text']}” opens with {len(view['blocks'])} blocks")
+    reference = fill_form(view, {})["shipper_reference"]["value"]["value"]
+    _say(
+        f"   @agent fills it in: {answers['recipient_name']}, {answers['address_town']} "
+        f"{answers['address_postcode'].upper()}, {answers['parcel_count']} × "
+        f"{answers['parcel_weight_kg']} kg — and presses “{view['submit']['text']}”"
+    )
+    response = driver.submit_view(view, fill_form(view, answers), user=AGENT)
+    ack = response.json() if response.content.strip() else {}
+    if ack.get("response_action") == "errors":
+        raise DemoFailed(f"the form was refused: {ack['errors']}")
+    if customs:
+        if ack.get("response_action") != "update":
+            raise DemoFailed("no customs page for a parcel leaving the UK")
+        page2 = fake.views[view["id"]]
+        _say(
+            f"   page 2 “{page2['title']['text']}”: HS code {customs['customs_hs_code']}, "
+            f"reason {customs['customs_reason']} — submitted"
+        )
+        response = driver.submit_view(view["id"], fill_form(page2, customs), user=AGENT)
+        ack = response.json() if response.content.strip() else {}
+        if ack.get("response_action") == "errors":
+            raise DemoFailed(f"the customs page was refused: {ack['errors']}")
+    record = store.find_by_reference(reference)
+    if record is None:
+        raise DemoFailed("the submission stored no consignment")
+    record = _wait_step(store, record.id, Step.QUOTED, slow)
+    assert record.message_ts and record.quotes_ts
+    _say()
+    _say("   #shipping")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.message_ts).blocks), "   │ "))
+    _say("   └ thread")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
+    chosen = record.quotes[0]
+    _say()
+    _say(f"━━ @agent clicks [Choose] on {chosen.carrier_name} {chosen.service_name}")
+    click = driver.click(
+        CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{chosen.reference}", user=AGENT
+    )
+    if click.status_code != 200:
+        raise DemoFailed(f"the click answered HTTP {click.status_code}")
+    record = _wait_step(store, record.id, Step.UPLOADED, slow)
+    assert record.message_ts and record.quotes_ts
+    _say("   #shipping")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.message_ts).blocks), "   │ "))
+    _say("   └ thread")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
+    for f in fake.files:
+        if f.thread_ts == record.message_ts:
+            _say(f"     │ 🧾 {f.filename} ({len(f.data):,} bytes, PDF)")
+    return record
+
+
+def _manifest(
+    driver: SlackDriver, fake: FakeSlack, store: Store, records: list[ConsignmentRecord]
+) -> None:
+    _say()
+    _say("━━ @agent types /ship manifest (not a manifest user)")
+    refused = driver.command("manifest", user=AGENT, channel=CHANNEL)
+    _say(f"   (only you) {refused.text.strip()}")
+    _say("━━ @lead types /ship manifest")
+    response = driver.command("manifest", user=LEAD, channel=CHANNEL)
+    _say(f"   (only you) {response.text.strip()}")
+    for record in records:
+        _wait_step(store, record.id, Step.MANIFESTED, False)
+
+    def thread_lines() -> bool:
+        return all(
+            any(
+                "Manifested with the carrier" in (m.text or "")
+                for m in fake.thread(CHANNEL, r.message_ts or "")
+            )
+            for r in records
+        )
+
+    _wait("the manifest notes in each thread", thread_lines)
+    summary = [m for m in fake.messages(CHANNEL) if "to manifest" in (m.text or "")]
+    if not summary:
+        raise DemoFailed("no manifest summary in the channel")
+    _say("   #shipping")
+    _say(_indent(render_blocks(summary[-1].blocks), "   │ "))
+    for record in records:
+        assert record.message_ts
+        line = fake.thread(CHANNEL, record.message_ts)[-1]
+        _say(f"   └ thread of {record.carrier_reference}: {render_blocks(line.blocks)}")
+
+
+def _save_files(fake: FakeSlack, out: Path) -> list[Path]:
+    saved = []
+    for f in fake.files:
+        path = out / f.filename
+        path.write_bytes(f.data)
+        if not f.data.startswith(b"%PDF"):
+            raise DemoFailed(f"{f.filename} is not a PDF")
+        saved.append(path)
+    if not saved:
+        raise DemoFailed("no files were uploaded")
+    return saved
