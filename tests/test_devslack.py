@@ -54,7 +54,8 @@ def modal(title: str = "Ship a parcel", **extra: Any) -> dict[str, Any]:
                     "action_id": "weight",
                     "is_decimal_allowed": True,
                 },
-            }
+            },
+            {"type": "actions", "elements": [button("Customs details", "more")]},
         ],
         **extra,
     }
@@ -99,6 +100,12 @@ def test_post_thread_and_update_keep_history(fake: FakeSlack, client: WebClient)
     with pytest.raises(SlackApiError) as empty, pytest.warns(UserWarning, match="text"):
         client.chat_postMessage(channel=CHANNEL, text="")
     assert api_error(empty) == "no_text"
+
+
+def test_wait_for_explains_a_timeout(fake: FakeSlack, client: WebClient) -> None:
+    client.chat_postMessage(channel=CHANNEL, text="📦 first")
+    with pytest.raises(AssertionError, match=r"(?s)KeyError.*chat.postMessage -> ok.*📦 first"):
+        fake.wait_for(lambda: fake.message(CHANNEL, "1.000001").text == "x", timeout=0.05)
 
 
 def test_tokens_are_checked(fake: FakeSlack) -> None:
@@ -301,6 +308,11 @@ def bolt(fake: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sla
             blocks=[section(f"✅ {action['value']} by <@{body['user']['id']}>")],
         )
 
+    @app.action("more")
+    def more(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_push(trigger_id=body["trigger_id"], view=modal("Customs"))
+
     @app.event("app_mention")
     def mentioned(event: dict[str, Any], request: Any) -> None:
         seen.append((event["text"], request.headers.get("x-slack-retry-num"), request.headers))
@@ -355,6 +367,18 @@ def test_modal_submission_then_click(fake: FakeSlack, bolt: tuple[SlackDriver, l
     assert render_message(fake.message(CHANNEL, quote.ts)) == "✅ q1 by @U0AGENT1"
     with pytest.raises(LookupError):
         driver.click(CHANNEL, quote.ts, "choose")  # the button is gone after the update
+
+
+def test_click_in_a_modal_can_push_a_view(fake: FakeSlack, bolt: tuple[SlackDriver, list]) -> None:
+    driver, _ = bolt
+    driver.command("")
+    fake.wait_for(lambda: len(fake.opened_views()) == 1)
+    root = fake.opened_views()[0]
+    assert driver.click_in_view(root["id"], "more").status_code == 200
+    fake.wait_for(lambda: len(fake.opened_views()) == 2)
+    pushed = fake.opened_views()[1]
+    assert (pushed["title"]["text"], pushed["root_view_id"]) == ("Customs", root["id"])
+    assert fake.is_open(root["id"]) and fake.is_open(pushed["id"])
 
 
 def test_forged_and_stale_requests_get_401(fake: FakeSlack, bolt: tuple[SlackDriver, list]) -> None:
@@ -428,6 +452,20 @@ def test_view_stack_push_limit_and_ack_update(fake: FakeSlack, client: WebClient
     assert api_error(stale) == "hash_conflict"
     fake.apply_view_ack(root["id"], {"response_action": "clear"})
     assert not any(fake.is_open(v["id"]) for v in fake.opened_views())
+
+
+def test_home_tab_publish_checks_type_and_hash(fake: FakeSlack, client: WebClient) -> None:
+    home = {"type": "home", "blocks": [section("📦 Your shipments today: 2")]}
+    first = client.views_publish(user_id="U0AGENT1", view=home)["view"]
+    second = client.views_publish(user_id="U0AGENT1", view=home, hash=first["hash"])["view"]
+    assert second["id"] == first["id"] and second["hash"] != first["hash"]
+    with pytest.raises(SlackApiError) as stale:
+        client.views_publish(user_id="U0AGENT1", view=home, hash=first["hash"])
+    assert api_error(stale) == "hash_conflict"
+    with pytest.raises(SlackApiError) as wrong_type:
+        client.views_publish(user_id="U0AGENT1", view=modal())
+    assert api_error(wrong_type) == "invalid_arguments"
+    assert list(fake.home_views) == ["U0AGENT1"]
 
 
 def test_upload_url_accepts_multipart_too(fake: FakeSlack, client: WebClient) -> None:

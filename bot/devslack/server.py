@@ -74,7 +74,7 @@ class Call:
 class Message:
     channel: str
     ts: str
-    text: str | None
+    text: str  # "" when the message has only blocks or files, as in Slack
     blocks: list[dict[str, Any]]
     thread_ts: str | None = None
     user: str = BOT_USER_ID
@@ -91,7 +91,7 @@ class Message:
             "ts": self.ts,
             "user": self.user,
             "team": TEAM_ID,
-            "text": self.text or "",
+            "text": self.text,
             "blocks": copy.deepcopy(self.blocks),
         }
         if self.bot_id:
@@ -108,7 +108,7 @@ class Message:
 class Ephemeral:
     channel: str
     user: str
-    text: str | None
+    text: str
     blocks: list[dict[str, Any]]
     thread_ts: str | None
     message_ts: str
@@ -405,10 +405,18 @@ class FakeSlack:
         return self.responses.get(response_url.rstrip("/").rsplit("/", 1)[-1], [])
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Poll `predicate`; a LookupError in it (no such message yet) counts as "not yet"."""
         deadline = time.monotonic() + timeout
-        while not predicate():
+        last: LookupError | None = None
+        while True:
+            try:
+                if predicate():
+                    return
+            except LookupError as e:
+                last = e
             if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s\n{self.dump()}")
+                why = f" (last: {last!r})" if last else ""
+                raise AssertionError(f"condition not met within {timeout}s{why}\n{self.dump()}")
             time.sleep(0.01)
 
     def dump(self) -> str:
@@ -571,7 +579,7 @@ class FakeSlack:
         with self._lock:
             fault = self._take_fault("upload")
             pending = self._pending.get(file_id)
-            status = int(fault[0]) if fault else (200 if pending else 404)
+            status = _fault_status(fault[0]) if fault else (200 if pending else 404)
             if pending is not None and status == 200:
                 pending.data = _file_bytes(ctype, body)
             error = None if status == 200 else str(status)
@@ -585,10 +593,12 @@ class FakeSlack:
             status, text = 200, "ok"
             try:
                 payload = json.loads(body or b"{}")
+                if not isinstance(payload, dict):
+                    raise ValueError("a response_url body is a JSON object")
                 fault = self._take_fault("response")
                 bound = self._response_urls.get(rid)
                 if fault is not None:
-                    raise _Fail(fault[0], status=int(fault[0]))
+                    raise _Fail(fault[0], status=_fault_status(fault[0]))
                 if bound is None:
                     raise _Fail("no_such_response_url", status=404)
                 if bound.uses >= RESPONSE_URL_USES:
@@ -662,8 +672,8 @@ class FakeSlack:
 
     def _content(
         self, args: dict[str, Any], *, status: int = 200
-    ) -> tuple[str | None, list[dict[str, Any]]]:
-        text = args.get("text")
+    ) -> tuple[str, list[dict[str, Any]]]:
+        text = str(args.get("text") or "")
         blocks: list[dict[str, Any]] = []
         if args.get("blocks") is not None:
             try:
@@ -688,7 +698,7 @@ class FakeSlack:
         return blocks
 
     def _post(
-        self, channel: str, text: str | None, blocks: list[dict[str, Any]], thread_ts: Any
+        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: Any
     ) -> Message:
         if thread_ts:
             parent = self._find(channel, str(thread_ts))
@@ -703,7 +713,7 @@ class FakeSlack:
     def _edit(
         self,
         msg: Message,
-        text: str | None,
+        text: str,
         blocks: list[dict[str, Any]],
         *,
         replace_text: bool,
@@ -887,7 +897,7 @@ class FakeSlack:
         # Omitted fields keep their old value, as in Slack.
         self._edit(
             msg,
-            a.get("text"),
+            str(a.get("text") or ""),
             blocks,
             replace_text=a.get("text") is not None,
             replace_blocks=a.get("blocks") is not None,
@@ -974,7 +984,7 @@ class FakeSlack:
             info = {"id": p.id, "name": p.filename, "title": title, "size": p.length}
             uploaded = UploadedFile(p.id, p.filename, title, p.data or b"", initial_comment=comment)
             for channel_id in targets[:1]:
-                share = self._post(channel_id, comment, [], thread_ts)
+                share = self._post(channel_id, comment or "", [], thread_ts)
                 share.files.append(dict(info))
                 uploaded.channel_id, uploaded.thread_ts = channel_id, thread_ts
                 uploaded.message_ts = share.ts
@@ -982,6 +992,11 @@ class FakeSlack:
             self._files.append(uploaded)
             answer.append(info)  # no "shares": real sharing is asynchronous, never rely on it
         return {"files": answer}
+
+
+def _fault_status(error: str) -> int:
+    """Faults on plain HTTP endpoints are statuses; anything else reads as a server error."""
+    return int(error) if error.isdigit() else 500
 
 
 def _file_bytes(content_type: str, body: bytes) -> bytes:
