@@ -67,3 +67,10 @@ class OutcomeUnknown(CarrierError):
 
 class QuoteExpired(CarrierError):
     """The quote is past its ExpiryDate; refused by us before any call."""
+
+
+class UnexpectedResponse(CarrierError):
+    """An answer we cannot read: a 2xx body not in the documented shape (or a stray 3xx).
+
+    After a 2xx the call took effect (a PUT/POST did its work): look before trying again.
+    """

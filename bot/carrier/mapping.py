@@ -1,0 +1,486 @@
+"""Pure conversions between the wire models and our domain models (no I/O).
+
+A response that lacks what the domain needs raises `UnexpectedResponse`; the client adds
+the HTTP status.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlsplit
+
+from bot.carrier import wire
+from bot.carrier.errors import InvalidRequest, UnexpectedResponse
+from bot.models import (
+    Allocation,
+    ConsignmentState,
+    ConsignmentStatus,
+    Document,
+    DocumentKind,
+    ExportReason,
+    ManifestResult,
+    Money,
+    Price,
+    Quote,
+    QuoteSet,
+    ShipmentRequest,
+    UnqualifiedService,
+)
+
+# -- Create Consignment ----------------------------------------------------------------------
+
+# GUESS: CategoryType values beyond the docs' "Other" follow the usual CN23 categories.
+CATEGORY_TYPES: dict[ExportReason, str] = {
+    ExportReason.SALE: "Sale",
+    ExportReason.GIFT: "Gift",
+    ExportReason.SAMPLE: "CommercialSample",
+    ExportReason.RETURN: "ReturnedGoods",
+    ExportReason.DOCUMENTS: "Documents",
+}
+
+_PENNY = Decimal("0.01")
+
+
+def create_consignment_request(
+    request: ShipmentRequest, shipping_location: str
+) -> wire.CreateConsignmentRequest:
+    """Our shipment as PRO's consignment, shipping from a pre-configured location."""
+    return wire.CreateConsignmentRequest(
+        consignment_reference_provided_by_customer=request.shipper_reference,
+        source="Api",
+        direction="Outbound",
+        meta_data=(
+            [wire.MetaDataEntry(key_value="OrderNumber", string_value=request.order_number)]
+            if request.order_number
+            else None
+        ),
+        packages=_packages(request),
+        customs_documentation=(
+            wire.CustomsDocumentation(
+                reason_for_export=request.customs.reason.value,
+                category_type=CATEGORY_TYPES[request.customs.reason],
+            )
+            if request.customs
+            else None
+        ),
+        addresses=[
+            wire.Address(
+                address_type="Origin",
+                shipping_location_reference=shipping_location,
+                is_cached=False,
+            ),
+            _destination(request),
+        ],
+    )
+
+
+def _packages(request: ShipmentRequest) -> list[wire.Package]:
+    parcel = request.parcel
+    values = split_evenly(request.value.amount, request.parcel_count)
+    packages = []
+    for number, amount in enumerate(values, start=1):
+        packages.append(
+            wire.Package(
+                package_reference_provided_by_customer=f"{request.shipper_reference}-{number}",
+                weight=_weight(parcel.weight_kg),
+                dimensions=wire.Dimensions(
+                    unit="Cm",
+                    length=parcel.length_cm,
+                    width=parcel.width_cm,
+                    height=parcel.height_cm,
+                ),
+                description=request.contents,
+                value=_money(Money(amount=amount, currency=request.value.currency)),
+                items=[_customs_item(request)] if request.customs else None,
+            )
+        )
+    return packages
+
+
+def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
+    """Pennies per package; the rounding remainder goes on the first so the sum is exact."""
+    if parts < 1:
+        raise ValueError(f"parcel_count must be at least 1, got {parts}")
+    each = (total / parts).quantize(_PENNY, rounding=ROUND_HALF_UP)
+    first = total - each * (parts - 1)
+    return [first] + [each] * (parts - 1)
+
+
+def _customs_item(request: ShipmentRequest) -> wire.Item:
+    customs = request.customs
+    assert customs is not None
+    return wire.Item(
+        description=customs.contents,
+        harmonisation_code=customs.hs_code,
+        country_of_origin=_country(customs.origin_country),
+        value=_money(customs.item_value),
+        weight=_weight(request.parcel.weight_kg),
+        quantity=1,
+    )
+
+
+def _destination(request: ShipmentRequest) -> wire.Address:
+    recipient = request.recipient
+    first_name, last_name = split_name(recipient.name)
+    return wire.Address(
+        address_type="Destination",
+        contact=wire.Contact(
+            first_name=first_name,
+            last_name=last_name,
+            telephone=recipient.phone,
+            email=recipient.email,
+        ),
+        company_name=recipient.company,
+        address_line1=recipient.line1,
+        address_line2=recipient.line2,
+        address_line3=recipient.line3,
+        town=recipient.town,
+        region=recipient.region,
+        postcode=recipient.postcode,
+        country=_country(recipient.country),
+        is_cached=False,
+    )
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """Split on the last space: "Mary Ann Smith" -> ("Mary Ann", "Smith").
+
+    A single word becomes the first name with no last name (GUESS: PRO's validation of a
+    missing LastName is undocumented).
+    """
+    cleaned = " ".join(name.split())
+    first, _, last = cleaned.rpartition(" ")
+    if not first:
+        return cleaned, None
+    return first, last
+
+
+def _weight(kg: Decimal) -> wire.Weight:
+    return wire.Weight(value=kg, unit="Kg")
+
+
+def _money(money: Money) -> wire.WireMoney:
+    return wire.WireMoney(amount=money.amount, currency=wire.Currency(iso_code=money.currency))
+
+
+def _country(code: str) -> wire.Country:
+    return wire.Country(iso_code=wire.IsoCode(two_letter_code=code.upper()))
+
+
+def consignment_reference_from_links(links: Sequence[wire.ApiLink]) -> str:
+    """The reference is the last path segment of the returned link."""
+    for link in links:
+        if link.href:
+            segment = urlsplit(link.href).path.rstrip("/").rpartition("/")[2]
+            if segment:
+                return segment
+    raise UnexpectedResponse("Create Consignment answered without a consignment link")
+
+
+# -- Quotes ----------------------------------------------------------------------------------
+
+
+def quote_set_from_wire(response: wire.QuotesResponse, consignment_reference: str) -> QuoteSet:
+    return QuoteSet(
+        request_reference=response.quote_request_reference or "",
+        quotes=tuple(quote_from_wire(quote, consignment_reference) for quote in response.quotes),
+        unqualified=tuple(_unqualified(service) for service in response.unqualified_services),
+        message=response.message or None,
+    )
+
+
+def quote_from_wire(quote: wire.WireQuote, consignment_reference: str) -> Quote:
+    if not quote.quote_reference:
+        raise UnexpectedResponse("a quote came back without a QuoteReference")
+    if quote.expiry_date is None:
+        raise UnexpectedResponse(f"quote {quote.quote_reference} has no ExpiryDate")
+    service = _first_service(quote) or wire.CarrierService()
+    carrier_code = quote.carrier_reference or service.carrier_reference
+    if not carrier_code:
+        raise UnexpectedResponse(f"quote {quote.quote_reference} names no carrier")
+    carrier_name = service.carrier_name or humanise_carrier(carrier_code)
+    service_code = quote.mpd_carrier_service_reference or service.reference or ""
+    service_name = quote.mpd_carrier_service or service.name or service_code
+    return Quote(
+        reference=quote.quote_reference,
+        consignment_reference=quote.consignment_reference or consignment_reference,
+        carrier_code=carrier_code,
+        carrier_name=carrier_name,
+        service_code=service_code,
+        service_name=service_name,
+        price=_price(quote),
+        collection_date=quote.collection_date,
+        earliest_delivery=quote.earliest_delivery_date,
+        latest_delivery=quote.latest_delivery_date,
+        expires_at=quote.expiry_date,
+        created_at=quote.creation_date,
+    )
+
+
+def _first_service(quote: wire.WireQuote) -> wire.CarrierService | None:
+    for leg in quote.legs:
+        if leg.carrier_service is not None:
+            return leg.carrier_service
+    return None
+
+
+def _price(quote: wire.WireQuote) -> Price:
+    """`Price` is the quote's total ("total price for the Quote"); `BasePrice` is a fallback."""
+    rate = quote.price if quote.price and quote.price.gross is not None else quote.base_price
+    if rate is None:
+        raise UnexpectedResponse(f"quote {quote.quote_reference} has no Price")
+    net, vat, gross = rate.net, rate.vat_amount, rate.gross
+    if gross is None and net is not None and vat is not None:
+        gross = net + vat
+    if gross is None:
+        raise UnexpectedResponse(f"quote {quote.quote_reference} has no gross price")
+    if vat is None:
+        vat = gross - net if net is not None else Decimal(0)
+    if net is None:
+        net = gross - vat
+    currency = (rate.currency and rate.currency.iso_code) or "GBP"
+    return Price(net=net, vat=vat, gross=gross, currency=currency)
+
+
+def _unqualified(service: wire.WireUnqualifiedService) -> UnqualifiedService:
+    return UnqualifiedService(
+        service_name=service.mpd_carrier_service
+        or service.mpd_carrier_service_reference
+        or "Unknown service",
+        carrier_code=service.carrier_reference,
+        reason=service.exclusion_reason or "",
+    )
+
+
+# Short codes are acronyms (UPS, DHL, DPD); longer words are names (ROYAL_MAIL).
+_ACRONYM_MAX = 3
+
+
+def humanise_carrier(code: str) -> str:
+    """ROYAL_MAIL -> "Royal Mail", UPS -> "UPS": for when PRO sends no CarrierName."""
+    words = code.replace("_", " ").replace("-", " ").split()
+    return " ".join(
+        word.capitalize() if word.isupper() and len(word) > _ACRONYM_MAX else word for word in words
+    )
+
+
+# -- Allocation ------------------------------------------------------------------------------
+
+
+def allocation_from_wire(
+    summaries: Sequence[wire.AllocationSummary], consignment_reference: str
+) -> Allocation:
+    if not summaries:
+        raise UnexpectedResponse("Allocate With Quote answered with no allocation summary")
+    summary = summaries[0]
+    # GUESS: a summary carries its own StatusCode; one that is an error means the
+    # allocation was refused even though the HTTP status was a success.
+    if summary.status_code is not None and summary.status_code >= 400:
+        raise InvalidRequest(
+            summary.description or "the allocation was refused", status=summary.status_code
+        )
+    legs = summary.consignment_legs
+    carrier_code = summary.carrier_reference or _first(leg.carrier_reference for leg in legs)
+    if not carrier_code:
+        raise UnexpectedResponse("Allocate With Quote answered without a carrier")
+    carrier_name = (
+        summary.carrier_name
+        or _first(leg.carrier_name for leg in legs)
+        or humanise_carrier(carrier_code)
+    )
+    return Allocation(
+        consignment_reference=consignment_reference,
+        carrier_code=carrier_code,
+        carrier_name=carrier_name,
+        service_code=summary.carrier_service_reference,
+        service_name=summary.carrier_service_name or summary.carrier_service_reference or "",
+        tracking_numbers=_tracking(legs),
+        description=summary.description,
+    )
+
+
+def _first(values: Iterable[str | None]) -> str | None:
+    return next((value for value in values if value), None)
+
+
+def _tracking(legs: Iterable[wire.ConsignmentLeg]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for leg in legs:
+        for number in leg.tracking_references:
+            if number:
+                seen.setdefault(number, None)
+    return tuple(seen)
+
+
+# -- Documents -------------------------------------------------------------------------------
+
+LABEL_EXTENSIONS = {"PDF": "pdf", "ZPL": "zpl", "ZPLII": "zpl", "PNG": "png"}
+# GUESS: only application/pdf is documented; used when PRO sends no ContentType.
+LABEL_CONTENT_TYPES = {
+    "PDF": "application/pdf",
+    "ZPL": "text/plain",
+    "ZPLII": "text/plain",
+    "PNG": "image/png",
+}
+
+
+def label_document(
+    response: wire.LabelResponse, consignment_reference: str, label_format: str
+) -> Document:
+    fmt = label_format.upper()
+    if fmt not in LABEL_EXTENSIONS:
+        raise ValueError(f"unknown label format {label_format!r}")
+    data = decode_base64(response.file, what=f"the label of {consignment_reference}")
+    return Document(
+        kind=DocumentKind.LABEL,
+        name=f"{consignment_reference}.{LABEL_EXTENSIONS[fmt]}",
+        content_type=response.content_type or LABEL_CONTENT_TYPES[fmt],
+        data=data,
+    )
+
+
+_CUSTOMS_KINDS = (
+    (DocumentKind.CN22, "cn22"),
+    (DocumentKind.CN23, "cn23"),
+    (DocumentKind.COMMERCIAL_INVOICE, "commercial-invoice"),
+)
+
+
+def customs_documents(
+    response: wire.CustomsDocumentsResponse, consignment_reference: str
+) -> tuple[Document, ...]:
+    """CN22, CN23, then commercial invoices; numbered when there is more than one of a kind."""
+    lists = {
+        DocumentKind.CN22: response.cn22_documents,
+        DocumentKind.CN23: response.cn23_documents,
+        DocumentKind.COMMERCIAL_INVOICE: response.commercial_invoice_documents,
+    }
+    documents: list[Document] = []
+    for kind, slug in _CUSTOMS_KINDS:
+        entries = lists[kind]
+        for number, entry in enumerate(entries, start=1):
+            suffix = f"-{number}" if len(entries) > 1 else ""
+            name = f"{consignment_reference}-{slug}{suffix}.pdf"
+            data = decode_base64(entry.value, what=f"{name} ({entry.key})")
+            documents.append(
+                Document(kind=kind, name=name, content_type="application/pdf", data=data)
+            )
+    return tuple(documents)
+
+
+_PDF_MAGIC = b"%PDF"
+_PDF_MAGIC_BASE64 = b"JVBER"  # base64 of "%PDF"
+
+
+def decode_base64(text: str | None, *, what: str) -> bytes:
+    """Strict base64 (whitespace allowed) so a truncated or placeholder value is an error.
+
+    The docs' label example is base64 of *base64 of* a PDF (it decodes to "JVBERi0x...").
+    That is probably an artefact of the hand-written example, but it costs nothing to
+    accept: a real PDF never starts with "JVBER", so we only unwrap that case.
+    """
+    if not text:
+        raise UnexpectedResponse(f"{what} came back empty")
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise UnexpectedResponse(f"{what} is not valid base64") from exc
+    if data.startswith(_PDF_MAGIC_BASE64):
+        try:
+            inner = base64.b64decode(b"".join(data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return data
+        if inner.startswith(_PDF_MAGIC):
+            return inner
+    return data
+
+
+# -- Manifest --------------------------------------------------------------------------------
+
+
+def manifest_request(
+    shipping_locations: Sequence[str], states: Sequence[str], carriers: Sequence[str] | None
+) -> wire.ManifestFromQueryRequest:
+    return wire.ManifestFromQueryRequest(
+        shipping_location_references=list(shipping_locations),
+        states=list(states),
+        carriers=list(carriers) if carriers is not None else None,
+    )
+
+
+def manifest_result(response: wire.ManifestFromQueryResponse) -> ManifestResult:
+    return ManifestResult(
+        message=response.message or "",
+        failed=tuple(ref for ref in response.failed_consignments if ref),
+    )
+
+
+# -- Get Consignment -------------------------------------------------------------------------
+
+# The SDK's ConsignmentState numbers, in case a state ever comes back as an int.
+SDK_STATE_NAMES = {
+    0: "Unallocated",
+    1: "Allocating",
+    2: "AllocationFailed",
+    3: "Allocated",
+    4: "Manifesting",
+    5: "Manifested",
+    6: "ManifestFailed",
+    7: "Dispatched",
+    9: "AtDropOffPoint",
+    10: "Collected",
+    11: "CollectionFailed",
+    12: "InTransit",
+    13: "Delayed",
+    14: "OutForDelivery",
+    15: "DeliveryFailed",
+    16: "DeliveryFailedCardLeft",
+    17: "Delivered",
+    18: "PartiallyDelivered",
+    19: "AtCollectionPoint",
+    20: "ReturnToSender",
+    21: "ActionRequired",
+    22: "Missing",
+    23: "Lost",
+    24: "Damaged",
+    25: "Cancelling",
+    26: "Cancelled",
+    27: "InTransitWaiting",
+    28: "HeldByCarrier",
+    29: "ExchangeFailed",
+    30: "AtCustoms",
+    31: "CarrierUnableToCollect",
+    32: "DeliveredDamaged",
+    40: "ReadyToShip",
+}
+
+
+def consignment_status(
+    response: wire.ConsignmentResponse, consignment_reference: str
+) -> ConsignmentStatus:
+    raw = response.consignment_state
+    raw_state = SDK_STATE_NAMES.get(raw, str(raw)) if isinstance(raw, int) else (raw or "")
+    legs = list(response.consignment_legs)
+    for package in response.packages:
+        legs.extend(package.consignment_legs or ())
+    allocation = response.allocation or wire.ConsignmentAllocation()
+    carrier_code = allocation.carrier_reference or _first(leg.carrier_reference for leg in legs)
+    carrier_name = allocation.carrier_name or _first(leg.carrier_name for leg in legs)
+    if carrier_code and not carrier_name:
+        carrier_name = humanise_carrier(carrier_code)
+    return ConsignmentStatus(
+        reference=response.reference or consignment_reference,
+        state=ConsignmentState.parse(raw_state),
+        raw_state=raw_state,
+        shipper_reference=response.consignment_reference_provided_by_customer or None,
+        carrier_code=carrier_code,
+        carrier_name=carrier_name,
+        service_name=allocation.carrier_service_name or allocation.mpd_carrier_service,
+        tracking_numbers=_tracking(legs),
+        earliest_delivery=response.earliest_delivery_date,
+        latest_delivery=response.latest_delivery_date,
+        shipping_date=response.shipping_date.date() if response.shipping_date else None,
+    )
