@@ -57,9 +57,13 @@ def make_client(server: WireServer) -> Iterator[MakeClient]:
     clients: list[CarrierClient] = []
 
     def make(**options: Any) -> CarrierClient:
-        settings: dict[str, Any] = {"read_timeout": 2.0, "connect_timeout": 2.0}
+        settings: dict[str, Any] = {
+            "read_timeout": 2.0,
+            "connect_timeout": 2.0,
+            "clock": lambda: NOW,
+        }
         settings.update(options)
-        client = CarrierClient(server.url, KEY, clock=lambda: NOW, **settings)
+        client = CarrierClient(server.url, KEY, **settings)
         clients.append(client)
         return client
 
@@ -693,3 +697,29 @@ def test_calls_from_many_threads_share_one_client(
 
     assert [s.reference for s in statuses] == refs
     assert len(server.requests) == 16
+
+
+def test_503_with_retry_after_on_get_waits_as_asked(
+    server: WireServer, client: CarrierClient
+) -> None:
+    path = f"/consignments/{REF}"
+    server.reply(
+        "GET",
+        path,
+        Reply(503, None, headers={"Retry-After": "0.5"}),
+        Reply(200, {"ConsignmentState": "Allocated"}),
+    )
+
+    client.get_consignment(REF)
+
+    first, second = server.requests
+    assert second.at - first.at >= 0.45  # lower bound only: the hint was honoured
+
+
+def test_naive_clock_is_read_as_utc(server: WireServer, make_client: MakeClient) -> None:
+    client = make_client(clock=lambda: NOW.replace(tzinfo=None))
+
+    with pytest.raises(QuoteExpired):
+        client.allocate_with_quote(_quote(NOW - timedelta(seconds=1)))
+
+    assert server.requests == []

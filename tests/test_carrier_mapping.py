@@ -237,3 +237,8 @@ def test_manifest_request_leaves_carriers_out_unless_given() -> None:
         "States": ["Allocated"],
         "Carriers": ["UPS"],
     }
+
+
+def test_manifest_request_refuses_a_bare_string() -> None:
+    with pytest.raises(TypeError, match="shipping_locations"):
+        mapping.manifest_request("LOC", ["Allocated"], None)

@@ -159,7 +159,7 @@ class CarrierClient:
 
     def allocate_with_quote(self, quote: Quote) -> Allocation:
         """PUT /allocation/{ref}/allocatewithquote/{quoteRef}, no body; refused if expired."""
-        now = self._clock()
+        now = self._now()
         expires_at = quote.expires_at
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
@@ -287,15 +287,19 @@ class CarrierClient:
         return response
 
     def _wait(self, state: RetryCallState) -> float:
-        """429: the gateway's Retry-After (capped); anything else: short exponential backoff."""
+        """The server's Retry-After (429, or a 503 that sends one), capped; else a short backoff."""
         outcome = state.outcome
         if outcome is not None and not outcome.failed:
             response = outcome.result()
-            if isinstance(response, httpx.Response) and response.status_code == 429:
-                hint = _retry_after(response, self._clock())
+            if isinstance(response, httpx.Response):
+                hint = _retry_after(response, self._now())
                 if hint is not None:
                     return min(hint, self._max_retry_after)
         return float(self._backoff(state))
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo else now.replace(tzinfo=UTC)
 
     def _raise_for_status(self, method: Method, path: str, response: httpx.Response) -> None:
         status = response.status_code
@@ -319,7 +323,7 @@ class CarrierClient:
         if status == 429:
             raise RateLimited(
                 f"Sorted PRO is rate-limiting us ({where}): {said}",
-                retry_after=_retry_after(response, self._clock()),
+                retry_after=_retry_after(response, self._now()),
                 **fields,
             )
         if 400 <= status < 500:

@@ -404,6 +404,13 @@ def decode_base64(text: str | None, *, what: str) -> bytes:
 def manifest_request(
     shipping_locations: Sequence[str], states: Sequence[str], carriers: Sequence[str] | None
 ) -> wire.ManifestFromQueryRequest:
+    for name, values in (
+        ("shipping_locations", shipping_locations),
+        ("states", states),
+        ("carriers", carriers),
+    ):
+        if isinstance(values, str):  # a bare string would be sent letter by letter
+            raise TypeError(f"{name} must be a sequence of strings, not a string")
     return wire.ManifestFromQueryRequest(
         shipping_location_references=list(shipping_locations),
         states=list(states),
