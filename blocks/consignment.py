@@ -40,6 +40,13 @@ def delivery_window(quote: Quote) -> str:
     return f"arrives {first:%a} {first.day} {first:%b}–{last:%a} {last.day} {last:%b}"
 
 
+def service_label(carrier: str, service: str) -> str:
+    """ "DPD" + "Next Day" -> "DPD Next Day", but "Evri" + "Evri Standard" stays as it is."""
+    if not carrier or service.lower().startswith(carrier.lower()):
+        return service
+    return f"{carrier} {service}"
+
+
 def short_name(name: str) -> str:
     """ "Rita Customer" -> "R. Customer": enough for agents scanning the channel."""
     parts = name.split()
@@ -76,13 +83,15 @@ def status_line(c: ConsignmentRecord) -> str:
         case Step.CLAIMED | Step.ALLOCATING:
             return f"⏳ Allocating with {escape(service)} for <@{c.claimed_by}>…"
         case Step.ALLOCATED:
-            return f"⏳ Allocated to {escape(carrier)} {escape(service)} · getting the label…"
+            return f"⏳ Allocated to {escape(service_label(carrier, service))} · getting the label…"
         case Step.LABEL_SAVED:
             return "⏳ Uploading the label…"
         case Step.UPLOADED:
-            return f"✅ {escape(carrier)} {escape(service)} · tracking {tracking}"
+            return f"✅ {escape(service_label(carrier, service))} · tracking {tracking}"
         case Step.MANIFESTED:
-            return f"✅ Manifested · {escape(carrier)} {escape(service)} · tracking {tracking}"
+            return (
+                f"✅ Manifested · {escape(service_label(carrier, service))} · tracking {tracking}"
+            )
         case Step.CANCELLED:
             return "❌ Cancelled"
         case Step.FAILED:
@@ -125,7 +134,7 @@ def quote_list(c: ConsignmentRecord) -> Message:
         if fastest is not None and q.reference == fastest.reference and len(quotes) > 1:
             marks.append("fastest")
         text = (
-            f"*{escape(q.carrier_name)} {escape(q.service_name)}* · {price_text(q.price)} "
+            f"*{escape(service_label(q.carrier_name, q.service_name))}* · {price_text(q.price)} "
             f"(incl. VAT) · {delivery_window(q)}"
         )
         if marks:
@@ -161,7 +170,7 @@ def _short_reason(reason: str) -> str:
 
 def claimed(c: ConsignmentRecord) -> Message:
     quote = c.chosen_quote
-    what = f"{quote.carrier_name} {quote.service_name}" if quote else "the chosen quote"
+    what = service_label(quote.carrier_name, quote.service_name) if quote else "the chosen quote"
     text = f"⏳ Allocating with {escape(what)} for <@{c.claimed_by}>…"
     return Message(text=text, blocks=[section(text)])
 
@@ -176,7 +185,7 @@ def allocated(c: ConsignmentRecord) -> Message:
     when = f" at {slack_time(c.allocated_at)}" if c.allocated_at else ""
     tracking = ", ".join(a.tracking_numbers) or "not given"
     text = (
-        f"✅ Allocated to {escape(a.carrier_name)} {escape(a.service_name)}{who}{when}"
+        f"✅ Allocated to {escape(service_label(a.carrier_name, a.service_name))}{who}{when}"
         f"{price} · tracking {tracking}"
     )
     return Message(text=text, blocks=[section(text)])

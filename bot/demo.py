@@ -116,7 +116,7 @@ def _run(*, slow: bool, out: Path) -> None:
     sandbox = start_sandbox(SandboxConfig(seed=2026, latency_seconds=latency))
     fake = FakeSlack().start()
     fake.add_channel(CHANNEL, name="shipping")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         slack_bot_token="xoxb-demo",
         slack_signing_secret=SECRET,

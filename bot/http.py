@@ -54,7 +54,7 @@ class SlackWSGI:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         if not (timestamp.isdigit() and len(timestamp) <= 12):
             return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
-        return self.bolt(environ, start_response)  # type: ignore[arg-type]
+        return self.bolt(environ, start_response)
 
 
 def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
@@ -84,6 +84,11 @@ def serve_in_thread(
 ) -> tuple[ThreadingWSGIServer, str]:
     """For tests, the demo and benchmarks: the same server, on a free port, in a thread."""
     server = make_http_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="shipbot-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="shipbot-http",
+        daemon=True,
+    )
     thread.start()
     return server, f"http://{host}:{server.server_address[1]}{EVENTS_PATH}"

@@ -594,7 +594,7 @@ class Store:
         detail: str | None = None,
         correlation_id: str | None = None,
     ) -> None:
-        self.db["audit"].insert(
+        self.db.table("audit").insert(
             {
                 "at": _now(),
                 "consignment_id": consignment_id,

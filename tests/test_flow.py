@@ -17,6 +17,10 @@ from tests.form_states import example_state
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
 
 
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _button_ids(blocks: list[dict]) -> list[str]:
     ids = []
     for block in blocks:
@@ -34,12 +38,12 @@ def test_domestic_flow_label_lands_in_the_thread(harness: Harness) -> None:
     fake = harness.fake
     # The channel message says what to do; the quotes sit in its thread as buttons.
     top = fake.message(CHANNEL, record.message_ts)
-    assert "Choose a quote in the thread" in json.dumps(top.blocks)
+    assert "Choose a quote in the thread" in _dump(top.blocks)
     quotes = harness.quotes_message(record)
     assert quotes.thread_ts == record.message_ts
     assert _button_ids(quotes.blocks).count("choose_quote") == len(record.quotes) >= 2
-    assert "cheapest" in json.dumps(quotes.blocks)
-    assert "<!date^" in json.dumps(quotes.blocks)
+    assert "cheapest" in _dump(quotes.blocks)
+    assert "<!date^" in _dump(quotes.blocks)
 
     response = harness.click_quote(record)
     assert response.status_code == 200
@@ -54,9 +58,9 @@ def test_domestic_flow_label_lands_in_the_thread(harness: Harness) -> None:
     after = harness.quotes_message(done)
     assert "choose_quote" not in _button_ids(after.blocks)
     assert done.allocation is not None
-    assert done.allocation.tracking_numbers[0] in json.dumps(after.blocks)
-    assert f"<@{AGENT}>" in json.dumps(after.blocks)
-    assert "✅" in json.dumps(fake.message(CHANNEL, record.message_ts).blocks)
+    assert done.allocation.tracking_numbers[0] in _dump(after.blocks)
+    assert f"<@{AGENT}>" in _dump(after.blocks)
+    assert "✅" in _dump(fake.message(CHANNEL, record.message_ts).blocks)
     # The label is kept, so a reprint needs no carrier call.
     assert harness.store.documents(record.id)[0].data == files[0].data
     actions = [e.action for e in harness.store.audit_log(record.id)]
@@ -120,7 +124,7 @@ def test_concurrent_clicks_and_a_second_agent_allocate_once(harness: Harness) ->
 
 def _notices(harness: Harness) -> list[str]:
     return [
-        json.dumps(r)
+        _dump(r)
         for responses in harness.fake.responses.values()
         for r in responses
         if r.get("response_type") == "ephemeral"
@@ -130,13 +134,22 @@ def _notices(harness: Harness) -> list[str]:
 def test_the_same_click_delivered_twice_allocates_once(harness: Harness) -> None:
     record = harness.quoted()
     assert record.quotes_ts
-    first = harness.click_quote(record)
+    quote = record.quotes[0].reference
+    payload = harness.driver.click_payload(
+        CHANNEL,
+        record.quotes_ts,
+        "choose_quote",
+        f"{record.id}:{quote}",
+        block_id=f"quote-{quote}",
+    )
+    body = urlencode({"payload": json.dumps(payload)})
+    first = harness.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
     assert first.status_code == 200
     harness.wait_step(record.id, Step.UPLOADED)
-    again = harness.click_quote(record)  # a proxy replays the same payload
+    # A proxy replays the very same request, re-signed with a fresh timestamp.
+    again = harness.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
     assert again.status_code == 200
     harness.wait(lambda: harness.bot.runner.idle())
-    time.sleep(0.05)
     assert harness.allocations_at_carrier() == 1
     assert harness.store.get(record.id).step is Step.UPLOADED  # type: ignore[union-attr]
 
@@ -159,7 +172,7 @@ def test_the_same_view_submission_twice_creates_one_consignment(harness: Harness
         "response_urls": [],
     }
     replay = harness.driver.post_raw(
-        urlencode({"payload": json.dumps(body)}),
+        urlencode({"payload": _dump(body)}),
         content_type="application/x-www-form-urlencoded",
     )
     assert replay.status_code == 200
