@@ -63,7 +63,211 @@ def _find_element(
     raise LookupError(f"no element {block_id or '*'}/{action_id} on this surface; found {seen}")
 
 
-class SlackDriver:
+class SlackPayloads:
+    """Builds what Slack sends, from what the FakeSlack recorded; no transport.
+
+    SlackDriver posts these over signed HTTP, SocketDriver sends them as Socket Mode
+    envelopes: one set of payloads, so both transports test the same Slack.
+    """
+
+    def __init__(self, fake: FakeSlack, *, team_id: str = "T0001", api_app_id: str = "A0001"):
+        self.fake = fake
+        self.team_id = team_id
+        self.api_app_id = api_app_id
+        self.last_trigger_id: str | None = None
+        self.last_response_url: str | None = None
+
+    def command_payload(
+        self,
+        text: str = "",
+        *,
+        user: str = DEFAULT_USER,
+        channel: str = DEFAULT_CHANNEL,
+        command: str = "/ship",
+    ) -> dict[str, str]:
+        """A slash command's fields, with a fresh response_url and trigger_id."""
+        self.last_response_url = self.fake.new_response_url(channel=channel, user=user)
+        self.last_trigger_id = self.fake.issue_trigger()
+        return {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel,
+            "channel_name": self.fake.channel_name(channel),
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.last_response_url,
+            "trigger_id": self.last_trigger_id,
+        }
+
+    def view_submission_payload(
+        self,
+        view: dict[str, Any] | str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        user: str = DEFAULT_USER,
+    ) -> dict[str, Any]:
+        """Refuses a view that is not open: Slack could not submit it."""
+        view_id = view if isinstance(view, str) else view["id"]
+        current = self.fake.views.get(view_id)
+        if current is None or not self.fake.is_open(view_id):
+            raise LookupError(f"view {view_id} is not open in the fake; Slack could not submit it")
+        self.last_trigger_id = self.fake.issue_trigger(view_id)
+        return {
+            **self._common(user),
+            "type": "view_submission",
+            "trigger_id": self.last_trigger_id,
+            "view": {**current, "state": {"values": values}},
+            "response_urls": [],
+        }
+
+    def click_payload(
+        self,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block_id: str | None = None,
+        user: str = DEFAULT_USER,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        """block_actions on a message as it is now; `value` defaults to the element's."""
+        message = self.fake.message(channel, message_ts)
+        element, found_block = _find_element(message.blocks, action_id, block_id)
+        thread_ts = thread_ts or message.thread_ts
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        }
+        if thread_ts:
+            container["thread_ts"] = thread_ts
+        self.last_response_url = self.fake.new_response_url(
+            channel=channel, message_ts=message_ts, user=user
+        )
+        self.last_trigger_id = self.fake.issue_trigger()
+        return {
+            **self._common(user),
+            "type": "block_actions",
+            "container": container,
+            "trigger_id": self.last_trigger_id,
+            "channel": {"id": channel, "name": self.fake.channel_name(channel)},
+            "message": message.to_dict(),
+            "state": {"values": {}},
+            "response_url": self.last_response_url,
+            "actions": [_action(element, found_block, value)],
+        }
+
+    def click_ephemeral_payload(
+        self,
+        ephemeral: Ephemeral,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Ephemeral messages come without `message`; Slack sends only the container."""
+        element, found_block = _find_element(ephemeral.blocks, action_id, block_id)
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": ephemeral.message_ts,
+            "channel_id": ephemeral.channel,
+            "is_ephemeral": True,
+        }
+        if ephemeral.thread_ts:
+            container["thread_ts"] = ephemeral.thread_ts
+        self.last_response_url = self.fake.new_response_url(
+            channel=ephemeral.channel, user=ephemeral.user
+        )
+        self.last_trigger_id = self.fake.issue_trigger()
+        return {
+            **self._common(ephemeral.user),
+            "type": "block_actions",
+            "container": container,
+            "trigger_id": self.last_trigger_id,
+            "channel": {"id": ephemeral.channel, "name": self.fake.channel_name(ephemeral.channel)},
+            "state": {"values": {}},
+            "response_url": self.last_response_url,
+            "actions": [_action(element, found_block, value)],
+        }
+
+    def click_in_view_payload(
+        self,
+        view_id: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block_id: str | None = None,
+        user: str = DEFAULT_USER,
+    ) -> dict[str, Any]:
+        """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
+        view = self.fake.views.get(view_id)
+        if view is None:
+            homes = [v for v in self.fake.home_views.values() if v["id"] == view_id]
+            view = homes[0] if homes else None
+        elif not self.fake.is_open(view_id):
+            raise LookupError(f"view {view_id} is closed")
+        if view is None:
+            raise LookupError(f"no view {view_id} in the fake")
+        element, found_block = _find_element(view["blocks"], action_id, block_id)
+        modal = view["type"] == "modal"
+        self.last_trigger_id = self.fake.issue_trigger(view_id if modal else None)
+        return {
+            **self._common(user),
+            "type": "block_actions",
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self.last_trigger_id,
+            "view": view,
+            "actions": [_action(element, found_block, value)],
+        }
+
+    def event_payload(
+        self, event: dict[str, Any], *, event_id: str | None = None
+    ) -> dict[str, Any]:
+        """The Events API `event_callback` envelope around one event."""
+        return {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+
+    def _common(self, user: str) -> dict[str, Any]:
+        return {
+            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
+            "user": {
+                "id": user,
+                "username": user.lower(),
+                "name": user.lower(),
+                "team_id": self.team_id,
+            },
+            "api_app_id": self.api_app_id,
+            "token": VERIFICATION_TOKEN,
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+
+class SlackDriver(SlackPayloads):
     def __init__(
         self,
         app_url: str,
@@ -73,13 +277,9 @@ class SlackDriver:
         team_id: str = "T0001",
         api_app_id: str = "A0001",
     ) -> None:
+        super().__init__(fake, team_id=team_id, api_app_id=api_app_id)
         self.app_url = app_url
         self.signing_secret = signing_secret
-        self.fake = fake
-        self.team_id = team_id
-        self.api_app_id = api_app_id
-        self.last_trigger_id: str | None = None
-        self.last_response_url: str | None = None
         self._http = httpx.Client(timeout=10.0)
 
     def close(self) -> None:
@@ -101,23 +301,7 @@ class SlackDriver:
         command: str = "/ship",
     ) -> httpx.Response:
         """A slash command; a non-empty answer (`ack(text)`) reaches the user as in Slack."""
-        self.last_response_url = self.fake.new_response_url(channel=channel, user=user)
-        self.last_trigger_id = self.fake.issue_trigger()
-        form = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": self.team_id,
-            "team_domain": TEAM_DOMAIN,
-            "channel_id": channel,
-            "channel_name": self.fake.channel_name(channel),
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": self.api_app_id,
-            "is_enterprise_install": "false",
-            "response_url": self.last_response_url,
-            "trigger_id": self.last_trigger_id,
-        }
+        form = self.command_payload(text, user=user, channel=channel, command=command)
         response = self.post_raw(urlencode(form), content_type="application/x-www-form-urlencoded")
         if response.status_code == 200 and response.content.strip():
             is_json = response.headers.get("content-type", "").startswith("application/json")
@@ -133,18 +317,8 @@ class SlackDriver:
         user: str = DEFAULT_USER,
     ) -> httpx.Response:
         """Submit an open modal; its answer (errors/update/push/clear/close) reaches the fake."""
-        view_id = view if isinstance(view, str) else view["id"]
-        current = self.fake.views.get(view_id)
-        if current is None or not self.fake.is_open(view_id):
-            raise LookupError(f"view {view_id} is not open in the fake; Slack could not submit it")
-        self.last_trigger_id = self.fake.issue_trigger(view_id)
-        payload = {
-            **self._common(user),
-            "type": "view_submission",
-            "trigger_id": self.last_trigger_id,
-            "view": {**current, "state": {"values": values}},
-            "response_urls": [],
-        }
+        payload = self.view_submission_payload(view, values, user=user)
+        view_id = payload["view"]["id"]
         response = self._post_payload(payload)
         if response.status_code == 200:
             ack = response.json() if response.content.strip() else {}
@@ -163,32 +337,9 @@ class SlackDriver:
         thread_ts: str | None = None,
     ) -> httpx.Response:
         """Click an element of a message as it is now; `value` defaults to the element's."""
-        message = self.fake.message(channel, message_ts)
-        element, found_block = _find_element(message.blocks, action_id, block_id)
-        thread_ts = thread_ts or message.thread_ts
-        container: dict[str, Any] = {
-            "type": "message",
-            "message_ts": message_ts,
-            "channel_id": channel,
-            "is_ephemeral": False,
-        }
-        if thread_ts:
-            container["thread_ts"] = thread_ts
-        self.last_response_url = self.fake.new_response_url(
-            channel=channel, message_ts=message_ts, user=user
+        payload = self.click_payload(
+            channel, message_ts, action_id, value, block_id=block_id, user=user, thread_ts=thread_ts
         )
-        self.last_trigger_id = self.fake.issue_trigger()
-        payload = {
-            **self._common(user),
-            "type": "block_actions",
-            "container": container,
-            "trigger_id": self.last_trigger_id,
-            "channel": {"id": channel, "name": self.fake.channel_name(channel)},
-            "message": message.to_dict(),
-            "state": {"values": {}},
-            "response_url": self.last_response_url,
-            "actions": [_action(element, found_block, value)],
-        }
         return self._post_payload(payload)
 
     def click_ephemeral(
@@ -200,29 +351,7 @@ class SlackDriver:
         block_id: str | None = None,
     ) -> httpx.Response:
         """Ephemeral messages come without `message`; Slack sends only the container."""
-        element, found_block = _find_element(ephemeral.blocks, action_id, block_id)
-        container: dict[str, Any] = {
-            "type": "message",
-            "message_ts": ephemeral.message_ts,
-            "channel_id": ephemeral.channel,
-            "is_ephemeral": True,
-        }
-        if ephemeral.thread_ts:
-            container["thread_ts"] = ephemeral.thread_ts
-        self.last_response_url = self.fake.new_response_url(
-            channel=ephemeral.channel, user=ephemeral.user
-        )
-        self.last_trigger_id = self.fake.issue_trigger()
-        payload = {
-            **self._common(ephemeral.user),
-            "type": "block_actions",
-            "container": container,
-            "trigger_id": self.last_trigger_id,
-            "channel": {"id": ephemeral.channel, "name": self.fake.channel_name(ephemeral.channel)},
-            "state": {"values": {}},
-            "response_url": self.last_response_url,
-            "actions": [_action(element, found_block, value)],
-        }
+        payload = self.click_ephemeral_payload(ephemeral, action_id, value, block_id=block_id)
         return self._post_payload(payload)
 
     def click_in_view(
@@ -235,25 +364,9 @@ class SlackDriver:
         user: str = DEFAULT_USER,
     ) -> httpx.Response:
         """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
-        view = self.fake.views.get(view_id)
-        if view is None:
-            homes = [v for v in self.fake.home_views.values() if v["id"] == view_id]
-            view = homes[0] if homes else None
-        elif not self.fake.is_open(view_id):
-            raise LookupError(f"view {view_id} is closed")
-        if view is None:
-            raise LookupError(f"no view {view_id} in the fake")
-        element, found_block = _find_element(view["blocks"], action_id, block_id)
-        modal = view["type"] == "modal"
-        self.last_trigger_id = self.fake.issue_trigger(view_id if modal else None)
-        payload = {
-            **self._common(user),
-            "type": "block_actions",
-            "container": {"type": "view", "view_id": view_id},
-            "trigger_id": self.last_trigger_id,
-            "view": view,
-            "actions": [_action(element, found_block, value)],
-        }
+        payload = self.click_in_view_payload(
+            view_id, action_id, value, block_id=block_id, user=user
+        )
         return self._post_payload(payload)
 
     def event(
@@ -264,25 +377,7 @@ class SlackDriver:
         retry_num: int | None = None,
         retry_reason: str | None = None,
     ) -> httpx.Response:
-        envelope = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": self.team_id,
-            "api_app_id": self.api_app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": BOT_USER_ID,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-        }
+        envelope = self.event_payload(event, event_id=event_id)
         headers: dict[str, str] = {}
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
@@ -316,21 +411,6 @@ class SlackDriver:
         return "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
     # -- helpers ---------------------------------------------------------------------------
-    def _common(self, user: str) -> dict[str, Any]:
-        return {
-            "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
-            "user": {
-                "id": user,
-                "username": user.lower(),
-                "name": user.lower(),
-                "team_id": self.team_id,
-            },
-            "api_app_id": self.api_app_id,
-            "token": VERIFICATION_TOKEN,
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
-
     def _post_payload(self, payload: dict[str, Any]) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)})
         return self.post_raw(body, content_type="application/x-www-form-urlencoded")
