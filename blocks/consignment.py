@@ -152,20 +152,43 @@ def quote_list(c: ConsignmentRecord) -> Message:
         expiry = min(q.expires_at for q in quotes)
         notes.append(f"Quotes expire at {slack_time(expiry)}")
     if c.unqualified:
-        reasons = "; ".join(
-            f"{escape(u.service_name)}: {escape(_short_reason(u.reason))}"
-            for u in c.unqualified[:8]
-        )
-        more = f" (+{len(c.unqualified) - 8} more)" if len(c.unqualified) > 8 else ""
-        notes.append(f"{len(c.unqualified)} services unavailable: {reasons}{more}")
+        notes.append(unavailable_summary(c))
     if notes:
         blocks.append(context(" · ".join(notes)))
     return Message(text=f"{len(quotes)} quotes for {c.reference}: choose one", blocks=blocks)
 
 
-def _short_reason(reason: str) -> str:
+_REASON_WORDS = (
+    (("between the selected addresses", "country", "destination"), "not to this destination"),
+    (("heavy", "weight"), "too heavy"),
+    (("large", "dimension", "size", "girth"), "too large"),
+    (("date",), "not on these dates"),
+    (("pricing", "rates", "cost"), "no price set up"),
+)
+
+
+def short_reason(reason: str) -> str:
+    """The carrier's long exclusion reason as the two or three words an agent needs."""
+    lowered = reason.lower()
+    for needles, words in _REASON_WORDS:
+        if any(n in lowered for n in needles):
+            return words
     reason = reason.strip().rstrip(".")
-    return reason if len(reason) <= 80 else reason[:77] + "…"
+    return reason if len(reason) <= 60 else reason[:57] + "…"
+
+
+def unavailable_summary(c: ConsignmentRecord) -> str:
+    """ "3 services unavailable: not to this destination (DHL Express, …); too heavy (Evri)"."""
+    groups: dict[str, list[str]] = {}
+    for u in c.unqualified:
+        groups.setdefault(short_reason(u.reason), []).append(u.service_name)
+    parts = []
+    for words, names in groups.items():
+        shown = ", ".join(escape(n) for n in names[:4])
+        more = f", +{len(names) - 4}" if len(names) > 4 else ""
+        parts.append(f"{escape(words)} ({shown}{more})")
+    count = len(c.unqualified)
+    return f"{count} service{'s' if count != 1 else ''} unavailable: " + "; ".join(parts[:6])
 
 
 def claimed(c: ConsignmentRecord) -> Message:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.app import build
+from blocks.consignment import service_label
+from bot.app import Shipbot, build
 from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver, state_value
 from bot.devslack.render import render_blocks
@@ -136,9 +137,9 @@ def _run(*, slow: bool, out: Path) -> None:
     _say(f"  carrier: {sandbox.url} (Sorted PRO's wire format{', +0.8 s a call' if slow else ''})")
     _say(f"  slack:   {fake.url}")
     try:
-        first = _ship(driver, fake, store, DOMESTIC, None, slow)
-        second = _ship(driver, fake, store, INTERNATIONAL, CUSTOMS, slow)
-        _manifest(driver, fake, store, [first, second])
+        first = _ship(driver, fake, bot, DOMESTIC, None, slow)
+        second = _ship(driver, fake, bot, INTERNATIONAL, CUSTOMS, slow)
+        _manifest(driver, fake, bot, [first, second])
         saved = _save_files(fake, out)
     finally:
         driver.close()
@@ -164,23 +165,28 @@ def _wait(what: str, predicate: Callable[[], bool], timeout: float = 30.0) -> No
     raise DemoFailed(f"timed out waiting for {what}")
 
 
-def _wait_step(store: Store, cid: int, step: Step, slow: bool) -> ConsignmentRecord:
-    shown: set[Step] = set()
+def _wait_step(
+    bot: Shipbot, fake: FakeSlack, cid: int, step: Step, slow: bool
+) -> ConsignmentRecord:
+    """Wait for the step and for the worker to finish showing it; with --slow, show progress."""
+    shown: list[str] = []
 
     def reached() -> bool:
-        record = store.get(cid)
+        record = bot.store.get(cid)
         if record is None:
             return False
         if record.step is Step.FAILED:
             problem = record.problem.message if record.problem else "unknown"
             raise DemoFailed(f"consignment {cid} failed: {problem}")
-        if slow and record.step not in shown:
-            shown.add(record.step)
-            _say(f"    … {record.step.value}")
-        return record.step is step
+        if slow and record.message_ts:
+            status = render_blocks(fake.message(CHANNEL, record.message_ts).blocks[1:2])
+            if not shown or shown[-1] != status:
+                shown.append(status)
+                _say(f"   … #shipping now says: {status.strip()}")
+        return record.step is step and bot.runner.idle()
 
     _wait(f"consignment {cid} to reach {step.value}", reached)
-    record = store.get(cid)
+    record = bot.store.get(cid)
     assert record is not None
     return record
 
@@ -188,7 +194,7 @@ def _wait_step(store: Store, cid: int, step: Step, slow: bool) -> ConsignmentRec
 def _ship(
     driver: SlackDriver,
     fake: FakeSlack,
-    store: Store,
+    bot: Shipbot,
     answers: dict[str, str],
     customs: dict[str, str] | None,
     slow: bool,
@@ -226,10 +232,10 @@ def _ship(
         ack = response.json() if response.content.strip() else {}
         if ack.get("response_action") == "errors":
             raise DemoFailed(f"the customs page was refused: {ack['errors']}")
-    record = store.find_by_reference(reference)
+    record = bot.store.find_by_reference(reference)
     if record is None:
         raise DemoFailed("the submission stored no consignment")
-    record = _wait_step(store, record.id, Step.QUOTED, slow)
+    record = _wait_step(bot, fake, record.id, Step.QUOTED, slow)
     assert record.message_ts and record.quotes_ts
     _say()
     _say("   #shipping")
@@ -238,13 +244,13 @@ def _ship(
     _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
     chosen = record.quotes[0]
     _say()
-    _say(f"━━ @agent clicks [Choose] on {chosen.carrier_name} {chosen.service_name}")
+    _say(f"━━ @agent clicks [Choose] on {service_label(chosen.carrier_name, chosen.service_name)}")
     click = driver.click(
         CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{chosen.reference}", user=AGENT
     )
     if click.status_code != 200:
         raise DemoFailed(f"the click answered HTTP {click.status_code}")
-    record = _wait_step(store, record.id, Step.UPLOADED, slow)
+    record = _wait_step(bot, fake, record.id, Step.UPLOADED, slow)
     assert record.message_ts and record.quotes_ts
     _say("   #shipping")
     _say(_indent(render_blocks(fake.message(CHANNEL, record.message_ts).blocks), "   │ "))
@@ -257,7 +263,7 @@ def _ship(
 
 
 def _manifest(
-    driver: SlackDriver, fake: FakeSlack, store: Store, records: list[ConsignmentRecord]
+    driver: SlackDriver, fake: FakeSlack, bot: Shipbot, records: list[ConsignmentRecord]
 ) -> None:
     _say()
     _say("━━ @agent types /ship manifest (not a manifest user)")
@@ -267,7 +273,7 @@ def _manifest(
     response = driver.command("manifest", user=LEAD, channel=CHANNEL)
     _say(f"   (only you) {response.text.strip()}")
     for record in records:
-        _wait_step(store, record.id, Step.MANIFESTED, False)
+        _wait_step(bot, fake, record.id, Step.MANIFESTED, False)
 
     def thread_lines() -> bool:
         return all(
