@@ -1,0 +1,185 @@
+"""Running the sandbox: in-process on a free port (bot, tests, benchmarks) or in the foreground.
+
+The helpers on `RunningSandbox` call the same code as the `/__sandbox/` control endpoints,
+directly rather than over HTTP, so a test can steer the sandbox without a second client.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from bot.sandbox.app import Sandbox
+from bot.sandbox.catalogue import SANDBOX_SHIPPING_LOCATION
+from bot.sandbox.faults import parse_fault
+from bot.sandbox.state import SandboxState
+
+__all__ = [
+    "SANDBOX_SHIPPING_LOCATION",
+    "RunningSandbox",
+    "SandboxConfig",
+    "build_sandbox",
+    "serve_forever",
+    "start_sandbox",
+]
+
+START_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class SandboxConfig:
+    seed: int = 0
+    api_key: str | None = None
+    quote_ttl_seconds: float = 900.0
+    latency_seconds: float = 0.0
+    tracking_step_seconds: float = 600.0
+
+
+def build_sandbox(config: SandboxConfig) -> Sandbox:
+    def new_state() -> SandboxState:
+        return SandboxState(
+            seed=config.seed,
+            quote_ttl_seconds=config.quote_ttl_seconds,
+            tracking_step_seconds=config.tracking_step_seconds,
+        )
+
+    return Sandbox(new_state, api_key=config.api_key, latency_seconds=config.latency_seconds)
+
+
+class RunningSandbox:
+    """A sandbox serving on `url` from a daemon thread; `stop()` (or `with`) ends it."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        host: str,
+        port: int,
+    ) -> None:
+        self.sandbox = sandbox
+        self._server = server
+        self._thread = thread
+        self.port = port
+        self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self.sandbox.gateway.wake_sleepers()  # withheld replies and latency end now
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def arm_fault(
+        self,
+        path: str,
+        kind: str = "status",
+        *,
+        method: str | None = None,
+        status: int = 503,
+        retry_after: float | None = None,
+        seconds: float | None = None,
+        count: int = 1,
+    ) -> None:
+        """The next `count` calls matching `path` (a regex) fail as `kind` says."""
+        spec = {
+            "path": path,
+            "method": method,
+            "kind": kind,
+            "status": status,
+            "retry_after": retry_after,
+            "seconds": seconds,
+            "count": count,
+        }
+        self.sandbox.faults.arm(parse_fault(spec))
+
+    def clear_faults(self) -> None:
+        self.sandbox.faults.clear()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.sandbox.requests.entries()
+
+    def count(self, method: str, path_regex: str) -> int:
+        pattern = re.compile(path_regex)
+        return sum(
+            1
+            for entry in self.requests()
+            if entry["method"] == method.upper() and pattern.search(entry["path"])
+        )
+
+    def advance_clock(self, seconds: float) -> None:
+        self.sandbox.state.advance_clock(seconds)
+
+    def reset(self) -> None:
+        """A fresh sandbox on the same port: lets tests share one server (POST /__sandbox/reset)."""
+        self.sandbox.reset()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # says TCP, and without it Nagle adds ~40 ms to every reply.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def start_sandbox(
+    config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> RunningSandbox:
+    """Serves a new sandbox from a daemon thread; returns once it accepts connections."""
+    sandbox = build_sandbox(config or SandboxConfig())
+    sock = _listening_socket(host, port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            sandbox,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    bound_port = sock.getsockname()[1]
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"sandbox:{bound_port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError(f"the sandbox did not start on {host}:{bound_port}")
+        time.sleep(0.01)
+    return RunningSandbox(sandbox, server, thread, host, bound_port)
+
+
+def serve_forever(config: SandboxConfig, *, host: str, port: int) -> None:
+    """Serves in the foreground until Ctrl-C (the `shipbot sandbox` command)."""
+    uvicorn.Server(
+        uvicorn.Config(build_sandbox(config), host=host, port=port, log_level="info")
+    ).run()

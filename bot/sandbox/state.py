@@ -1,0 +1,480 @@
+"""Consignments, quotes and their lifecycle, behind one lock.
+
+Every public method takes the lock for a few microseconds and returns frozen values, so
+the app can render JSON or PDFs from them while other requests change the state.
+References and GUIDs come from a seeded `random.Random`, so the same seed and the same
+sequence of calls give the same references.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from bot.sandbox.catalogue import (
+    SERVICES,
+    Carrier,
+    Exclusion,
+    Pricing,
+    Service,
+    add_working_days,
+    next_working_day,
+    price,
+)
+from bot.sandbox.errors import ApiProblem, Detail, not_found
+from bot.sandbox.validation import ManifestQuery, NewConsignment
+
+UNALLOCATED = "Unallocated"
+ALLOCATION_FAILED = "AllocationFailed"
+ALLOCATED = "Allocated"
+READY_TO_SHIP = "ReadyToShip"
+MANIFESTED = "Manifested"
+MANIFEST_FAILED = "ManifestFailed"
+IN_TRANSIT = "InTransit"
+OUT_FOR_DELIVERY = "OutForDelivery"
+DELIVERED = "Delivered"
+CANCELLED = "Cancelled"
+
+# After manifesting, the sandbox clock moves a parcel one step along this list per step.
+TRACKING_STEPS = (MANIFESTED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED)
+QUOTABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED})
+HOLDS_ALLOCATION = frozenset({ALLOCATED, READY_TO_SHIP, MANIFEST_FAILED})
+LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS})
+CANCELLABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED, *HOLDS_ALLOCATION})
+
+_ALPHANUMERIC = string.ascii_uppercase + string.digits
+
+
+class Clock:
+    """Wall-clock UTC plus an offset that only moves forward (POST /__sandbox/clock)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the sandbox clock only moves forward")
+        self._offset += timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class QuoteRecord:
+    reference: str
+    request_reference: str
+    consignment_reference: str
+    consignment: NewConsignment
+    service: Service
+    pricing: Pricing
+    collection: date
+    earliest: date
+    latest: date
+    created: datetime
+    expires: datetime
+
+
+@dataclass(frozen=True)
+class QuoteSet:
+    request_reference: str
+    quotes: tuple[QuoteRecord, ...]
+    excluded: tuple[tuple[Service, Exclusion], ...]
+
+
+@dataclass(frozen=True)
+class AllocationRecord:
+    quote: QuoteRecord
+    tracking: tuple[str, ...]  # one per package, in package order
+    allocated_at: datetime
+
+    @property
+    def service(self) -> Service:
+        return self.quote.service
+
+    @property
+    def carrier(self) -> Carrier:
+        return self.quote.service.carrier
+
+
+@dataclass(frozen=True)
+class ConsignmentView:
+    """One consignment as it stands now; what Get Consignment, labels and docs render."""
+
+    reference: str
+    customer_guid: str
+    request: NewConsignment
+    package_references: tuple[str, ...]
+    created: datetime
+    state: str
+    allocation: AllocationRecord | None
+    labels_printed_at: datetime | None
+    collected_at: datetime | None
+    delivered_at: datetime | None
+
+    @property
+    def shipping_date(self) -> date | None:
+        if self.allocation is not None:
+            return self.allocation.quote.collection
+        return self.request.shipping_date
+
+
+@dataclass
+class _Consignment:
+    reference: str
+    customer_guid: str
+    request: NewConsignment
+    package_references: tuple[str, ...]
+    created: datetime
+    state: str = UNALLOCATED
+    allocation: AllocationRecord | None = None
+    labels_printed_at: datetime | None = None
+    manifested_at: datetime | None = None
+
+
+class SandboxState:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        quote_ttl_seconds: float = 900.0,
+        tracking_step_seconds: float = 600.0,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        # A separate stream, so refusals do not shift the references that follow them.
+        self._correlation_rng = random.Random(f"correlation-{seed}")
+        self._issued: set[str] = set()
+        self._consignments: dict[str, _Consignment] = {}
+        self._quotes: dict[str, QuoteRecord] = {}
+        self.clock = Clock()
+        self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
+        self.tracking_step = timedelta(seconds=tracking_step_seconds)
+
+    # -- identifiers ------------------------------------------------------------
+    def _unique(self, make: Callable[[], str]) -> str:
+        while (value := make()) in self._issued:
+            pass
+        self._issued.add(value)
+        return value
+
+    def _reference(self, prefix: str) -> str:
+        def make() -> str:
+            groups = ("".join(self._rng.choices(_ALPHANUMERIC, k=3)) for _ in range(3))
+            return f"{prefix}-" + "-".join(groups)
+
+        return self._unique(make)
+
+    def _guid(self) -> str:
+        return self._unique(lambda: str(uuid.UUID(int=self._rng.getrandbits(128), version=4)))
+
+    def _tracking_number(self, carrier: Carrier) -> str:
+        return self._unique(lambda: _tracking_number(self._rng, carrier.reference))
+
+    def correlation_id(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._correlation_rng.getrandbits(128), version=4))
+
+    # -- reads --------------------------------------------------------------------
+    def _get(self, reference: str) -> _Consignment:
+        found = self._consignments.get(reference.upper())
+        if found is None:
+            raise not_found("Consignment", reference)
+        return found
+
+    def _state(self, consignment: _Consignment, now: datetime) -> str:
+        """The stored state, moved along the tracking steps by the sandbox clock."""
+        if consignment.state != MANIFESTED or consignment.manifested_at is None:
+            return consignment.state
+        if self.tracking_step <= timedelta(0):
+            return MANIFESTED
+        steps = int((now - consignment.manifested_at) / self.tracking_step)
+        return TRACKING_STEPS[min(steps, len(TRACKING_STEPS) - 1)]
+
+    def _view(self, consignment: _Consignment, now: datetime) -> ConsignmentView:
+        state = self._state(consignment, now)
+        step_index = TRACKING_STEPS.index(state) if state in TRACKING_STEPS else 0
+        manifested = consignment.manifested_at
+        return ConsignmentView(
+            reference=consignment.reference,
+            customer_guid=consignment.customer_guid,
+            request=consignment.request,
+            package_references=consignment.package_references,
+            created=consignment.created,
+            state=state,
+            allocation=consignment.allocation,
+            labels_printed_at=consignment.labels_printed_at,
+            collected_at=manifested + self.tracking_step
+            if manifested and step_index >= 1
+            else None,
+            delivered_at=manifested + 3 * self.tracking_step
+            if manifested and state == DELIVERED
+            else None,
+        )
+
+    def view(self, reference: str) -> ConsignmentView:
+        with self._lock:
+            return self._view(self._get(reference), self.clock.now())
+
+    # -- the five steps ---------------------------------------------------------------
+    def create(self, request: NewConsignment) -> str:
+        with self._lock:
+            reference = self._reference("EC")
+            self._consignments[reference] = _Consignment(
+                reference=reference,
+                customer_guid=self._guid(),
+                request=request,
+                package_references=tuple(self._reference("EP") for _ in request.packages),
+                created=self.clock.now(),
+            )
+            return reference
+
+    def quote(self, reference: str) -> QuoteSet:
+        """Fresh quotes (new references) each call; earlier ones stay valid until they expire."""
+        with self._lock:
+            consignment = self._get(reference)
+            now = self.clock.now()
+            state = self._state(consignment, now)
+            if state not in QUOTABLE:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is {state}: quotes are only given "
+                    f"for Unallocated consignments.",
+                )
+            request = consignment.request
+            collection = next_working_day(max(request.shipping_date or now.date(), now.date()))
+            parcels = [package.size for package in request.packages]
+            request_reference = self._guid()
+            quotes: list[QuoteRecord] = []
+            excluded: list[tuple[Service, Exclusion]] = []
+            for service in SERVICES:
+                destination = request.destination
+                result = price(service, destination.country, destination.postcode, parcels)
+                if isinstance(result, Exclusion):
+                    excluded.append((service, result))
+                    continue
+                quote = QuoteRecord(
+                    reference=self._guid(),
+                    request_reference=request_reference,
+                    consignment_reference=consignment.reference,
+                    consignment=request,
+                    service=service,
+                    pricing=result,
+                    collection=collection,
+                    earliest=add_working_days(collection, result.min_days),
+                    latest=add_working_days(collection, result.max_days),
+                    created=now,
+                    expires=now + self.quote_ttl,
+                )
+                self._quotes[quote.reference] = quote
+                quotes.append(quote)
+            quotes.sort(key=lambda q: (q.pricing.total.gross, q.service.reference))
+            return QuoteSet(request_reference, tuple(quotes), tuple(excluded))
+
+    def allocate(self, reference: str, quote_reference: str) -> ConsignmentView:
+        with self._lock:
+            consignment = self._get(reference)
+            now = self.clock.now()
+            state = self._state(consignment, now)
+            if state in HOLDS_ALLOCATION:
+                raise ApiProblem(
+                    400,
+                    "AlreadyAllocated",
+                    f"Consignment {consignment.reference} is already allocated "
+                    f"({state}); deallocate it first.",
+                )
+            if state not in QUOTABLE:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is {state} and cannot be allocated.",
+                )
+            quote = self._quotes.get(quote_reference.lower())
+            if quote is None:
+                raise not_found("Quote", quote_reference)
+            if quote.consignment_reference != consignment.reference:
+                raise ApiProblem(
+                    400,
+                    "QuoteNotForConsignment",
+                    f"Quote {quote.reference} was given for consignment "
+                    f"{quote.consignment_reference}, not {consignment.reference}.",
+                    [Detail("QuoteNotForConsignment", "quoteReference", quote.reference)],
+                )
+            if now >= quote.expires:
+                raise ApiProblem(
+                    400,
+                    "QuoteExpired",
+                    f"Quote {quote.reference} expired at {quote.expires.isoformat()}; "
+                    f"get quotes again.",
+                    [Detail("QuoteExpired", "quoteReference", quote.reference)],
+                )
+            # The quote priced the consignment as it was then; the request is frozen, so it
+            # still is. Each package gets its own tracking number.
+            tracking = tuple(
+                self._tracking_number(quote.service.carrier) for _ in consignment.package_references
+            )
+            consignment.allocation = AllocationRecord(quote, tracking, now)
+            consignment.state = ALLOCATED
+            return self._view(consignment, now)
+
+    def labels(self, reference: str) -> ConsignmentView:
+        """The consignment for printing; marks its labels printed (LabelsPrinted: true)."""
+        with self._lock:
+            consignment = self._get(reference)
+            now = self.clock.now()
+            state = self._state(consignment, now)
+            if state not in LABELLED or consignment.allocation is None:
+                raise ApiProblem(
+                    404,
+                    "LabelNotFound",
+                    f"Consignment {consignment.reference} is {state}: labels exist once it "
+                    f"is allocated.",
+                )
+            if consignment.labels_printed_at is None:
+                consignment.labels_printed_at = now
+            return self._view(consignment, now)
+
+    def manifest(self, query: ManifestQuery) -> tuple[list[str], list[str]]:
+        """Manifests every match; returns (found, failed) references."""
+        with self._lock:
+            now = self.clock.now()
+            found = [
+                consignment
+                for consignment in self._consignments.values()
+                if _matches(query, self._view(consignment, now))
+            ]
+            for consignment in found:
+                consignment.state = MANIFESTED
+                consignment.manifested_at = now
+            return [c.reference for c in found], []
+
+    def cancel(self, reference: str) -> ConsignmentView:
+        with self._lock:
+            consignment = self._get(reference)
+            now = self.clock.now()
+            state = self._state(consignment, now)
+            if state not in CANCELLABLE:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is {state} and cannot be cancelled.",
+                )
+            consignment.state = CANCELLED
+            return self._view(consignment, now)
+
+    def deallocate(self, reference: str) -> ConsignmentView:
+        with self._lock:
+            consignment = self._get(reference)
+            now = self.clock.now()
+            state = self._state(consignment, now)
+            if state in QUOTABLE:
+                raise ApiProblem(
+                    400,
+                    "NotAllocated",
+                    f"Consignment {consignment.reference} is {state}: there is nothing to "
+                    f"deallocate.",
+                )
+            if state not in HOLDS_ALLOCATION:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is {state} and cannot be deallocated.",
+                )
+            consignment.state = UNALLOCATED
+            consignment.allocation = None
+            consignment.labels_printed_at = None
+            return self._view(consignment, now)
+
+    def set_ready_to_ship(self, reference: str, ready: bool) -> str:
+        """Allocated <-> ReadyToShip; returns the message for the response entry."""
+        with self._lock:
+            consignment = self._get(reference)
+            state = self._state(consignment, self.clock.now())
+            before, after = (ALLOCATED, READY_TO_SHIP) if ready else (READY_TO_SHIP, ALLOCATED)
+            if state != before:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is {state}; only {before} "
+                    f"consignments can be marked {after}.",
+                )
+            consignment.state = after
+            label = "Ready To Ship" if ready else "Not Ready To Ship"
+            return f"Consignment marked as {label} completed successfully"
+
+    # -- settings ---------------------------------------------------------------------
+    def set_timing(
+        self, *, quote_ttl_seconds: float | None = None, tracking_step_seconds: float | None = None
+    ) -> None:
+        """New quotes expire after the new TTL; tracking steps re-time from manifest time."""
+        with self._lock:
+            if quote_ttl_seconds is not None:
+                self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
+            if tracking_step_seconds is not None:
+                self.tracking_step = timedelta(seconds=tracking_step_seconds)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        with self._lock:
+            self.clock.advance(seconds)
+            return self.clock.now()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def _matches(query: ManifestQuery, view: ConsignmentView) -> bool:
+    if view.state not in query.states:
+        return False
+    location = view.request.origin.shipping_location
+    if query.shipping_locations is not None and location not in query.shipping_locations:
+        return False
+    allocation = view.allocation
+    if query.carriers is not None:
+        wanted = {c.upper() for c in query.carriers}
+        if allocation is None:
+            return False
+        if not {allocation.carrier.reference, allocation.carrier.name.upper()} & wanted:
+            return False
+    if query.labels_printed is not None and query.labels_printed != (
+        view.labels_printed_at is not None
+    ):
+        return False
+    shipping_date = view.shipping_date
+    if query.shipping_date is not None and shipping_date != query.shipping_date:
+        return False
+    if query.date_range is not None:
+        start, end = query.date_range
+        if shipping_date is None:
+            return False
+        if (start and shipping_date < start) or (end and shipping_date > end):
+            return False
+    return True
+
+
+def _digits(rng: random.Random, count: int) -> str:
+    return "".join(rng.choices(string.digits, k=count))
+
+
+def _s10_check_digit(serial: str) -> str:
+    """UPU S10 check digit, as on Royal Mail tracking numbers."""
+    total = sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7), strict=True))
+    check = 11 - total % 11
+    return {10: "0", 11: "5"}.get(check, str(check))
+
+
+def _tracking_number(rng: random.Random, carrier: str) -> str:
+    """A number in the carrier's usual format, so it looks right on a label."""
+    if carrier == "ROYAL_MAIL":
+        serial = _digits(rng, 8)
+        return f"TT{serial}{_s10_check_digit(serial)}GB"
+    if carrier == "DPD":
+        return "15" + _digits(rng, 12)
+    if carrier == "EVRI":
+        return "H" + "".join(rng.choices(_ALPHANUMERIC, k=3)) + _digits(rng, 12)
+    return _digits(rng, 10)
