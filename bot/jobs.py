@@ -19,6 +19,7 @@ from bot.store import Store
 log = logging.getLogger("shipbot.jobs")
 
 JobHandler = Callable[[dict[str, Any]], None]
+GiveUpHandler = Callable[[dict[str, Any], str], None]
 
 
 class RetryLater(Exception):
@@ -41,6 +42,7 @@ class JobRunner:
     ) -> None:
         self._store = store
         self._handlers: dict[str, JobHandler] = {}
+        self._give_up: dict[str, GiveUpHandler] = {}
         self._workers = workers
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -51,8 +53,13 @@ class JobRunner:
         self._stopping = False
         self._busy = 0
 
-    def register(self, kind: str, handler: JobHandler) -> None:
+    def register(
+        self, kind: str, handler: JobHandler, *, on_give_up: GiveUpHandler | None = None
+    ) -> None:
+        """`on_give_up` runs after the last attempt, so no failure is ever silently dropped."""
         self._handlers[kind] = handler
+        if on_give_up is not None:
+            self._give_up[kind] = on_give_up
 
     def submit(
         self,
@@ -150,6 +157,12 @@ class JobRunner:
                     "job %s %s gave up after %s attempts: %s", job.id, job.kind, job.attempts, exc
                 )
                 self._store.finish_job(job.id, error=str(exc))
+                give_up = self._give_up.get(job.kind)
+                if give_up is not None:
+                    try:
+                        give_up(job.payload, str(exc))
+                    except Exception:
+                        log.exception("give-up handler of job %s failed", job.id)
                 return
             delay = exc.delay if exc.delay is not None else self._backoff * 2 ** (job.attempts - 1)
             run_after = self._clock() + delay

@@ -70,7 +70,7 @@ class Services:
         self._locks_guard = threading.Lock()
         self._pace_guard = threading.Lock()
         self._next_post: dict[str, float] = {}
-        runner.register("advance", self._job_advance)
+        runner.register("advance", self._job_advance, on_give_up=self._advance_gave_up)
         runner.register("refresh", self._job_refresh)
         runner.register("notify", self._job_notify)
         runner.register("manifest", self._job_manifest)
@@ -219,6 +219,27 @@ class Services:
 
     def _job_advance(self, payload: dict[str, Any]) -> None:
         self.advance(int(payload["cid"]))
+
+    def _advance_gave_up(self, payload: dict[str, Any], reason: str) -> None:
+        """Slack kept failing (e.g. the upload): say so in the thread, with Try again."""
+        cid = int(payload["cid"])
+        with self._locked(cid):
+            record = self.store.get(cid)
+            if record is None or not record.step.in_flight:
+                return
+            problem = Problem(
+                step=record.step,
+                kind="slack",
+                message=(
+                    "Slack kept refusing the upload, so the label isn't in this thread yet. "
+                    "It is saved: press Try again."
+                    if record.step is Step.LABEL_SAVED
+                    else "Slack kept failing while I worked on this. Press Try again."
+                ),
+            )
+            self.store.set_step(cid, Step.FAILED, problem=problem)
+            self.store.audit(BOT, "job", f"gave up: {reason}", consignment_id=cid)
+            self._show(self._reload(record))
 
     def _job_refresh(self, payload: dict[str, Any]) -> None:
         cid = int(payload["cid"])
