@@ -80,6 +80,9 @@ class Gateway:
             fault = self.faults.take(method, path)
             if fault is not None:
                 self.log.update(entry, fault=fault.kind)
+            # Read the request before any pause, as a gateway does: a client that gives up
+            # while the backend is slow has still delivered its request, which then runs.
+            receive = await _buffered(receive)
             await self._pause(self.latency_seconds)
             await self._apply(fault, entry, scope, receive, logged_send)
         finally:
@@ -151,6 +154,24 @@ class Gateway:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._stopping.set)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Reads the whole body now; the app then gets it from memory, whatever the client does."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client left before sending it all: the app sees what arrived
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
 
 
 async def _send_json(

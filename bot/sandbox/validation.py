@@ -338,8 +338,27 @@ def _origin(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
     return Address(_address_wire(raw, "Origin", country or "GB"))
 
 
+# The UK's postcode areas: a carrier refuses a well-formed postcode in an area that does
+# not exist (e.g. "ZZ1 1ZZ"), which is how agents meet a field-level refusal in practice.
+UK_POSTCODE_AREAS = frozenset(
+    """AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN
+    DT DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY
+    L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM
+    S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN
+    WR WS WV YO ZE GIR""".split()
+)
+
+
 def _destination(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
     country = _address_fields(problems, raw, f"Addresses[{index}]", ("Postcode",))
+    postcode = str(raw.get("Postcode") or "").strip().upper()
+    area = "".join(ch for ch in postcode[:2] if ch.isalpha()) if postcode else ""
+    if country == "GB" and area and area not in UK_POSTCODE_AREAS:
+        problems.add(
+            "UnknownPostcode",
+            f"Addresses[{index}].Postcode",
+            f"{postcode} is not in a UK postcode area we deliver to.",
+        )
     return Address(_address_wire(raw, "Destination", country or "GB"))
 
 
