@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from blocks import Block, Message, actions, button, context, escape, section
-from blocks.ids import CHOOSE_QUOTE, REQUOTE, TRY_AGAIN
+from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, REQUOTE, TRY_AGAIN
 from bot.models import ConsignmentRecord, Price, Quote, Step
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -232,6 +232,8 @@ def problem(c: ConsignmentRecord) -> Message:
     blocks: list[Block] = [section(f"⚠️ {message}")]
     if p and p.retryable:
         blocks.append(actions(button("Try again", TRY_AGAIN, str(c.id), style="primary")))
+    elif p and p.fields and p.step is Step.CREATING:
+        blocks.append(actions(button("Edit the form", EDIT_FORM, str(c.id), style="primary")))
     if p and p.correlation_id:
         blocks.append(context(f"Carrier correlation id for support: `{p.correlation_id}`"))
     return Message(text=f"⚠️ {message}", blocks=blocks)

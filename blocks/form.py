@@ -308,6 +308,12 @@ def customs_modal(private_metadata: str, *, shipment: ShipmentRequest) -> View:
     return _modal(SHIP_CUSTOMS, _CUSTOMS_TITLE, private_metadata, blocks)
 
 
+def with_notice(view: View, text: str) -> View:
+    """The same form with a warning on top: why it came back (e.g. the carrier refused it)."""
+    notice = _section(f"⚠️ {_escape(text)}")
+    return {**view, "blocks": [notice, *view["blocks"]]}
+
+
 def country_label(code: str) -> str:
     """ "United Kingdom (GB)"; an unknown code is shown as itself."""
     name = COUNTRY_NAMES.get(code)

@@ -223,6 +223,8 @@ class Step(StrEnum):
     LABEL_SAVED = "label_saved"
     UPLOADED = "uploaded"
     MANIFESTED = "manifested"
+    # Held while the carrier's Cancel is in flight: clicks and the flow keep off it.
+    CANCELLING = "cancelling"
     CANCELLED = "cancelled"
     FAILED = "failed"
 
@@ -254,6 +256,8 @@ class Problem(_Model):
     message: str
     correlation_id: str | None = None
     retryable: bool = True
+    # Form fields (block ids) the carrier refused: "Edit the form" reopens it on them.
+    fields: tuple[str, ...] = ()
 
 
 class ConsignmentRecord(_Model):
@@ -296,3 +300,15 @@ class AuditEntry(_Model):
     consignment_id: int | None = None
     detail: str | None = None
     correlation_id: str | None = None
+
+
+class ManifestRecord(_Model):
+    """One `/ship manifest` as the store keeps it: who, when, and what went with it."""
+
+    id: int
+    at: datetime
+    requested_by: str
+    channel_id: str
+    message: str
+    queued: tuple[int, ...] = ()
+    failed: tuple[str, ...] = ()

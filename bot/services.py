@@ -24,7 +24,7 @@ from blocks import consignment as render
 from blocks import manifest as manifest_blocks
 from bot import messages
 from bot.carrier.client import CarrierClient
-from bot.carrier.errors import CarrierError, QuoteExpired
+from bot.carrier.errors import CarrierError, InvalidRequest, QuoteExpired
 from bot.jobs import JobRunner, RetryLater
 from bot.models import Allocation, ConsignmentRecord, Problem, ShipmentRequest, Step
 from bot.settings import Settings
@@ -159,6 +159,23 @@ class Services:
         self.store.audit(
             user, "try again", f"resume at {record.problem.step.value}", consignment_id=cid
         )
+        self._advance_later(cid)
+        return None
+
+    def edit_form(self, cid: int) -> tuple[ConsignmentRecord, str] | None:
+        """The consignment whose form the carrier refused, and the note to show above it."""
+        record = self.store.get(cid)
+        if record is None or record.step is not Step.FAILED or not record.problem:
+            return None
+        if record.problem.step is not Step.CREATING or record.carrier_reference:
+            return None
+        return record, record.problem.message
+
+    def resubmit(self, cid: int, request: ShipmentRequest, user: str) -> str | None:
+        """The corrected form replaces the refused one; the same thread carries on."""
+        if not self.store.replace_request(cid, request):
+            return "That form was already sent again, or the consignment moved on."
+        self.store.audit(user, "edit form", "resubmitted", consignment_id=cid)
         self._advance_later(cid)
         return None
 
@@ -516,12 +533,18 @@ class Services:
         self, c: ConsignmentRecord, step: str, exc: CarrierError, *, resume: Step
     ) -> bool:
         nothing_bought = step in ("create", "quotes")
+        fields = messages.refused_fields(exc) if isinstance(exc, InvalidRequest) else []
         problem = Problem(
             step=resume,
             kind=type(exc).__name__,
-            message=messages.carrier_problem(step, exc, nothing_bought=nothing_bought),
+            message=(
+                messages.form_refused(exc)
+                if fields and step == "create"
+                else messages.carrier_problem(step, exc, nothing_bought=nothing_bought)
+            ),
             correlation_id=exc.correlation_id,
             retryable=messages.retryable(exc) or step in ("label", "customs", "lookup"),
+            fields=tuple(block for _, block in fields),
         )
         log.warning(
             "carrier failed consignment=%s step=%s error=%s status=%s correlation=%s",

@@ -25,6 +25,7 @@ from bot.models import (
     ConsignmentRecord,
     Document,
     DocumentKind,
+    ManifestRecord,
     Problem,
     Quote,
     QuoteSet,
@@ -291,6 +292,55 @@ class Store:
                 ],
             )
             return cid, True
+
+    def replace_request(self, consignment_id: int, request: ShipmentRequest) -> bool:
+        """A corrected form for a consignment the carrier refused (FAILED before creation)."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT step, carrier_reference FROM consignments WHERE id = ?", (consignment_id,)
+            ).fetchone()
+            if row is None or row["step"] != Step.FAILED.value or row["carrier_reference"]:
+                return False
+            clash = conn.execute(
+                "SELECT 1 FROM consignments WHERE shipper_reference = ? AND id != ?",
+                (request.shipper_reference, consignment_id),
+            ).fetchone()
+            if clash:
+                return False
+            conn.execute(
+                """UPDATE consignments SET request_json = ?, shipper_reference = ?,
+                order_number = ?, recipient_name = ?, postcode = ?, country = ?, step = ?,
+                problem_json = NULL, updated_at = ? WHERE id = ?""",
+                (
+                    request.model_dump_json(),
+                    request.shipper_reference,
+                    request.order_number,
+                    request.recipient.name,
+                    request.recipient.postcode,
+                    request.recipient.country,
+                    Step.CREATING.value,
+                    _now(),
+                    consignment_id,
+                ),
+            )
+            conn.execute("DELETE FROM parcels WHERE consignment_id = ?", (consignment_id,))
+            p = request.parcel
+            conn.executemany(
+                "INSERT INTO parcels (consignment_id, position, weight_kg, length_cm, "
+                "width_cm, height_cm) VALUES (?,?,?,?,?,?)",
+                [
+                    (
+                        consignment_id,
+                        i,
+                        str(p.weight_kg),
+                        str(p.length_cm),
+                        str(p.width_cm),
+                        str(p.height_cm),
+                    )
+                    for i in range(request.parcel_count)
+                ],
+            )
+            return True
 
     def shipper_reference_taken(self, reference: str) -> bool:
         row = (
@@ -705,6 +755,79 @@ class Store:
         rows = self._conn().execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
         return {r["state"]: int(r["n"]) for r in rows}
 
+    # -- agent operations: find, list, App Home, manifests (read-only) ----------------
+    def search_consignments(
+        self, text: str, *, limit: int = 20
+    ) -> tuple[list[ConsignmentRecord], int]:
+        """Case-insensitive substring of order number, references, recipient or postcode.
+
+        Newest first; (the first `limit`, how many match in all). A postcode also matches
+        without its space ("sw1a2aa"). LIKE folds ASCII case only, as SQLite does.
+        """
+        pattern = "%" + _like_escape(text) + "%"
+        compact = "%" + _like_escape("".join(text.split())) + "%"
+        where = (
+            "order_number LIKE :p ESCAPE '\\' OR shipper_reference LIKE :p ESCAPE '\\' "
+            "OR carrier_reference LIKE :p ESCAPE '\\' OR recipient_name LIKE :p ESCAPE '\\' "
+            "OR postcode LIKE :p ESCAPE '\\' OR REPLACE(postcode, ' ', '') LIKE :c ESCAPE '\\'"
+        )
+        args = {"p": pattern, "c": compact, "limit": limit}
+        conn = self._conn()
+        total = int(
+            conn.execute(f"SELECT COUNT(*) FROM consignments WHERE {where}", args).fetchone()[0]
+        )
+        rows = conn.execute(
+            f"SELECT * FROM consignments WHERE {where} ORDER BY id DESC LIMIT :limit", args
+        ).fetchall()
+        return [self._record(conn, r) for r in rows], total
+
+    def list_consignments(
+        self,
+        *,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        exclude_steps: Sequence[Step] = (),
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[ConsignmentRecord], int]:
+        """Newest first; (this page, how many match in all). `since` is compared in UTC."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if channel_id is not None:
+            clauses.append("channel_id = ?")
+            args.append(channel_id)
+        if since is not None:
+            clauses.append("created_at >= ?")
+            args.append(since.astimezone(UTC).isoformat())
+        if exclude_steps:
+            clauses.append("step NOT IN ({})".format(",".join("?" * len(exclude_steps))))
+            args += [s.value for s in exclude_steps]
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        conn = self._conn()
+        total = int(conn.execute(f"SELECT COUNT(*) FROM consignments{where}", args).fetchone()[0])
+        rows = conn.execute(
+            f"SELECT * FROM consignments{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+        return [self._record(conn, r) for r in rows], total
+
+    def last_manifest(self) -> ManifestRecord | None:
+        row = self._conn().execute("SELECT * FROM manifests ORDER BY id DESC LIMIT 1").fetchone()
+        return _manifest_record(row) if row else None
+
+    def manifest_of(self, consignment_id: int) -> ManifestRecord | None:
+        """The manifest that took this consignment (the latest, should there be two)."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT m.* FROM manifests m, json_each(m.queued_json) q WHERE q.value = ? "
+                "ORDER BY m.id DESC LIMIT 1",
+                (consignment_id,),
+            )
+            .fetchone()
+        )
+        return _manifest_record(row) if row else None
+
 
 _IN_FLIGHT = [
     s.value
@@ -719,3 +842,20 @@ _IN_FLIGHT = [
         Step.LABEL_SAVED,
     )
 ]
+
+
+def _like_escape(text: str) -> str:
+    """People type % and _ in references; they mean the characters, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
+    return ManifestRecord(
+        id=int(row["id"]),
+        at=datetime.fromisoformat(row["at"]),
+        requested_by=row["requested_by"],
+        channel_id=row["channel_id"],
+        message=row["message"],
+        queued=tuple(int(i) for i in json.loads(row["queued_json"])),
+        failed=tuple(str(r) for r in json.loads(row["failed_json"])),
+    )

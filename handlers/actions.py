@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from blocks.ids import CHOOSE_QUOTE, MANIFEST, MANIFEST_TRY_AGAIN, REQUOTE, TRY_AGAIN
+from blocks.form import shipment_modal, with_notice
+from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, MANIFEST, MANIFEST_TRY_AGAIN, REQUOTE, TRY_AGAIN
 from bot.services import Services
 
 log = logging.getLogger("shipbot.actions")
@@ -19,6 +23,7 @@ def register(app: App) -> None:
     app.action(REQUOTE)(requote)
     app.action(MANIFEST)(manifest)
     app.action(MANIFEST_TRY_AGAIN)(manifest)
+    app.action(EDIT_FORM)(edit_form)
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -81,3 +86,36 @@ def manifest(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         return
     services.request_manifest(user, channel, response_url)
     services.tell(channel, user, "⏳ Manifesting the allocated consignments…", response_url)
+
+
+def edit_form(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Reopen the refused form, filled in, on the click's trigger (it lasts 3 s)."""
+    ack()
+    services: Services = context["services"]
+    cid = _consignment_id(str(action.get("value") or ""))
+    user, channel, response_url = _who(body)
+    found = services.edit_form(cid) if cid is not None else None
+    if found is None:
+        services.tell(channel, user, "That form was already sent again.", response_url)
+        return
+    record, note = found
+    metadata = json.dumps(
+        {
+            "channel": record.channel_id,
+            "response_url": record.response_url,
+            "consignment": record.id,
+        },
+        separators=(",", ":"),
+    )
+    view = shipment_modal(
+        metadata, shipper_reference=record.request.shipper_reference, draft=record.request
+    )
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=with_notice(view, note))
+    except SlackApiError as exc:
+        log.warning("views.open for edit failed: %s", exc.response.get("error"))
+        services.tell(
+            channel, user, "⚠️ Slack didn't open the form. Press the button again.", response_url
+        )

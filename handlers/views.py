@@ -58,11 +58,32 @@ def submit_shipment(
             view=customs_modal(json.dumps(page2, separators=(",", ":")), shipment=result),
         )
         return
+    _start(ack, services, result, meta, body, view)
+
+
+def _start(
+    ack: Ack,
+    services: Services,
+    request: ShipmentRequest,
+    meta: dict[str, Any],
+    body: dict[str, Any],
+    view: dict[str, Any],
+) -> None:
+    """A new consignment, or the corrected form of one the carrier refused."""
+    user = body["user"]["id"]
+    replaces = meta.get("consignment")
+    if isinstance(replaces, int):
+        problem = services.resubmit(replaces, request, user)
+        if problem:
+            ack(response_action="errors", errors={"shipper_reference": problem})
+            return
+        ack()
+        return
     ack()
     services.submit(
-        result,
+        request,
         channel_id=meta["channel"],
-        user=body["user"]["id"],
+        user=user,
         response_url=meta.get("response_url"),
         view_id=view.get("id"),
     )
@@ -84,11 +105,4 @@ def submit_customs(
     if isinstance(customs, dict):
         ack(response_action="errors", errors=customs)
         return
-    ack()
-    services.submit(
-        shipment.model_copy(update={"customs": customs}),
-        channel_id=meta["channel"],
-        user=body["user"]["id"],
-        response_url=meta.get("response_url"),
-        view_id=view.get("id"),
-    )
+    _start(ack, services, shipment.model_copy(update={"customs": customs}), meta, body, view)

@@ -12,6 +12,7 @@ import pytest
 from bot.devslack.server import FakeSlack, Message
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from tests.form_states import example_state
 from tests.harness import CHANNEL, Harness, running_bot
 
 ALLOCATE = r"^/allocation/"
@@ -245,3 +246,27 @@ def test_an_upload_that_keeps_failing_is_never_dropped(harness: Harness) -> None
     _press_try_again(harness, failed)
     harness.wait_step(record.id, Step.UPLOADED)
     assert harness.sandbox.count("GET", r"^/labels/") == 1  # the stored label was uploaded
+
+
+def test_a_carrier_refusal_of_a_field_reopens_the_form_on_it(harness: Harness) -> None:
+    record = harness.ship(address_postcode="ZY1 1AA")  # well-formed, but no such UK area
+    failed = harness.wait_step(record.id, Step.FAILED)
+    assert failed.problem is not None
+    assert failed.problem.fields == ("address_postcode",)
+    message = _last_thread_message(harness, failed)
+    assert "refused the postcode" in _text(message) and "Edit the form" in _text(message)
+    assert "Try again" not in _text(message)
+    assert failed.problem.correlation_id and failed.problem.correlation_id in _text(message)
+    # The button reopens the form, filled in, with the carrier's reason on top.
+    harness.driver.click(CHANNEL, message.ts, "edit_form", str(record.id))
+    view = harness.fake.opened_views()[-1]
+    assert "refused the postcode" in json.dumps(view["blocks"][0])
+    state = example_state(
+        shipper_reference=record.request.shipper_reference, address_postcode="SW1A 2AA"
+    )
+    response = harness.driver.submit_view(view, state)
+    assert response.status_code == 200
+    fixed = harness.wait_step(record.id, Step.QUOTED)
+    assert fixed.request.recipient.postcode == "SW1A 2AA"
+    assert fixed.message_ts == failed.message_ts  # the same thread carries on
+    assert harness.sandbox.count("POST", r"^/consignments$") == 2

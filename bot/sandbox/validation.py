@@ -341,11 +341,13 @@ def _origin(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
 # The UK's postcode areas: a carrier refuses a well-formed postcode in an area that does
 # not exist (e.g. "ZZ1 1ZZ"), which is how agents meet a field-level refusal in practice.
 UK_POSTCODE_AREAS = frozenset(
-    """AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN
-    DT DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY
-    L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM
-    S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN
-    WR WS WV YO ZE GIR""".split()
+    (  # noqa: SIM905 - a table reads better as text
+        "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN "
+        "DT DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY "
+        "L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM "
+        "S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN "
+        "WR WS WV YO ZE GIR"
+    ).split()
 )
 
 
