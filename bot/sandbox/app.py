@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from bot.sandbox import documents, render
 from bot.sandbox.errors import ApiProblem, Detail
-from bot.sandbox.faults import FaultBook, parse_fault
+from bot.sandbox.faults import FaultBook, parse_fault, seconds_field
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.requestlog import RequestLog
 from bot.sandbox.state import ConsignmentView, SandboxState
@@ -256,13 +256,15 @@ class Sandbox:
     async def clock_endpoint(self, request: Request) -> Response:
         if request.method == "POST":
             body = parse_json_object(await request.body())
-            seconds = body.get("advance_seconds")
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                message = "advance_seconds must be a number of seconds, 0 or more."
+            seconds = seconds_field(body, "advance_seconds")
+            if seconds is None:
                 raise ApiProblem(
-                    400, "ValidationError", message, [Detail("Invalid", "advance_seconds", message)]
+                    400,
+                    "ValidationError",
+                    "advance_seconds is required.",
+                    [Detail("Required", "advance_seconds", "advance_seconds is required.")],
                 )
-            self.state.advance_clock(float(seconds))
+            self.state.advance_clock(seconds)
         return json_response({"now": self.state.now().isoformat()})
 
     async def reset_endpoint(self, request: Request) -> Response:
@@ -272,19 +274,13 @@ class Sandbox:
     async def settings_endpoint(self, request: Request) -> Response:
         if request.method == "POST":
             body = parse_json_object(await request.body())
-            for name in ("quote_ttl_seconds", "tracking_step_seconds", "latency_seconds"):
-                value = body.get(name)
-                if value is None:
-                    continue
-                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                    message = f"{name} must be a number of seconds, 0 or more."
-                    raise ApiProblem(
-                        400, "ValidationError", message, [Detail("Invalid", name, message)]
-                    )
-                if name == "latency_seconds":
-                    self.gateway.latency_seconds = float(value)
-                else:
-                    self.state.set_timing(**{name: float(value)})
+            latency = seconds_field(body, "latency_seconds")
+            self.state.set_timing(
+                quote_ttl_seconds=seconds_field(body, "quote_ttl_seconds"),
+                tracking_step_seconds=seconds_field(body, "tracking_step_seconds"),
+            )
+            if latency is not None:
+                self.gateway.latency_seconds = latency
         return json_response(
             {
                 "quote_ttl_seconds": self.state.quote_ttl.total_seconds(),

@@ -46,8 +46,9 @@ def _invalid(target: str, message: str) -> ApiProblem:
     return ApiProblem(400, "ValidationError", message, [Detail("Invalid", target, message)])
 
 
-def _seconds(spec: dict[str, Any], name: str) -> float | None:
-    value = spec.get(name)
+def seconds_field(body: dict[str, Any], name: str) -> float | None:
+    """A control body's duration: absent (None) or a number of seconds, 0 or more."""
+    value = body.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -75,13 +76,13 @@ def parse_fault(spec: dict[str, Any]) -> Fault:
     count = spec.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise _invalid("count", "count must be a whole number, 1 or more.")
-    seconds = _seconds(spec, "seconds")
+    seconds = seconds_field(spec, "seconds")
     return Fault(
         path=pattern,
         method=method.upper() if method else None,
         kind=kind,
         status=status,
-        retry_after=_seconds(spec, "retry_after"),
+        retry_after=seconds_field(spec, "retry_after"),
         seconds=DEFAULT_SECONDS.get(kind, 0.0) if seconds is None else seconds,
         remaining=count,
     )

@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.sandbox import render
+from bot.sandbox.errors import ApiProblem
 from bot.sandbox.faults import Fault, FaultBook
 from bot.sandbox.requestlog import RequestLog
 
@@ -95,12 +97,10 @@ class Gateway:
                 "statusCode": 429,
                 "message": f"Rate limit is exceeded. Try again in {wait} seconds.",
             }
-        return {
-            "Code": "InjectedFault",
-            "Message": f"Sandbox fault: HTTP {fault.status} armed for {fault.path.pattern}",
-            "CorrelationId": self._correlation_id(),
-            "Details": [],
-        }
+        message = f"Sandbox fault: HTTP {fault.status} armed for {fault.path.pattern}"
+        return render.error(
+            ApiProblem(fault.status, "InjectedFault", message), self._correlation_id()
+        )
 
     def _check_key(self, scope: Scope) -> dict[str, Any] | None:
         key = next((v for k, v in scope["headers"] if k == KEY_HEADER), b"").decode("latin-1")
