@@ -1,0 +1,28 @@
+"""The README stays true: its commands are what CI runs, and it lists what the code has."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.sandbox.errors import ERROR_CODES
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_the_two_commands_come_first_and_ci_runs_them() -> None:
+    blocks = re.findall(r"```\n(.*?)\n```", README, flags=re.S)
+    demo, tests = blocks[0], blocks[1]
+    assert demo.startswith("python3 -m venv .venv") and demo.endswith("shipbot demo")
+    assert tests.startswith("python3 -m venv .venv") and tests.endswith("python -m pytest")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "shipbot demo" in ci and "pytest" in ci and "README.md" in ci
+
+
+def test_every_setting_and_sandbox_code_is_documented() -> None:
+    for name in Settings.model_fields:
+        assert f"`{name.upper()}`" in README or name.upper() in README, name
+    for code in ERROR_CODES:
+        assert f"`{code}`" in README, code
