@@ -20,7 +20,8 @@ from pypdf import PdfReader
 from bot.sandbox import ERROR_CODES, SANDBOX_SHIPPING_LOCATION, SandboxConfig, start_sandbox
 from bot.sandbox.server import RunningSandbox
 
-KEY = {"ocp-apim-subscription-key": "test-key", "electio-api-version": "1.1"}
+KEY_NAME = "ocp-apim-subscription-key"
+KEY = {KEY_NAME: "test-key", "electio-api-version": "1.1"}
 CONSIGNMENT_REF = re.compile(r"^EC-[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{3}$")
 PACKAGE_REF = re.compile(r"^EP-[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{3}$")
 DAY = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00$")
@@ -663,9 +664,6 @@ def test_missing_key_is_refused_by_the_gateway(sandbox: RunningSandbox) -> None:
     assert blank.status_code == 401
     any_key = httpx.get(f"{sandbox.url}/consignments/EC-000-000-000", headers={KEY_NAME: "x"})
     assert any_key.status_code == 404
-
-
-KEY_NAME = "ocp-apim-subscription-key"
 
 
 def test_configured_key_refuses_others() -> None:
