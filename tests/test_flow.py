@@ -103,22 +103,46 @@ def test_bad_fields_are_answered_in_the_modal(harness: Harness) -> None:
 
 def test_concurrent_clicks_and_a_second_agent_allocate_once(harness: Harness) -> None:
     record = harness.quoted()
+    assert record.quotes_ts
+    quote = record.quotes[0].reference
+    # Every click is built from the message as the agents saw it, before any lands.
+    bodies = [
+        urlencode(
+            {
+                "payload": json.dumps(
+                    harness.driver.click_payload(
+                        CHANNEL,
+                        record.quotes_ts,
+                        "choose_quote",
+                        f"{record.id}:{quote}",
+                        block_id=f"quote-{quote}",
+                        user=user,
+                    )
+                )
+            }
+        )
+        for user in [AGENT, AGENT, AGENT2] * 3
+    ]
     responses: list[httpx.Response] = []
+    barrier = threading.Barrier(len(bodies))
 
-    def click(user: str) -> None:
-        responses.append(harness.click_quote(record, user=user))
+    def click(body: str) -> None:
+        barrier.wait()
+        responses.append(
+            harness.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+        )
 
-    threads = [threading.Thread(target=click, args=(u,)) for u in [AGENT, AGENT, AGENT2] * 3]
+    threads = [threading.Thread(target=click, args=(b,)) for b in bodies]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert all(r.status_code == 200 for r in responses)
+    assert [r.status_code for r in responses] == [200] * len(bodies)
     done = harness.wait_step(record.id, Step.UPLOADED)
     assert harness.allocations_at_carrier() == 1
     assert done.claimed_by in (AGENT, AGENT2)
     # The losers are told who has it, ephemerally, through their click's response_url.
-    harness.wait(lambda: len(_notices(harness)) >= 8)
+    harness.wait(lambda: len(_notices(harness)) >= len(bodies) - 1)
     assert any(f"<@{done.claimed_by}>" in n for n in _notices(harness))
 
 
