@@ -154,6 +154,7 @@ def running_bot(
         connect_timeout=settings.electio_connect_timeout,
         read_timeout=settings.electio_read_timeout,
         max_retry_after=2.0,
+        backoff=0.01,
     )
     shipbot = build(settings, store, carrier, post_interval=0.01, job_backoff=0.05)
     shipbot.start()

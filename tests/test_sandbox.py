@@ -884,7 +884,7 @@ def test_faults_over_http_and_clearing(client: httpx.Client, sandbox: RunningSan
 
 def test_latency_fault_delays_only_its_call(client: httpx.Client, sandbox: RunningSandbox) -> None:
     reference = create(client)
-    sandbox.arm_fault("^/consignments/EC-", kind="latency", seconds=1, method="GET")
+    sandbox.arm_fault("^/consignments/EC-", kind="latency", seconds=3, method="GET")
     outcome: list[object] = []
 
     def slow_call() -> None:

