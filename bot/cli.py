@@ -158,9 +158,7 @@ def _serve(args: Any) -> int:
             print("shipbot: ready", flush=True)
             server.serve_forever()
         else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(bot.app, app_token=settings.slack_app_token)
+            handler = _socket_handler(bot.app, settings.slack_app_token)
             print("shipbot: ready", flush=True)
             handler.start()
     except KeyboardInterrupt:
@@ -170,6 +168,26 @@ def _serve(args: Any) -> int:
         carrier.close()
         store.close()
     return 0
+
+
+def _socket_handler(app: Any, app_token: str) -> Any:
+    """Bolt's Socket Mode adapter, logging each connection change (it reconnects by itself)."""
+    import logging
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    log = logging.getLogger("shipbot.socket")
+    handler = SocketModeHandler(app, app_token=app_token, logger=log)
+
+    def closed(code: int, reason: str | None) -> None:
+        log.warning("socket mode connection closed (code %s, %s); reconnecting", code, reason)
+
+    def failed(error: Exception) -> None:
+        log.warning("socket mode connection error: %s", type(error).__name__)
+
+    handler.client.on_close_listeners.append(closed)
+    handler.client.on_error_listeners.append(failed)
+    return handler
 
 
 if __name__ == "__main__":
