@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from bot.sandbox import documents, render
+from bot.sandbox import documents, render, tracking
 from bot.sandbox.errors import ApiProblem, Detail
 from bot.sandbox.faults import FaultBook, parse_fault, seconds_field
 from bot.sandbox.gateway import Gateway
@@ -120,6 +120,7 @@ class Sandbox:
             Route("/labels/package/{ref}/{package}/{format}", self.get_labels, methods=["GET"]),
             Route("/labels/{ref}", self.get_labels, methods=["GET"]),
             Route("/labels/{ref}/{format}", self.get_labels, methods=["GET"]),
+            Route("/tracking/{ref}", self.get_tracking, methods=["GET"]),
             Route("/__sandbox/faults", self.faults_endpoint, methods=["GET", "POST", "DELETE"]),
             Route("/__sandbox/requests", self.requests_endpoint, methods=["GET", "DELETE"]),
             Route("/__sandbox/clock", self.clock_endpoint, methods=["GET", "POST"]),
@@ -208,6 +209,11 @@ class Sandbox:
     # -- the rest of the consignment API -------------------------------------------------
     async def get_consignment(self, request: Request) -> Response:
         return json_response(render.consignment(self.state.view(request.path_params["ref"])))
+
+    async def get_tracking(self, request: Request) -> Response:
+        # GUESS: route and shape from a third-party spec (see bot/sandbox/tracking.py).
+        view = self.state.view(request.path_params["ref"])
+        return json_response(tracking.tracking_response(view))
 
     async def cancel(self, request: Request) -> Response:
         view = self.state.cancel(request.path_params["ref"])

@@ -116,6 +116,9 @@ class ConsignmentView:
     labels_printed_at: datetime | None
     collected_at: datetime | None
     delivered_at: datetime | None
+    manifested_at: datetime | None = None
+    # When the parcel went out with the driver; None until the clock gets there.
+    out_for_delivery_at: datetime | None = None
 
     @property
     def shipping_date(self) -> date | None:
@@ -214,6 +217,10 @@ class SandboxState:
             else None,
             delivered_at=manifested + 3 * self.tracking_step
             if manifested and state == DELIVERED
+            else None,
+            manifested_at=manifested if state in TRACKING_STEPS else None,
+            out_for_delivery_at=manifested + 2 * self.tracking_step
+            if manifested and step_index >= 2
             else None,
         )
 
