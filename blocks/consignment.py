@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from blocks import Block, Message, actions, button, context, escape, section
 from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, REQUOTE, TRY_AGAIN
+from blocks.thread_buttons import thread_actions
 from bot.models import ConsignmentRecord, Price, Quote, Step
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -92,6 +93,8 @@ def status_line(c: ConsignmentRecord) -> str:
             return (
                 f"✅ Manifested · {escape(service_label(carrier, service))} · tracking {tracking}"
             )
+        case Step.CANCELLING:
+            return "⏳ Cancelling with Sorted PRO…"
         case Step.CANCELLED:
             return "❌ Cancelled"
         case Step.FAILED:
@@ -211,7 +214,7 @@ def allocated(c: ConsignmentRecord) -> Message:
         f"✅ Allocated to {escape(service_label(a.carrier_name, a.service_name))}{who}{when}"
         f"{price} · tracking {tracking}"
     )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=text, blocks=[section(text), thread_actions(c)])
 
 
 def quotes_expired(c: ConsignmentRecord) -> Message:

@@ -8,6 +8,16 @@ from blocks.ids import MANIFEST
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("/ship", "Open the form to ship a parcel: quotes appear in the thread, pick one."),
     ("/ship manifest", "Hand every allocated parcel to the carriers for collection."),
+    (
+        "/ship status EC-000-05B-MMA",
+        "State, tracking links, a line for the customer, who did what. "
+        "Also takes an order number or shipper reference.",
+    ),
+    ("/ship find rosa", "Search order numbers, references, recipient names and postcodes."),
+    ("/ship list today", "This channel's consignments: `open` (the default), `today` or `all`."),
+    ("/ship label EC-000-05B-MMA zpl", "Put the label in the thread again (`pdf` or `zpl`)."),
+    ("/ship cancel EC-000-05B-MMA", "Cancel with the carrier, after you confirm."),
+    ("/ship audit EC-000-05B-MMA", "Every step: who, what, when and how it went."),
     ("/ship help", "This list."),
 )
 
@@ -37,4 +47,7 @@ def help_message(unknown: str | None = None) -> Message:
         )
     )
     blocks.append(context("Slash commands can't be typed in threads: use the buttons there."))
-    return Message(text="shipbot commands: /ship, /ship manifest, /ship help", blocks=blocks)
+    return Message(
+        text="shipbot commands: /ship, manifest, status, find, list, label, cancel, audit, help",
+        blocks=blocks,
+    )

@@ -17,11 +17,12 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.carrier.client import CarrierClient
 from bot.jobs import JobRunner
+from bot.operations import Operations
 from bot.services import Services
 from bot.settings import Settings
 from bot.slackio import SlackOut, make_client
 from bot.store import Store
-from handlers import actions, commands, views
+from handlers import actions, commands, events, views
 
 log = logging.getLogger("shipbot.app")
 
@@ -35,6 +36,7 @@ class Shipbot:
     runner: JobRunner
     store: Store
     carrier: CarrierClient
+    operations: Operations | None = None
 
     def start(self) -> list[int]:
         self.runner.start()
@@ -64,9 +66,11 @@ def build(
     services = Services(
         settings, store, carrier, SlackOut(client), runner, post_interval=post_interval
     )
+    operations = Operations(settings, store, carrier, SlackOut(client), runner)
 
     def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["services"] = services
+        context["operations"] = operations
         return next()
 
     def drop_event_retries(
@@ -88,9 +92,16 @@ def build(
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
         return BoltResponse(status=200, body="")
 
-    for module in (commands, views, actions):
+    for module in (commands, views, actions, events):
         module.register(app)
-    return Shipbot(app=app, services=services, runner=runner, store=store, carrier=carrier)
+    return Shipbot(
+        app=app,
+        services=services,
+        runner=runner,
+        store=store,
+        carrier=carrier,
+        operations=operations,
+    )
 
 
 def create_app(settings: Settings, store: Store, carrier: CarrierClient) -> App:

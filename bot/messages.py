@@ -128,3 +128,56 @@ MANIFEST_REFUSED = "Only {users} can manifest. Ask one of them, or run `/ship he
 NOTHING_TO_MANIFEST = "Nothing to manifest: no allocated consignments are waiting."
 UPLOAD_FAILED = "I couldn't upload {name} to this thread. Press Try again to upload it again."
 UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` to start again."
+
+# -- agent operations (/ship status, find, list, label, cancel, audit) --------------------
+# Placeholders are filled with text already escaped for mrkdwn.
+ARGUMENT_MISSING = "⚠️ `/ship {command}` needs {what}, e.g. `{example}`."
+ARGUMENT_TOO_LONG = (
+    "⚠️ That's {length:,} characters: too long for a reference or a search. "
+    "Paste just the reference, order number or postcode (at most {limit})."
+)
+ARGUMENT_NOT_TEXT = (
+    "⚠️ That has characters in it that aren't text. Type the reference again, "
+    "or paste it as plain text."
+)
+NOT_FOUND = (
+    "⚠️ I can't find a consignment called `{ref}`. Check it, or search with `/ship find`: "
+    "part of the order number, the recipient's name or the postcode."
+)
+FIND_TOO_SHORT = "⚠️ Give me at least {least} characters to look for, e.g. `/ship find SW1A`."
+FIND_NOTHING = (
+    "🔎 Nothing matches “{text}”. Try part of the order number, the recipient's surname "
+    "or the postcode."
+)
+LIST_UNKNOWN = "⚠️ `/ship list` takes `open`, `today` or `all` (you gave `{got}`)."
+LIST_EMPTY = "Nothing to list: no {what} in this channel. Start one with `/ship`."
+LABEL_FORMAT_UNKNOWN = "⚠️ Labels come as `pdf` or `zpl` (you gave `{got}`), e.g. `{example}`."
+LABEL_NOT_YET = "⚠️ {ref} has no label yet: choose a quote in its thread first."
+LABEL_ON_ITS_WAY = "⏳ {ref}'s label is on its way to the thread right now. Nothing more to do."
+LABEL_VOID = "❌ {ref} was cancelled, so its label is void. Nothing to print."
+LABEL_NO_THREAD = "⚠️ {ref} has no thread to put the label in. Ask whoever runs shipbot."
+LABEL_QUEUED = "⏳ Putting the {fmt} label of {ref} in its thread…"
+LABEL_UPLOAD_FAILED = (
+    "⚠️ Slack didn't take the label of {ref} just now. Nothing is lost: "
+    "run `/ship label {ref}` again in a minute."
+)
+STATUS_LOOKING = "⏳ Looking up {ref}…"
+STATUS_STALE = "Showing what shipbot last knew."
+CANCEL_ALREADY = "{ref} is already cancelled. Nothing more to do."
+CANCEL_TOO_LATE = (
+    "❌ {ref} was manifested{when}: {carrier} has it now, so it can't be cancelled here. "
+    "Contact {carrier}'s customer desk with tracking {tracking} to stop or return it."
+)
+CANCEL_TOO_LATE_AT_CARRIER = (
+    "❌ Sorted PRO says {ref} is already {state}, so it can't be cancelled here. "
+    "Contact {carrier}'s customer desk with tracking {tracking} to stop or return it."
+)
+CANCEL_STILL_QUOTING = "⏳ {ref} is still getting its quotes. Try again in a moment."
+CANCEL_ALLOCATING = (
+    "⏳ {ref} is being allocated right now. Wait until its label is in the thread, then cancel."
+)
+CANCEL_DONE = "❌ Cancelled {ref}. Its thread says so; any label printed for it is void."
+CANCEL_UNCLEAR = (
+    "⚠️ Sorted PRO didn't confirm the cancel of {ref}, and I couldn't check. "
+    "Press Cancel again in a minute: cancelling twice is safe."
+)

@@ -786,6 +786,7 @@ class Store:
         *,
         channel_id: str | None = None,
         since: datetime | None = None,
+        steps: Sequence[Step] = (),
         exclude_steps: Sequence[Step] = (),
         limit: int = 20,
         offset: int = 0,
@@ -799,6 +800,9 @@ class Store:
         if since is not None:
             clauses.append("created_at >= ?")
             args.append(since.astimezone(UTC).isoformat())
+        if steps:
+            clauses.append("step IN ({})".format(",".join("?" * len(steps))))
+            args += [s.value for s in steps]
         if exclude_steps:
             clauses.append("step NOT IN ({})".format(",".join("?" * len(exclude_steps))))
             args += [s.value for s in exclude_steps]

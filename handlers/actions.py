@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 
 from blocks.form import shipment_modal, with_notice
 from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, MANIFEST, MANIFEST_TRY_AGAIN, REQUOTE, TRY_AGAIN
+from blocks.thread_buttons import OP_CANCEL, OP_LIST_PAGE, OP_REPRINT, OP_STATUS
+from bot.operations import Operations
 from bot.services import Services
 
 log = logging.getLogger("shipbot.actions")
@@ -24,6 +26,10 @@ def register(app: App) -> None:
     app.action(MANIFEST)(manifest)
     app.action(MANIFEST_TRY_AGAIN)(manifest)
     app.action(EDIT_FORM)(edit_form)
+    app.action(OP_STATUS)(operation_clicked)
+    app.action(OP_REPRINT)(operation_clicked)
+    app.action(OP_CANCEL)(operation_clicked)
+    app.action(OP_LIST_PAGE)(list_page)
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -119,3 +125,31 @@ def edit_form(
         services.tell(
             channel, user, "⚠️ Slack didn't open the form. Press the button again.", response_url
         )
+
+
+def operation_clicked(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    """Status / Reprint label / Cancel, from a thread or an ephemeral answer."""
+    ack()
+    operations: Operations = context["operations"]
+    cid = _consignment_id(str(action.get("value") or ""))
+    user, channel, response_url = _who(body)
+    if cid is None:
+        log.warning("%s with an unreadable value was ignored", action.get("action_id"))
+        return
+    clicked = {
+        OP_STATUS: operations.status_clicked,
+        OP_REPRINT: operations.reprint_clicked,
+        OP_CANCEL: operations.cancel_clicked,
+    }[str(action.get("action_id"))]
+    clicked(cid, user=user, channel=channel, response_url=response_url)
+
+
+def list_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    operations: Operations = context["operations"]
+    user, channel, response_url = _who(body)
+    operations.list_clicked(
+        str(action.get("value") or ""), user=user, channel=channel, response_url=response_url
+    )

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from blocks import help as help_blocks
 from blocks.form import shipment_modal
+from bot.operations import OPERATIONS, Operations
 from bot.services import Services
 
 log = logging.getLogger("shipbot.commands")
@@ -26,7 +27,7 @@ def register(app: App) -> None:
 def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
     text = (command.get("text") or "").strip()
-    sub = text.partition(" ")[0]
+    sub, _, argument = text.partition(" ")
     sub = sub.lower()
     if sub in ("", "new"):
         ack(text=open_form(services, command, client))
@@ -40,6 +41,16 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
         ack(text="⏳ Manifesting the allocated consignments… the channel will say when it's done.")
     elif sub == "help":
         message = help_blocks.help_message()
+        ack(text=message.text, blocks=message.blocks)
+    elif sub in OPERATIONS:
+        operations: Operations = context["operations"]
+        message = operations.command(
+            sub,
+            argument,
+            user=command["user_id"],
+            channel=command["channel_id"],
+            response_url=command.get("response_url"),
+        )
         ack(text=message.text, blocks=message.blocks)
     else:
         shown = sub if len(sub) <= 30 and sub.isprintable() else "that"

@@ -1,0 +1,45 @@
+"""The buttons agents use on a consignment: slash commands can't be typed in threads.
+
+Their action ids live here (not in `blocks/ids.py`) with the one builder for each button,
+so the thread, the status card and `/ship cancel` show the same dialog.
+"""
+
+from __future__ import annotations
+
+from blocks import Block, actions, button, escape, mrkdwn, plain
+from bot.models import ConsignmentRecord
+
+OP_STATUS = "op_status"
+OP_REPRINT = "op_reprint"
+OP_CANCEL = "op_cancel"
+OP_LIST_PAGE = "op_list_page"
+
+
+def status_button(c: ConsignmentRecord, label: str = "Status") -> Block:
+    return button(label, OP_STATUS, str(c.id))
+
+
+def reprint_button(c: ConsignmentRecord) -> Block:
+    return button("Reprint label", OP_REPRINT, str(c.id))
+
+
+def cancel_button(c: ConsignmentRecord, label: str = "Cancel") -> Block:
+    """Danger style, behind Slack's own confirm dialog: one stray click cancels nothing."""
+    bought = (
+        "The label becomes void: don't send the parcel."
+        if c.allocation
+        else "Nothing was bought yet; the consignment is closed."
+    )
+    confirm = {
+        "title": plain("Cancel this consignment?"),
+        "text": mrkdwn(f"*{escape(c.reference)}* is cancelled with Sorted PRO. {bought}"[:300]),
+        "confirm": plain("Yes, cancel it"),
+        "deny": plain("Keep it"),
+        "style": "danger",
+    }
+    return button(label, OP_CANCEL, str(c.id), style="danger", confirm=confirm)
+
+
+def thread_actions(c: ConsignmentRecord) -> Block:
+    """Under the allocation in the thread: what agents do there most."""
+    return actions(status_button(c), reprint_button(c), cancel_button(c), block_id=f"ops-{c.id}")
