@@ -83,7 +83,7 @@ _STEP_LABELS: dict[Step, str] = {
 
 
 def step_label(c: ConsignmentRecord) -> str:
-    return _STEP_LABELS.get(c.step, c.step.value)
+    return _STEP_LABELS.get(c.step) or "⏳ " + c.step.value.replace("_", " ")
 
 
 def service_of(c: ConsignmentRecord) -> str:
@@ -458,27 +458,20 @@ def cancelled_replacement(c: ConsignmentRecord, user: str, at: datetime) -> Mess
 
 # -- App Home ----------------------------------------------------------------------------
 
+_NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})
+_WAITING_MANIFEST = frozenset({Step.UPLOADED})
+_MANIFESTED = frozenset({Step.MANIFESTED})
+_CANCELLED = frozenset({Step.CANCELLED})
 HOME_GROUPS: tuple[tuple[str, frozenset[Step]], ...] = (
-    ("⚠️ Needs an agent", frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})),
+    ("⚠️ Needs an agent", _NEEDS_AGENT),
+    # Everything else: steps the flow moves through by itself, including any added later.
     (
         "⏳ In progress",
-        frozenset(
-            {
-                Step.NEW,
-                Step.CREATING,
-                Step.CREATED,
-                Step.QUOTING,
-                Step.CLAIMED,
-                Step.ALLOCATING,
-                Step.ALLOCATED,
-                Step.LABEL_SAVED,
-                Step.CANCELLING,
-            }
-        ),
+        frozenset(Step) - _NEEDS_AGENT - _WAITING_MANIFEST - _MANIFESTED - _CANCELLED,
     ),
-    ("✅ Allocated, waiting for the manifest", frozenset({Step.UPLOADED})),
-    ("🚚 Manifested", frozenset({Step.MANIFESTED})),
-    ("❌ Cancelled", frozenset({Step.CANCELLED})),
+    ("✅ Allocated, waiting for the manifest", _WAITING_MANIFEST),
+    ("🚚 Manifested", _MANIFESTED),
+    ("❌ Cancelled", _CANCELLED),
 )
 HOME_LINES_PER_GROUP = 15
 

@@ -181,3 +181,4 @@ CANCEL_UNCLEAR = (
     "⚠️ Sorted PRO didn't confirm the cancel of {ref}, and I couldn't check. "
     "Press Cancel again in a minute: cancelling twice is safe."
 )
+CANCEL_BUSY = "{ref} is busy ({state}). Try again once its thread settles."

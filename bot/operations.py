@@ -325,6 +325,8 @@ class Operations:
                 return messages.CANCEL_STILL_QUOTING.format(ref=r)
             case Step.CLAIMED | Step.ALLOCATING:
                 return messages.CANCEL_ALLOCATING.format(ref=r)
+        if c.step not in CANCELLABLE:  # a step added later: wait until it settles
+            return messages.CANCEL_BUSY.format(ref=r, state=render.step_label(c))
         return None
 
     # == jobs =============================================================================
