@@ -445,14 +445,13 @@ def cancelled_note(c: ConsignmentRecord, user: str, at: datetime) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def cancelled_replacement(c: ConsignmentRecord, user: str, at: datetime) -> Message:
+def cancelled_replacement(c: ConsignmentRecord) -> Message:
     """Replaces the quotes/allocation message, so its buttons can't be pressed again."""
-    was = ""
     if c.allocation:
-        was = (
-            f" (was {escape(service_of(c))} · tracking {', '.join(c.allocation.tracking_numbers)})"
-        )
-    text = f"❌ Cancelled by {who(user)} at {slack_time(at)}{was}. Nothing more to do here."
+        tracking = ", ".join(c.allocation.tracking_numbers) or "none"
+        text = f"❌ ~{escape(service_of(c))} · tracking {tracking}~ · cancelled, label void"
+    else:
+        text = "❌ ~Quotes~ · withdrawn: the consignment was cancelled"
     return Message(text=text, blocks=[section(text)])
 
 

@@ -154,7 +154,7 @@ class Operations:
         try:
             message, c, outcome = self._command(sub, argument, user, channel, response_url)
         except Refused as refused:
-            message, c, outcome = render.notice(refused.text), None, f"refused ({refused.reason})"
+            message, c, outcome = render.notice(refused.text), None, f"refused:{refused.reason}"
         self._log(sub, c, outcome, started)
         return message
 
@@ -241,7 +241,7 @@ class Operations:
             if refusal:
                 self.store.audit(user, "cancel", "refused", consignment_id=c.id)
                 return render.notice(refusal), c, "refused"
-            return render.cancel_confirm(c), c, "confirm asked"
+            return render.cancel_confirm(c), c, "confirm-asked"
         if sub == "audit":
             entries = self.store.audit_log(c.id)
             message = render.audit_message(c, entries, self.store.manifest_of(c.id))
@@ -378,16 +378,16 @@ class Operations:
         checked: ConsignmentStatus | None = None
         events: tuple[TrackingEvent, ...] = ()
         note = correlation = None
-        outcome = "store only"
+        outcome = "store-only"
         if c.carrier_reference and c.step is not Step.CANCELLED:
             try:
                 checked = self.carrier.get_consignment(c.carrier_reference)
             except CarrierError as exc:
                 note = f"{messages.carrier_problem('lookup', exc)} {messages.STATUS_STALE}"
                 correlation = exc.correlation_id
-                outcome = f"carrier failed: {type(exc).__name__}"
+                outcome = f"carrier-failed:{type(exc).__name__}"
             else:
-                outcome = f"carrier state {checked.raw_state or '-'}"
+                outcome = f"carrier:{checked.raw_state or '-'}"
                 if c.allocation or checked.tracking_numbers:
                     events = self._tracking(c.carrier_reference)
         view = render.StatusView(
@@ -437,7 +437,7 @@ class Operations:
                     document = self.carrier.get_label(c.carrier_reference, label_format)
                 except CarrierError as exc:
                     self._carrier_refused(c, "reprint", "label", exc, user, channel, response_url)
-                    self._log("label", c, f"failed: {type(exc).__name__}", started, exc)
+                    self._log("label", c, f"failed:{type(exc).__name__}", started, exc)
                     return
                 self.store.save_documents(c.id, [document])
                 source = "carrier"
@@ -451,13 +451,13 @@ class Operations:
                 )
                 self.store.audit(user, "reprint", "failed: slack", consignment_id=c.id)
                 self._send(channel, user, response_url, render.notice(f"⚠️ {text}"))
-                self._log("label", c, f"upload failed: {exc.error}", started)
+                self._log("label", c, f"upload-failed:{exc.error}", started)
                 return
             self.store.mark_uploaded(c.id, document.name)
             self.store.audit(user, "reprint", "ok", consignment_id=c.id, detail=document.name)
         text = f"🧾 {escape(document.name)} is in the thread."
         self._send(channel, user, response_url, self._with_link(text, c))
-        self._log("label", c, f"uploaded from {source}", started)
+        self._log("label", c, f"uploaded:{source}", started)
 
     def _stored_label(self, c: ConsignmentRecord, label_format: LabelFormat) -> Document | None:
         suffix = "." + label_format.lower()
@@ -490,7 +490,7 @@ class Operations:
                     ref=render.ref(c)
                 )
                 self._send(channel, user, response_url, render.notice(text))
-                self._log("cancel", c, "moved on", started)
+                self._log("cancel", c, "moved-on", started)
                 return
             self._show_channel(self._reload(c))
             via = "no carrier reference"
@@ -500,7 +500,7 @@ class Operations:
                     via = "carrier"
                 except CarrierError as exc:
                     if not self._cancelled_anyway(c, exc, user, channel, response_url):
-                        self._log("cancel", c, f"failed: {type(exc).__name__}", started, exc)
+                        self._log("cancel", c, f"failed:{type(exc).__name__}", started, exc)
                         return
                     via = "lookup"
             self.store.set_step(c.id, Step.CANCELLED, expect=[Step.CANCELLING])
@@ -595,9 +595,7 @@ class Operations:
         self._show_channel(c)
         try:
             if c.quotes_ts:
-                self.slack.update(
-                    c.channel_id, c.quotes_ts, render.cancelled_replacement(c, user, at)
-                )
+                self.slack.update(c.channel_id, c.quotes_ts, render.cancelled_replacement(c))
             self._post(c.channel_id, render.cancelled_note(c, user, at), thread_ts=c.message_ts)
         except SlackProblem as exc:
             log.warning("could not record the cancel of consignment %s: %s", c.id, exc.error)
@@ -627,7 +625,7 @@ class Operations:
         except (SlackClientError, OSError) as exc:
             log.warning("App Home not published: %s", type(exc).__name__)
             return
-        self._log("home", None, f"published {len(view['blocks'])} blocks", started)
+        self._log("home", None, f"published:{len(view['blocks'])}-blocks", started)
 
     # == Slack ============================================================================
     def _answer(self, channel: str, user: str, response_url: str | None, message: Message) -> None:
@@ -701,7 +699,7 @@ class Operations:
             op,
             c.id if c else "-",
             (c.carrier_reference if c else None) or "-",
-            outcome,
+            "-".join(outcome.split()),  # one token, so key=value parsers read it whole
             (time.monotonic() - started) * 1000,
             correlation or "-",
         )

@@ -451,7 +451,7 @@ def test_logs_of_a_full_flow_hold_no_recipient_details(
     assert "step consignment=" in text and "duration_ms=" in text
     for op in ("status", "label", "find", "cancel"):
         assert f"operation op={op} " in text, op
-    assert f"ref={ref} outcome=carrier state Manifested" in text
+    assert f"ref={ref} outcome=carrier:Manifested " in text
     recipient = record.request.recipient
     secrets = [
         recipient.name,
