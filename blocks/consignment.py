@@ -81,6 +81,8 @@ def status_line(c: ConsignmentRecord) -> str:
             return "⚠️ Choose a quote in the thread"
         case Step.EXPIRED:
             return "⚠️ Quotes expired: get fresh quotes in the thread"
+        case Step.AWAITING_APPROVAL:
+            return f"⚠️ Waiting for approval: {escape(service)} chosen by <@{c.claimed_by}>"
         case Step.CLAIMED | Step.ALLOCATING:
             return f"⏳ Allocating with {escape(service)} for <@{c.claimed_by}>…"
         case Step.ALLOCATED:

@@ -120,6 +120,10 @@ NOT_IN_CHANNEL = (
     "I'm not a member of <#{channel}>, so I can't post the consignment there. "
     "Type `/invite @shipbot` in that channel, then press Try again. Your form is saved."
 )
+AWAITING_APPROVAL = (
+    "⚠️ <@{user}> already chose a quote and it is waiting for approval. Nothing more to do."
+)
+ALREADY_DECIDED = "This approval was already decided. Nothing more to do."
 ALREADY_CLAIMED = "⚠️ This consignment is already being allocated by <@{user}>. Nothing more to do."
 ALREADY_DONE = "This consignment is already allocated. Nothing more to do."
 STILL_QUOTING = "⏳ Quotes are still coming in. Try again in a moment."

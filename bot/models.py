@@ -172,6 +172,7 @@ class DocumentKind(StrEnum):
     CN22 = "cn22"
     CN23 = "cn23"
     COMMERCIAL_INVOICE = "commercial_invoice"
+    REPORT = "report"
 
 
 class Document(_Model):
@@ -217,6 +218,8 @@ class Step(StrEnum):
     QUOTING = "quoting"
     QUOTED = "quoted"
     EXPIRED = "expired"
+    # A quote above SHIPBOT_APPROVAL_ABOVE was chosen; it waits for an approver.
+    AWAITING_APPROVAL = "awaiting_approval"
     CLAIMED = "claimed"
     ALLOCATING = "allocating"
     ALLOCATED = "allocated"
@@ -281,6 +284,7 @@ class ConsignmentRecord(_Model):
     allocated_at: datetime | None = None
     problem: Problem | None = None
     manifested_at: datetime | None = None
+    approval_ts: str | None = None
 
     @property
     def chosen_quote(self) -> Quote | None:

@@ -17,16 +17,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from blocks import Message
+from blocks import approval as approval_blocks
 from blocks import consignment as render
 from blocks import manifest as manifest_blocks
+from blocks import report as report_blocks
 from bot import messages
 from bot.carrier.client import CarrierClient
 from bot.carrier.errors import CarrierError, InvalidRequest, QuoteExpired
 from bot.jobs import JobRunner, RetryLater
-from bot.models import Allocation, ConsignmentRecord, Problem, ShipmentRequest, Step
+from bot.models import (
+    Allocation,
+    ConsignmentRecord,
+    Document,
+    DocumentKind,
+    Problem,
+    ShipmentRequest,
+    Step,
+)
+from bot.permissions import Action, Permissions
+from bot.report import report_period, spend_csv
 from bot.settings import Settings
 from bot.slackio import SlackOut, SlackProblem
 from bot.store import Store
@@ -69,11 +82,14 @@ class Services:
         self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._pace_guard = threading.Lock()
+        self.permissions = Permissions(settings)
         self._next_post: dict[str, float] = {}
         runner.register("advance", self._job_advance, on_give_up=self._advance_gave_up)
         runner.register("refresh", self._job_refresh)
         runner.register("notify", self._job_notify)
         runner.register("manifest", self._job_manifest)
+        runner.register("approval", self._job_approval)
+        runner.register("report", self._job_report)
 
     # == fast entry points (listener threads) ===========================================
     def new_shipper_reference(self) -> str:
@@ -109,8 +125,18 @@ class Services:
             self.store.audit(user, "submit", "duplicate ignored", consignment_id=cid)
         return cid
 
+    def permit(self, action: Action, user: str, cid: int | None = None) -> str | None:
+        """The refusal for `user`, audited, or None when they may go ahead."""
+        if self.permissions.allows(action, user):
+            return None
+        self.store.audit(user, action.value, "refused (not allowed)", consignment_id=cid)
+        return self.permissions.refusal(action)
+
     def choose(self, cid: int, quote_reference: str, user: str) -> ChooseOutcome:
         """A click on a quote: the first click wins the claim; the rest are told who has it."""
+        refusal = self.permit(Action.SHIP, user, cid)
+        if refusal:
+            return ChooseOutcome(refusal)
         record = self.store.get(cid)
         if record is None:
             return ChooseOutcome(messages.UNKNOWN_CONSIGNMENT)
@@ -123,7 +149,15 @@ class Services:
                 )
                 self._refresh_later(cid)
             return ChooseOutcome(None)
-        claim = self.store.claim_quote(cid, quote_reference, user)
+        claim = self.store.claim_quote(
+            cid, quote_reference, user, approval_above=self.settings.shipbot_approval_above
+        )
+        if claim.won and claim.step is Step.AWAITING_APPROVAL:
+            self.store.audit(
+                user, "claim", "awaiting approval", consignment_id=cid, detail=quote_reference
+            )
+            self.runner.submit("approval", {"cid": cid}, dedupe_key=f"approval:{cid}")
+            return ChooseOutcome(None)
         if claim.won:
             self.store.audit(user, "claim", "won", consignment_id=cid, detail=quote_reference)
             self._advance_later(cid)
@@ -139,6 +173,8 @@ class Services:
             return ChooseOutcome(messages.STILL_QUOTING)
         if claim.step is Step.QUOTED:
             return ChooseOutcome(messages.QUOTE_GONE)
+        if claim.step is Step.AWAITING_APPROVAL and claim.holder:
+            return ChooseOutcome(messages.AWAITING_APPROVAL.format(user=claim.holder))
         if claim.step in (Step.CLAIMED, Step.ALLOCATING) and claim.holder:
             return ChooseOutcome(messages.ALREADY_CLAIMED.format(user=claim.holder))
         if claim.step is Step.EXPIRED:
@@ -185,12 +221,42 @@ class Services:
             self._advance_later(cid)
 
     def may_manifest(self, user: str) -> bool:
-        allowed = self.settings.shipbot_manifest_users
-        return not allowed or user in allowed
+        return self.permissions.allows(Action.MANIFEST, user)
 
     def manifest_refusal(self) -> str:
-        users = " and ".join(f"<@{u}>" for u in self.settings.shipbot_manifest_users)
-        return messages.MANIFEST_REFUSED.format(users=users)
+        return self.permissions.refusal(Action.MANIFEST)
+
+    def decide(self, cid: int, user: str, *, approve: bool) -> str | None:
+        """An approver's click: exactly one decision counts; returns a notice for the clicker."""
+        refusal = self.permit(Action.APPROVE, user, cid)
+        if refusal:
+            return refusal
+        record = self.store.get(cid)
+        if record is None:
+            return messages.UNKNOWN_CONSIGNMENT
+        quote = record.chosen_quote
+        expired = quote is None or quote.expires_at <= self.clock()
+        if not self.store.decide_approval(cid, approve=approve and not expired, expired=expired):
+            return messages.ALREADY_DECIDED
+        if approve and expired:
+            outcome = "quote expired before approval"
+        else:
+            outcome = "approved" if approve else "declined"
+        self.store.audit(
+            user, "approval", outcome, consignment_id=cid, detail=quote.reference if quote else None
+        )
+        self.runner.submit("approval", {"cid": cid, "by": user, "outcome": outcome})
+        if approve and not expired:
+            self._advance_later(cid)
+        return None
+
+    def report(self, user: str, period: str) -> Message:
+        """Spend since the start of `period`; the CSV goes to the requester's DM by a job."""
+        since, label = report_period(period, self.clock(), self.settings.timezone)
+        rows = self.store.spend(since)
+        self.store.audit(user, "report", f"{period}: {sum(r['count'] for r in rows)} labels")
+        self.runner.submit("report", {"user": user, "period": period})
+        return report_blocks.spend_report(rows, label)
 
     def request_manifest(self, user: str, channel_id: str, response_url: str | None) -> None:
         self.store.audit(user, "manifest requested", "queued")
@@ -591,7 +657,9 @@ class Services:
         if c.message_ts is None:
             return
         try:
-            if c.step in (Step.CLAIMED, Step.ALLOCATING) and c.quotes_ts:
+            if c.step is Step.AWAITING_APPROVAL and c.quotes_ts:
+                self.slack.update(c.channel_id, c.quotes_ts, approval_blocks.awaiting(c))
+            elif c.step in (Step.CLAIMED, Step.ALLOCATING) and c.quotes_ts:
                 self.slack.update(c.channel_id, c.quotes_ts, render.claimed(c))
             elif c.step in (Step.ALLOCATED, Step.LABEL_SAVED, Step.UPLOADED) and c.quotes_ts:
                 self.slack.update(c.channel_id, c.quotes_ts, render.allocated(c))
@@ -612,6 +680,58 @@ class Services:
             self.slack.update(c.channel_id, c.message_ts, render.channel_message(c))
         except SlackProblem as exc:
             log.warning("could not update message of consignment %s: %s", c.id, exc.error)
+
+    # == approvals and reports ============================================================
+    def _job_approval(self, payload: dict[str, Any]) -> None:
+        """Ask the approvers in the thread, or record their decision there."""
+        cid = int(payload["cid"])
+        with self._locked(cid):
+            record = self.store.get(cid)
+            if record is None or record.message_ts is None:
+                return
+            approvers = self.permissions.users(Action.APPROVE)
+            limit = self.settings.shipbot_approval_above or Decimal(0)
+            try:
+                if "outcome" not in payload and record.step is Step.AWAITING_APPROVAL:
+                    if record.approval_ts is None:
+                        ts = self.slack.post(
+                            record.channel_id,
+                            approval_blocks.request(record, approvers, limit),
+                            thread_ts=record.message_ts,
+                        )
+                        self.store.update_fields(cid, approval_ts=ts)
+                elif "outcome" in payload and record.approval_ts:
+                    self.slack.update(
+                        record.channel_id,
+                        record.approval_ts,
+                        approval_blocks.decided(record, payload["by"], payload["outcome"]),
+                    )
+                    if payload["outcome"] == "declined" and record.quotes_ts:
+                        self.slack.update(
+                            record.channel_id, record.quotes_ts, render.quote_list(record)
+                        )
+            except SlackProblem as exc:
+                raise RetryLater(exc.error) from exc
+            self._show(self._reload(record))
+
+    def _job_report(self, payload: dict[str, Any]) -> None:
+        """The spend report as CSV, in the requester's DM (Slack needs a D… conversation)."""
+        user, period = payload["user"], payload["period"]
+        since, label = report_period(period, self.clock(), self.settings.timezone)
+        rows = self.store.spend(since)
+        day = self.clock().astimezone(self.settings.timezone).strftime("%Y-%m-%d")
+        document = Document(
+            kind=DocumentKind.REPORT,
+            name=f"shipbot-spend-{period}-{day}.csv",
+            content_type="text/csv",
+            data=spend_csv(rows),
+        )
+        try:
+            dm = self.slack.open_dm(user)
+            self.slack.upload_one(dm, None, document)
+        except SlackProblem as exc:
+            raise RetryLater(exc.error) from exc
+        self.store.audit(BOT, "report", f"CSV sent ({label})", detail=document.name)
 
     # == notices and manifest ============================================================
     def _job_notify(self, payload: dict[str, Any]) -> None:

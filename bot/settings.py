@@ -7,6 +7,7 @@ instead of a traceback (or, worse, a server that answers 500 to every request).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 from urllib.parse import urlparse
@@ -62,11 +63,28 @@ class Settings(BaseSettings):
     shipbot_shipping_location: str = ""
     shipbot_db: str = "shipbot.db"
     shipbot_manifest_users: UserIds = Field(default_factory=list)
+    # Who may do what (Slack user IDs; empty = everyone), checked before any carrier call.
+    shipbot_ship_users: UserIds = Field(default_factory=list)
+    shipbot_cancel_users: UserIds = Field(default_factory=list)
+    shipbot_approvers: UserIds = Field(default_factory=list)
+    # A quote dearer than this (gross, in the quote's currency) waits for an approver.
+    shipbot_approval_above: Decimal | None = Field(default=None, ge=0)
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
     shipbot_log_level: str = "INFO"
 
-    _split = field_validator("shipbot_manifest_users", mode="before")(_split_ids)
+    _split = field_validator(
+        "shipbot_manifest_users",
+        "shipbot_ship_users",
+        "shipbot_cancel_users",
+        "shipbot_approvers",
+        mode="before",
+    )(_split_ids)
+
+    @field_validator("shipbot_approval_above", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     # -- derived ------------------------------------------------------------------
     @property
@@ -131,12 +149,18 @@ class Settings(BaseSettings):
                 f"SHIPBOT_TIMEZONE is not a known time zone: {self.shipbot_timezone!r} "
                 "(try Europe/London)."
             )
-        for user in self.shipbot_manifest_users:
-            if not user.startswith(("U", "W")) or not user.isalnum():
-                found.append(
-                    f"SHIPBOT_MANIFEST_USERS has {user!r}, which is not a Slack user ID "
-                    "(U… or W…, comma-separated)."
-                )
+        for name in (
+            "shipbot_manifest_users",
+            "shipbot_ship_users",
+            "shipbot_cancel_users",
+            "shipbot_approvers",
+        ):
+            for user in getattr(self, name):
+                if not user.startswith(("U", "W")) or not user.isalnum():
+                    found.append(
+                        f"{name.upper()} has {user!r}, which is not a Slack user ID "
+                        "(U… or W…, comma-separated)."
+                    )
         return found
 
 

@@ -128,7 +128,11 @@ class SlackOut:
         for doc in documents:
             self.upload_one(channel, thread_ts, doc)
 
-    def upload_one(self, channel: str, thread_ts: str, doc: Document) -> None:
+    def open_dm(self, user: str) -> str:
+        """The bot's DM with `user`: uploads need a D… conversation, not a U… id."""
+        return str(self._call("conversations.open", users=user)["channel"]["id"])
+
+    def upload_one(self, channel: str, thread_ts: str | None, doc: Document) -> None:
         try:
             self.client.files_upload_v2(
                 channel=channel,

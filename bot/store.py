@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ CREATE TABLE IF NOT EXISTS consignments (
     claimed_quote TEXT,
     claimed_at TEXT,
     problem_json TEXT,
-    manifested_at TEXT
+    manifested_at TEXT,
+    approval_ts TEXT
 );
 CREATE INDEX IF NOT EXISTS consignments_step ON consignments(step);
 CREATE INDEX IF NOT EXISTS consignments_channel ON consignments(channel_id, created_at);
@@ -186,6 +188,13 @@ class Store:
         self._lock = threading.Lock()
         # executescript manages its own transaction; the statements are idempotent.
         self._conn().executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an earlier version gains the columns added since."""
+        table = self.db.table("consignments")
+        if "approval_ts" not in table.columns_dict:
+            table.add_column("approval_ts", str)
 
     # -- connections --------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -398,6 +407,7 @@ class Store:
             "manifested_at",
             "response_url",
             "channel_id",
+            "approval_ts",
         }
         unknown = set(fields) - allowed
         if unknown:
@@ -462,8 +472,18 @@ class Store:
                 ),
             )
 
-    def claim_quote(self, consignment_id: int, quote_reference: str, user: str) -> Claim:
-        """First click wins: one IMMEDIATE transaction reads and moves the step."""
+    def claim_quote(
+        self,
+        consignment_id: int,
+        quote_reference: str,
+        user: str,
+        *,
+        approval_above: Decimal | None = None,
+    ) -> Claim:
+        """First click wins: one IMMEDIATE transaction reads and moves the step.
+
+        A quote dearer than `approval_above` is claimed as awaiting approval instead.
+        """
         with self._tx() as conn:
             row = conn.execute(
                 "SELECT step, claimed_by FROM consignments WHERE id = ?", (consignment_id,)
@@ -479,12 +499,67 @@ class Store:
             step = Step(row["step"])
             if step is not Step.QUOTED or quote is None:
                 return Claim(False, row["claimed_by"], step, quote)
+            needs_approval = approval_above is not None and quote.price.gross > approval_above
+            claimed = Step.AWAITING_APPROVAL if needs_approval else Step.CLAIMED
             conn.execute(
                 """UPDATE consignments SET step = ?, claimed_by = ?, claimed_quote = ?,
                 claimed_at = ?, updated_at = ?, problem_json = NULL WHERE id = ?""",
-                (Step.CLAIMED.value, user, quote_reference, _now(), _now(), consignment_id),
+                (claimed.value, user, quote_reference, _now(), _now(), consignment_id),
             )
-            return Claim(True, user, Step.CLAIMED, quote)
+            return Claim(True, user, claimed, quote)
+
+    def decide_approval(self, consignment_id: int, *, approve: bool, expired: bool) -> bool:
+        """Exactly one decision per claim: approve -> claimed; decline/expired -> released."""
+        released = Step.EXPIRED if expired else Step.QUOTED
+        target = Step.CLAIMED if approve else released
+        with self._tx() as conn:
+            cur = conn.execute(
+                """UPDATE consignments SET step = ?, updated_at = ?,
+                claimed_by = CASE WHEN ? THEN claimed_by END,
+                claimed_quote = CASE WHEN ? THEN claimed_quote END
+                WHERE id = ? AND step = ?""",
+                (
+                    target.value,
+                    _now(),
+                    approve,
+                    approve,
+                    consignment_id,
+                    Step.AWAITING_APPROVAL.value,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def spend(self, since: datetime) -> list[dict[str, Any]]:
+        """Labels bought since `since` (not cancelled): one row per agent, carrier, currency."""
+        rows = (
+            self._conn()
+            .execute(
+                """SELECT COALESCE(a.allocated_by, c.created_by) AS agent,
+            a.carrier_name AS carrier, COALESCE(a.currency, 'GBP') AS currency, COUNT(*) AS count,
+            GROUP_CONCAT(a.net, '|') AS nets, GROUP_CONCAT(a.gross, '|') AS grosses
+            FROM allocations a JOIN consignments c ON c.id = a.consignment_id
+            WHERE a.allocated_at >= ? AND c.step NOT IN (?, ?)
+            GROUP BY agent, carrier, currency ORDER BY agent, carrier""",
+                (since.astimezone(UTC).isoformat(), Step.CANCELLED.value, Step.CANCELLING.value),
+            )
+            .fetchall()
+        )
+        out = []
+        for r in rows:
+            # Sum the stored decimal strings exactly; SQLite would sum floats.
+            nets = [Decimal(v) for v in (r["nets"] or "").split("|") if v]
+            grosses = [Decimal(v) for v in (r["grosses"] or "").split("|") if v]
+            out.append(
+                {
+                    "agent": r["agent"],
+                    "carrier": r["carrier"],
+                    "currency": r["currency"],
+                    "count": int(r["count"]),
+                    "net": sum(nets, Decimal(0)),
+                    "gross": sum(grosses, Decimal(0)),
+                }
+            )
+        return out
 
     def save_allocation(
         self, consignment_id: int, allocation: Allocation, quote: Quote | None, user: str | None
@@ -631,6 +706,7 @@ class Store:
             if row["problem_json"]
             else None,
             manifested_at=_dt(row["manifested_at"]),
+            approval_ts=row["approval_ts"],
         )
 
     # -- audit --------------------------------------------------------------------

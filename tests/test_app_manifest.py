@@ -22,6 +22,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "conversations.join": "channels:join",
+    "conversations.open": "im:write",
     "apps.connections.open": None,  # app-level token (connections:write), not a bot scope
 }
 CODE_DIRS = ("bot", "handlers", "blocks")

@@ -933,6 +933,16 @@ class FakeSlack:
         channel.member = True
         return {"channel": channel.info()}
 
+    def _m_conversations_open(self, a: dict[str, Any]) -> dict[str, Any]:
+        """A DM with one user (`users`): the bot's D… conversation, where it is a member."""
+        users = [u for u in str(a.get("users") or "").split(",") if u]
+        if len(users) != 1 or users[0][:1] not in ("U", "W"):
+            raise _Fail("users_not_found" if users else "invalid_arguments")
+        dm_id = "D" + users[0][1:]
+        if dm_id not in self._channels:
+            self._channels[dm_id] = _Channel(dm_id, f"dm-{users[0].lower()}", private=True)
+        return {"channel": {"id": dm_id, "is_im": True, "user": users[0]}}
+
     def _m_conversations_info(self, a: dict[str, Any]) -> dict[str, Any]:
         if not a.get("channel"):
             raise _Fail("channel_not_found")
