@@ -41,6 +41,7 @@ from bot.models import (
     Step,
     TrackingEvent,
 )
+from bot.permissions import Action, Permissions
 from bot.settings import Settings
 from bot.slackio import SlackOut, SlackProblem
 from bot.store import Store
@@ -139,6 +140,7 @@ class Operations:
         self.clock = clock
         self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
+        self.permissions = Permissions(settings)
         runner.register("op_status", self._job_status)
         runner.register("op_label", self._job_label)
         runner.register("op_cancel", self._job_cancel)
@@ -182,7 +184,10 @@ class Operations:
         self, cid: int, *, user: str, channel: str, response_url: str | None
     ) -> None:
         c = self.store.get(cid)
-        refusal = messages.UNKNOWN_CONSIGNMENT if c is None else self.cancel_refusal(c)
+        if c is None:
+            refusal: str | None = messages.UNKNOWN_CONSIGNMENT
+        else:
+            refusal = self.may_cancel(c, user) or self.cancel_refusal(c)
         if c is None or refusal:
             if c is not None:
                 self.store.audit(user, "cancel", "refused", consignment_id=c.id)
@@ -237,7 +242,7 @@ class Operations:
             self._queue_status(c, user, channel, response_url)
             return render.notice(messages.STATUS_LOOKING.format(ref=render.ref(c))), c, "queued"
         if sub == "cancel":
-            refusal = self.cancel_refusal(c)
+            refusal = self.may_cancel(c, user) or self.cancel_refusal(c)
             if refusal:
                 self.store.audit(user, "cancel", "refused", consignment_id=c.id)
                 return render.notice(refusal), c, "refused"
@@ -310,6 +315,13 @@ class Operations:
         if not c.message_ts or not c.carrier_reference:
             return messages.LABEL_NO_THREAD.format(ref=r)
         return None
+
+    def may_cancel(self, c: ConsignmentRecord, user: str) -> str | None:
+        """The role check, before anything else (and before any carrier call)."""
+        if self.permissions.allows(Action.CANCEL, user):
+            return None
+        self.store.audit(user, "cancel", "refused (not allowed)", consignment_id=c.id)
+        return self.permissions.refusal(Action.CANCEL)
 
     def cancel_refusal(self, c: ConsignmentRecord) -> str | None:
         r = render.ref(c)

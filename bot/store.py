@@ -426,7 +426,7 @@ class Store:
             return conn.execute(sql, args).rowcount == 1
 
     def update_fields(self, consignment_id: int, **fields: Any) -> None:
-        allowed = {"message_ts", "quotes_ts", "response_url", "channel_id"}
+        allowed = {"message_ts", "quotes_ts", "response_url", "channel_id", "approval_ts"}
         if set(fields) - allowed:
             raise ValueError(f"unknown consignment fields: {sorted(set(fields) - allowed)}")
         sets = ", ".join(f"{k} = ?" for k in fields)

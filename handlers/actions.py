@@ -11,7 +11,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.form import shipment_modal, with_notice
-from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, MANIFEST, MANIFEST_TRY_AGAIN, REQUOTE, TRY_AGAIN
+from blocks.ids import (
+    APPROVE,
+    CHOOSE_QUOTE,
+    DECLINE,
+    EDIT_FORM,
+    MANIFEST,
+    MANIFEST_TRY_AGAIN,
+    REQUOTE,
+    TRY_AGAIN,
+)
 from blocks.thread_buttons import OP_CANCEL, OP_LIST_PAGE, OP_REPRINT, OP_STATUS
 from bot.operations import Operations
 from bot.services import Services
@@ -26,6 +35,8 @@ def register(app: App) -> None:
     app.action(MANIFEST)(manifest)
     app.action(MANIFEST_TRY_AGAIN)(manifest)
     app.action(EDIT_FORM)(edit_form)
+    app.action(APPROVE)(approve)
+    app.action(DECLINE)(decline)
     app.action(OP_STATUS)(operation_clicked)
     app.action(OP_REPRINT)(operation_clicked)
     app.action(OP_CANCEL)(operation_clicked)
@@ -153,3 +164,25 @@ def list_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: B
     operations.list_clicked(
         str(action.get("value") or ""), user=user, channel=channel, response_url=response_url
     )
+
+
+def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    _decide(ack, body, action, context, approve=True)
+
+
+def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    _decide(ack, body, action, context, approve=False)
+
+
+def _decide(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, *, approve: bool
+) -> None:
+    ack()
+    services: Services = context["services"]
+    cid = _consignment_id(str(action.get("value") or ""))
+    user, channel, response_url = _who(body)
+    if cid is None:
+        return
+    notice = services.decide(cid, user, approve=approve)
+    if notice:
+        services.tell(channel, user, notice, response_url)

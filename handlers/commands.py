@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 from blocks import help as help_blocks
 from blocks.form import shipment_modal
 from bot.operations import OPERATIONS, Operations
+from bot.permissions import Action
+from bot.report import PERIODS
 from bot.services import Services
 
 log = logging.getLogger("shipbot.commands")
@@ -30,7 +32,15 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
     sub, _, argument = text.partition(" ")
     sub = sub.lower()
     if sub in ("", "new"):
-        ack(text=open_form(services, command, client))
+        refusal = services.permit(Action.SHIP, command["user_id"])
+        ack(text=refusal or open_form(services, command, client))
+    elif sub == "report":
+        period = argument.strip().lower() or "today"
+        if period not in PERIODS:
+            ack(text="Try `/ship report today` or `/ship report week`.")
+            return
+        message = services.report(command["user_id"], period)
+        ack(text=message.text, blocks=message.blocks)
     elif sub == "manifest":
         user = command["user_id"]
         if not services.may_manifest(user):

@@ -222,6 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections under load (benchmarks, many
+    # workers), and a dropped SYN is only retried after 1 s: a fake that seems slow.
+    request_queue_size = 128
     fake: FakeSlack
 
 
