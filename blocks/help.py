@@ -18,6 +18,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("/ship label EC-000-05B-MMA zpl", "Put the label in the thread again (`pdf` or `zpl`)."),
     ("/ship cancel EC-000-05B-MMA", "Cancel with the carrier, after you confirm."),
     ("/ship audit EC-000-05B-MMA", "Every step: who, what, when and how it went."),
+    ("/ship report week", "Spend by agent and by carrier (`today` or `week`); a CSV to your DM."),
     ("/ship help", "This list."),
 )
 
@@ -48,6 +49,9 @@ def help_message(unknown: str | None = None) -> Message:
     )
     blocks.append(context("Slash commands can't be typed in threads: use the buttons there."))
     return Message(
-        text="shipbot commands: /ship, manifest, status, find, list, label, cancel, audit, help",
+        text=(
+            "shipbot commands: /ship, manifest, status, find, list, label, cancel, audit, "
+            "report, help"
+        ),
         blocks=blocks,
     )

@@ -123,6 +123,7 @@ NOT_IN_CHANNEL = (
 AWAITING_APPROVAL = (
     "⚠️ <@{user}> already chose a quote and it is waiting for approval. Nothing more to do."
 )
+CANCELLED_ALREADY = "❌ This consignment was cancelled. Run `/ship` to start a new one."
 ALREADY_DECIDED = "This approval was already decided. Nothing more to do."
 ALREADY_CLAIMED = "⚠️ This consignment is already being allocated by <@{user}>. Nothing more to do."
 ALREADY_DONE = "This consignment is already allocated. Nothing more to do."

@@ -69,6 +69,7 @@ USAGE: dict[str, tuple[str, str]] = {
 # Our steps from which a cancel may go ahead (CANCELLING: a cancel that died half-way).
 CANCELLABLE = (
     Step.QUOTED,
+    Step.AWAITING_APPROVAL,
     Step.EXPIRED,
     Step.FAILED,
     Step.ALLOCATED,

@@ -173,6 +173,8 @@ class Services:
             return ChooseOutcome(messages.STILL_QUOTING)
         if claim.step is Step.QUOTED:
             return ChooseOutcome(messages.QUOTE_GONE)
+        if claim.step in (Step.CANCELLED, Step.CANCELLING):
+            return ChooseOutcome(messages.CANCELLED_ALREADY)
         if claim.step is Step.AWAITING_APPROVAL and claim.holder:
             return ChooseOutcome(messages.AWAITING_APPROVAL.format(user=claim.holder))
         if claim.step in (Step.CLAIMED, Step.ALLOCATING) and claim.holder:
@@ -342,13 +344,16 @@ class Services:
                 started = time.monotonic()
                 step = record.step
                 moved = self._step(record, resumed=resumed)
+                after = self.store.get(cid)
+                problem = after.problem if after is not None else None
                 log.info(
-                    "step consignment=%s ref=%s step=%s outcome=%s duration_ms=%.0f",
+                    "step consignment=%s ref=%s step=%s outcome=%s duration_ms=%.0f correlation=%s",
                     cid,
-                    record.carrier_reference or "-",
+                    (after.carrier_reference if after else None) or "-",
                     step.value,
-                    "ok" if moved else "stopped",
+                    (after.step.value if after else "gone") if not moved else "ok",
                     (time.monotonic() - started) * 1000,
+                    (problem.correlation_id if problem else None) or "-",
                 )
                 if not moved:
                     return

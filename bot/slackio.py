@@ -81,17 +81,8 @@ class SlackOut:
         thread_ts: str | None = None,
     ) -> None:
         """To one person; through the response_url when there is one (works outside channels)."""
-        if response_url:
-            try:
-                WebhookClient(response_url, timeout=10).send(
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-                return
-            except (OSError, SlackClientError) as exc:  # fall back to the Web API
-                log.warning("response_url failed (%s); trying chat.postEphemeral", exc)
+        if response_url and self.respond(response_url, message):
+            return
         args: dict[str, Any] = {
             "channel": channel,
             "user": user,
@@ -113,7 +104,10 @@ class SlackOut:
         except (OSError, SlackClientError) as exc:
             log.warning("response_url failed: %s", exc)
             return False
-        return 200 <= response.status_code < 300
+        if not 200 <= response.status_code < 300:
+            log.warning("response_url answered HTTP %s", response.status_code)
+            return False
+        return True
 
     def join(self, channel: str) -> bool:
         """Join a public channel; False where only a person can add us (private, DM)."""
