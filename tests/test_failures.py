@@ -270,3 +270,20 @@ def test_a_carrier_refusal_of_a_field_reopens_the_form_on_it(harness: Harness) -
     assert fixed.request.recipient.postcode == "SW1A 2AA"
     assert fixed.message_ts == failed.message_ts  # the same thread carries on
     assert harness.sandbox.count("POST", r"^/consignments$") == 2
+
+
+def test_events_api_retries_are_acked_and_not_processed_twice(harness: Harness) -> None:
+    event = {"type": "app_home_opened", "user": "U0AGENT1", "channel": "D0HOME01", "tab": "home"}
+    first = harness.driver.event(event, event_id="Ev0RETRY01")
+    assert first.status_code == 200
+    harness.wait(lambda: len(harness.fake.calls_to("views.publish")) == 1)
+    for attempt in (1, 2):  # Slack's retries of the same event (e.g. after an http_timeout)
+        retry = harness.driver.event(
+            event, event_id="Ev0RETRY01", retry_num=attempt, retry_reason="http_timeout"
+        )
+        assert retry.status_code == 200
+    harness.wait(lambda: harness.bot.runner.idle())
+    assert len(harness.fake.calls_to("views.publish")) == 1
+    other = harness.driver.event(event, event_id="Ev0OTHER02")  # a new event is processed
+    assert other.status_code == 200
+    harness.wait(lambda: len(harness.fake.calls_to("views.publish")) == 2)
