@@ -17,6 +17,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.carrier.client import CarrierClient
 from bot.jobs import JobRunner
+from bot.locks import ConsignmentLocks
 from bot.operations import Operations
 from bot.services import Services
 from bot.settings import Settings
@@ -63,10 +64,17 @@ def build(
         logger=logging.getLogger("shipbot.bolt"),
     )
     runner = JobRunner(store, workers=settings.shipbot_workers, backoff=job_backoff)
+    locks = ConsignmentLocks()
     services = Services(
-        settings, store, carrier, SlackOut(client), runner, post_interval=post_interval
+        settings,
+        store,
+        carrier,
+        SlackOut(client),
+        runner,
+        post_interval=post_interval,
+        locks=locks,
     )
-    operations = Operations(settings, store, carrier, SlackOut(client), runner)
+    operations = Operations(settings, store, carrier, SlackOut(client), runner, locks=locks)
 
     def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context["services"] = services

@@ -13,12 +13,10 @@ store first and refreshing later would show the agent two cards that may disagre
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from datetime import time as day_start
 from typing import Any
@@ -32,6 +30,7 @@ from bot import messages
 from bot.carrier.client import CarrierClient, LabelFormat
 from bot.carrier.errors import CarrierError, OutcomeUnknown
 from bot.jobs import JobRunner
+from bot.locks import ConsignmentLocks
 from bot.models import (
     ConsignmentRecord,
     ConsignmentState,
@@ -132,6 +131,7 @@ class Operations:
         runner: JobRunner,
         *,
         clock: Callable[[], datetime] = utcnow,
+        locks: ConsignmentLocks | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -139,8 +139,7 @@ class Operations:
         self.slack = slack
         self.runner = runner
         self.clock = clock
-        self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-        self._locks_guard = threading.Lock()
+        self.locks = locks or ConsignmentLocks()
         self.permissions = Permissions(settings)
         runner.register("op_status", self._job_status)
         runner.register("op_label", self._job_label)
@@ -369,13 +368,9 @@ class Operations:
             dedupe_key=f"label:{c.id}:{label_format}",
         )
 
-    @contextmanager
-    def _locked(self, cid: int) -> Iterator[None]:
-        """One cancel or relabel at a time per consignment, in this process."""
-        with self._locks_guard:
-            lock = self._locks[cid]
-        with lock:
-            yield
+    def _locked(self, cid: int) -> AbstractContextManager[None]:
+        """One change at a time per consignment: shared with the flow's own steps."""
+        return self.locks.hold(cid)
 
     def _job_answer(self, payload: dict[str, Any]) -> None:
         message = Message(text=payload["text"], blocks=payload["blocks"])

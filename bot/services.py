@@ -12,9 +12,9 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from bot import messages
 from bot.carrier.client import CarrierClient
 from bot.carrier.errors import CarrierError, InvalidRequest, QuoteExpired
 from bot.jobs import JobRunner, RetryLater
+from bot.locks import ConsignmentLocks
 from bot.models import (
     Allocation,
     ConsignmentRecord,
@@ -71,6 +72,7 @@ class Services:
         *,
         post_interval: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        locks: ConsignmentLocks | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -79,8 +81,7 @@ class Services:
         self.runner = runner
         self.post_interval = post_interval
         self.clock = clock
-        self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-        self._locks_guard = threading.Lock()
+        self.locks = locks or ConsignmentLocks()
         self._pace_guard = threading.Lock()
         self.permissions = Permissions(settings)
         self._next_post: dict[str, float] = {}
@@ -295,12 +296,8 @@ class Services:
             self._advance_later(cid)
         return pending
 
-    @contextmanager
-    def _locked(self, cid: int) -> Iterator[None]:
-        with self._locks_guard:
-            lock = self._locks[cid]
-        with lock:
-            yield
+    def _locked(self, cid: int) -> AbstractContextManager[None]:
+        return self.locks.hold(cid)
 
     def _job_advance(self, payload: dict[str, Any]) -> None:
         self.advance(int(payload["cid"]))
