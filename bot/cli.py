@@ -123,6 +123,9 @@ def _serve(args: Any) -> int:
         # Bolt switches to OAuth mode and ignores our bot token when both are set.
         if os.environ.pop(name, None) is not None:
             print(f"shipbot: ignoring {name} (single-workspace bot)", file=sys.stderr)
+    # Bolt also reads SLACK_BOT_TOKEN itself and warns that our client wins; the settings
+    # hold it now, so it need not stay in the environment.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
     carrier = connect_carrier(settings)
     store = Store(settings.shipbot_db)
     try:
