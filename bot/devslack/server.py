@@ -385,10 +385,11 @@ class FakeSlack:
         with self._lock:
             return copy.deepcopy(self._views)
 
-    def opened_views(self) -> list[dict[str, Any]]:
-        """Views from views.open and views.push, in order, each as it is now."""
+    def opened_views(self, since: int = 0) -> list[dict[str, Any]]:
+        """Views from views.open and views.push, in order, each as it is now; `since` skips
+        the first ones (a benchmark polling for new modals need not copy them all again)."""
         with self._lock:
-            return [copy.deepcopy(self._views[v]) for v in self._opened]
+            return [copy.deepcopy(self._views[v]) for v in self._opened[since:]]
 
     def is_open(self, view_id: str) -> bool:
         with self._lock:
