@@ -745,17 +745,14 @@ class Store:
         detail: str | None = None,
         correlation_id: str | None = None,
     ) -> None:
-        with self._write:  # an autocommit write: it queues with the transactions
-            self.db.table("audit").insert(
-                {
-                    "at": _now(),
-                    "consignment_id": consignment_id,
-                    "actor": actor,
-                    "action": action,
-                    "outcome": outcome,
-                    "detail": detail,
-                    "correlation_id": correlation_id,
-                }
+        # One autocommit INSERT, queued with the transactions. (sqlite-utils' insert ran six
+        # statements, two of them scans of sqlite_master: each one a GIL hand-off while the
+        # write lock is held, so every click's ack waited longer behind it.)
+        with self._write:
+            self._conn().execute(
+                "INSERT INTO audit (at, consignment_id, actor, action, outcome, detail, "
+                "correlation_id) VALUES (?,?,?,?,?,?,?)",
+                (_now(), consignment_id, actor, action, outcome, detail, correlation_id),
             )
 
     def audit_log(self, consignment_id: int | None = None) -> list[AuditEntry]:
