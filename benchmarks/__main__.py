@@ -114,6 +114,22 @@ def document(rows: Sequence[Row], *, seconds: float, workers: int | None) -> str
         "",
         table(rows),
         "",
+        "How to read it:",
+        "",
+        "- Mode: shipbot runs Bolt with `process_before_response=True` (bot/app.py): the HTTP",
+        "  answer goes out when the listener returns, with no 10 ms ack poll, and listeners",
+        "  only parse, touch SQLite and queue a job. Except `/ship`: it calls views.open inside",
+        "  the listener (the trigger_id lasts 3 s), so its ack includes Slack's views.open",
+        "  round trip. Bare Bolt, in the default mode, polls for ack() every 10 ms.",
+        "- Quote clicks to shipbot go to fresh consignments, one click each: every timed click",
+        "  is a winning claim (claim transaction, audit row, queued job) and starts an",
+        "  allocate, label and upload flow in the background. Bare Bolt gets the same payloads.",
+        "  Modal submissions likewise each start a create-and-quote flow; bare Bolt's do not.",
+        "- App CPU: the app's CPU time over the phase's wall time. One CPython process tops",
+        "  out near 100% (the GIL), however many threads it has.",
+        "- Full flow ideal: carrier calls of one flow (from the sandbox log) × latency ×",
+        "  consignments / agents.",
+        "",
     ]
     return "\n".join(lines)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from benchmarks.procs import start_shipbot, wait_jobs_done
@@ -44,6 +44,8 @@ class FlowResult:
     retried_clicks: int
     cpu_bot: float
     cpu_here: float
+    carrier_ms: list[float]
+    phases: dict[str, list[float]]
 
     @property
     def calls_per_flow(self) -> float:
@@ -120,16 +122,24 @@ def measure(
             watch = LabelWatch(people[0])
             click_to_label: list[float] = []
             retries: list[str] = []
+            phases: dict[str, list[float]] = defaultdict(list)
             failures: list[BaseException] = []
             timeout = 30 + 20 * carrier_latency
 
             def ship(agent: Agent) -> None:
                 try:
                     for _ in range(consignments // agents):
-                        c: Consignment = agent.submit(agent.open_form())
+                        started = time.perf_counter()
+                        view = agent.open_form()
+                        opened = time.perf_counter()
+                        c: Consignment = agent.submit(view)
+                        submitted = time.perf_counter()
                         agent.wait_quoted(c, timeout)
                         request, response_url = agent.click(c)
                         clicked = time.perf_counter()
+                        phases["/ship → modal open"].append(opened - started)
+                        phases["submit → acked"].append(submitted - opened)
+                        phases["acked → quotes seen"].append(clicked - submitted)
                         agent.post(request)
                         deadline = clicked + timeout
                         while (labelled := watch.seen(c.message_ts, 0.05)) is None:
@@ -142,6 +152,7 @@ def measure(
                             if time.perf_counter() > deadline:
                                 raise BenchmarkFailed(f"no label for {c.reference} in time")
                         click_to_label.append(labelled - clicked)
+                        phases["click → label seen"].append(labelled - clicked)
                 except BaseException as exc:
                     failures.append(exc)
 
@@ -163,10 +174,9 @@ def measure(
                 ) from failures[0]
             wait_jobs_done(bot)
             labels = label_files(world.fake)
-            calls = Counter(
-                f"{e['method']} {_REFERENCE.sub('{ref}', e['path'])}"
-                for e in world.sandbox.requests()
-            )
+            log = world.sandbox.requests()
+            calls = Counter(f"{e['method']} {_REFERENCE.sub('{ref}', e['path'])}" for e in log)
+            carrier_ms = [float(e["ms"]) for e in log if e.get("ms") is not None]
             allocations = sum(n for k, n in calls.items() if k.startswith("PUT /allocation/"))
             if len(labels) != consignments or allocations != consignments:
                 raise BenchmarkFailed(
@@ -188,6 +198,8 @@ def measure(
         len(retries),
         cpu_bot,
         cpu_here,
+        carrier_ms,
+        dict(phases),
     )
 
 
@@ -201,6 +213,7 @@ def rows(r: FlowResult, *, memory_limit_mib: float = 150.0) -> list[Row]:
             f"{r.carrier_latency * 1000:.0f} ms/call, {workers}",
             f"wall {r.wall_seconds:.2f} s vs ideal {r.ideal_seconds:.2f} s "
             f"({r.calls_per_flow:g} carrier calls a flow: {calls}); ratio **{r.ratio:.2f}**; "
+            f"carrier calls took p50 {percentile(r.carrier_ms, 50):.0f} ms at the sandbox; "
             f"CPU used meanwhile: bot {r.cpu_bot:.1f} s, benchmark process (fake Slack, "
             f"sandbox, agents) {r.cpu_here:.1f} s",
             "ratio ≤ 1.3",
@@ -216,6 +229,13 @@ def rows(r: FlowResult, *, memory_limit_mib: float = 150.0) -> list[Row]:
                 if r.retried_clicks
                 else ""
             ),
+        ),
+        Row(
+            "Full flow: an agent's turn",
+            "medians, per consignment",
+            "; ".join(f"{k} {ms(percentile(v, 50))}" for k, v in r.phases.items())
+            + f" (ideal: 2 carrier calls before the quotes, 2 after the click, "
+            f"{ms(2 * r.carrier_latency)} each side)",
         ),
         Row(
             "Memory",
