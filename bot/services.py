@@ -142,9 +142,10 @@ class Services:
         if record is None:
             return ChooseOutcome(messages.UNKNOWN_CONSIGNMENT)
         quote = next((q for q in record.quotes if q.reference == quote_reference), None)
-        if record.step is Step.QUOTED and quote is not None and quote.expires_at <= self.clock():
+        clickable = (Step.QUOTED, Step.QUOTING)
+        if record.step in clickable and quote is not None and quote.expires_at <= self.clock():
             # Refused by us before any call: the carrier would refuse it anyway.
-            if self.store.set_step(cid, Step.EXPIRED, expect=[Step.QUOTED]):
+            if self.store.set_step(cid, Step.EXPIRED, expect=clickable):
                 self.store.audit(
                     user, "choose", "quote expired", consignment_id=cid, detail=quote_reference
                 )
@@ -454,7 +455,11 @@ class Services:
             ts = self._put_quotes_message(c, render.quote_list(c))
         except SlackProblem as exc:
             return self._slack_failed(c, exc, resume=Step.CREATED)
-        self.store.set_step(c.id, Step.QUOTED, expect=[Step.QUOTING], quotes_ts=ts)
+        # The buttons are visible from here: a click may claim while we are still QUOTING
+        # (the quotes are stored), so keep the message's ts first, then wait for a click.
+        self.store.update_fields(c.id, quotes_ts=ts)
+        if not self.store.set_step(c.id, Step.QUOTED, expect=[Step.QUOTING]):
+            return True  # already claimed: carry on with the allocation
         self._show_channel(self._reload(c))
         return False  # now it waits for a click
 
@@ -567,8 +572,7 @@ class Services:
             consignment_id=c.id,
             detail=", ".join(d.name for d in documents),
         )
-        self._show_channel(self._reload(c))
-        return True
+        return True  # the upload follows at once; its outcome updates the channel message
 
     def _upload(self, c: ConsignmentRecord) -> bool:
         assert c.message_ts

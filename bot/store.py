@@ -522,7 +522,8 @@ class Store:
             ).fetchone()
             quote = Quote.model_validate_json(qrow["quote_json"]) if qrow else None
             step = Step(row["step"])
-            if step is not Step.QUOTED or quote is None:
+            # QUOTING too: the buttons are posted just before the step is stored as QUOTED.
+            if step not in (Step.QUOTED, Step.QUOTING) or quote is None:
                 return Claim(False, row["claimed_by"], step, quote)
             needs_approval = approval_above is not None and quote.price.gross > approval_above
             claimed = Step.AWAITING_APPROVAL if needs_approval else Step.CLAIMED

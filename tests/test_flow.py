@@ -293,3 +293,12 @@ def test_a_click_on_a_thread_from_before_a_restart_still_works(
         done = second.wait_step(record.id, Step.UPLOADED)
         assert done.allocation is not None
         assert second.allocations_at_carrier() == 1
+
+
+def test_a_click_in_the_moment_before_quoted_is_stored_still_counts(harness: Harness) -> None:
+    """The buttons are posted a moment before the step says QUOTED: a quick click wins."""
+    record = harness.quoted()
+    assert harness.store.set_step(record.id, Step.QUOTING, expect=[Step.QUOTED])
+    harness.click_quote(record)
+    harness.wait_step(record.id, Step.UPLOADED)
+    assert harness.allocations_at_carrier() == 1
