@@ -202,13 +202,13 @@ def _ship(
     where = "abroad" if customs else "in the UK"
     _say()
     _say(f"━━ @agent types /ship in #shipping (a parcel {where})")
+    opened = len(fake.opened_views())
     response = driver.command("", user=AGENT, channel=CHANNEL)
     if response.status_code != 200:
         raise DemoFailed(f"/ship answered HTTP {response.status_code}")
-    views = fake.opened_views()
-    if not views:
-        raise DemoFailed("/ship did not open the form")
-    view = views[-1]
+    # The ack goes first; the modal opens a moment later, as in Slack.
+    _wait("the form to open", lambda: len(fake.opened_views()) > opened, timeout=5)
+    view = fake.opened_views()[-1]
     _say(f"   modal “{view['title']['text']}” opens with {len(view['blocks'])} blocks")
     reference = fill_form(view, {})["shipper_reference"]["value"]["value"]
     _say(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -33,7 +34,13 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
     sub = sub.lower()
     if sub in ("", "new"):
         refusal = services.permit(Action.SHIP, command["user_id"])
-        ack(text=refusal or open_form(services, command, client))
+        if refusal:
+            ack(text=refusal)
+            return
+        # Ack first, open the modal right after: the ack never waits on Slack's views.open,
+        # and the trigger (3 s) is used within milliseconds.
+        ack()
+        _MODAL_OPENERS.submit(_open_form_later, services, command, client)
     elif sub == "report":
         period = argument.strip().lower() or "today"
         if period not in PERIODS:
@@ -66,6 +73,17 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
         shown = sub if len(sub) <= 30 and sub.isprintable() else "that"
         message = help_blocks.help_message(unknown=shown)
         ack(text=message.text, blocks=message.blocks)
+
+
+_MODAL_OPENERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="shipbot-modal")
+
+
+def _open_form_later(services: Services, command: dict[str, Any], client: WebClient) -> None:
+    problem = open_form(services, command, client)
+    if problem:
+        services.tell(
+            command["channel_id"], command["user_id"], problem, command.get("response_url")
+        )
 
 
 def open_form(services: Services, command: dict[str, Any], client: WebClient) -> str:

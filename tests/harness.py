@@ -41,9 +41,10 @@ class Harness:
 
     # -- driving ------------------------------------------------------------------
     def open_form(self, *, channel: str = CHANNEL, user: str = AGENT) -> dict[str, Any]:
+        opened = len(self.fake.opened_views())
         response = self.driver.command("", channel=channel, user=user)
         assert response.status_code == 200, response.text
-        view = self.fake.opened_views()[-1]
+        view = wait_for_modal(self.fake, opened)
         assert view["callback_id"] == "ship_form"
         return view
 
@@ -118,6 +119,12 @@ class Harness:
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         self.fake.wait_for(predicate, timeout)
+
+
+def wait_for_modal(fake: FakeSlack, opened_before: int) -> dict[str, Any]:
+    """`/ship` acks first and opens the modal a moment later, as Slack users see it."""
+    fake.wait_for(lambda: len(fake.opened_views()) > opened_before)
+    return fake.opened_views()[-1]
 
 
 def view_shipper_reference(view: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from bot.models import Step
 from bot.sandbox.server import RunningSandbox
 from bot.store import Store
 from tests.form_states import example_state
-from tests.harness import CHANNEL, SECRET, view_shipper_reference
+from tests.harness import CHANNEL, SECRET, view_shipper_reference, wait_for_modal
 
 
 def _free_port() -> int:
@@ -94,7 +94,7 @@ def test_kill_9_between_allocate_and_upload(
     with serve(fake_slack, sandbox, db) as (process, url):
         driver = SlackDriver(url, SECRET, fake_slack)
         driver.command("", channel=CHANNEL)
-        view = fake_slack.opened_views()[-1]
+        view = wait_for_modal(fake_slack, 0)
         reference = view_shipper_reference(view)
         driver.submit_view(view, example_state(shipper_reference=reference))
         store = Store(db)

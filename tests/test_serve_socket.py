@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.devslack.server import FakeSlack
 from bot.devslack.socket import FakeSocketMode, SocketDriver
 from bot.sandbox.server import RunningSandbox
-from tests.harness import CHANNEL
+from tests.harness import CHANNEL, wait_for_modal
 
 
 def test_serve_in_socket_mode_reconnects_and_keeps_serving(
@@ -36,7 +36,7 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
             socket_mode.wait_connected(timeout=20)
             driver = SocketDriver(socket_mode)
             driver.command("", channel=CHANNEL)
-            assert len(fake_slack.opened_views()) == 1
+            wait_for_modal(fake_slack, 0)
             socket_mode.disconnect("refresh_requested")
             driver.command("help", channel=CHANNEL)  # served on the new connection
             assert socket_mode.connections >= 2

@@ -17,7 +17,13 @@ from bot.models import Step
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from bot.store import Store
 from tests.form_states import example_state
-from tests.harness import CHANNEL, make_settings, running_bot, view_shipper_reference
+from tests.harness import (
+    CHANNEL,
+    make_settings,
+    running_bot,
+    view_shipper_reference,
+    wait_for_modal,
+)
 
 # What the flow asks of Slack, in order (auth.test and the socket's own calls aside).
 # view_ack/command_ack are the fake's notes of what an ack said, recorded when the ack
@@ -62,7 +68,7 @@ def _drive(
 ) -> None:
     """One domestic consignment: /ship, submit, (disconnect), click; as Slack would."""
     driver.command("", channel=CHANNEL)
-    view = fake.opened_views()[-1]
+    view = wait_for_modal(fake, 0)
     reference = view_shipper_reference(view)
     driver.submit_view(view, example_state(shipper_reference=reference))
     record = store.find_by_reference(reference)
