@@ -110,9 +110,17 @@ class Session:
         channel = str(json.loads(view["private_metadata"])["channel"])
         return channel, "U0ACK" + channel.removeprefix("C0ACK")
 
-    def run(self, app: AppProcess, kind: str, makers: list[Maker], *, record: bool) -> None:
+    def run(
+        self,
+        app: AppProcess,
+        kind: str,
+        makers: list[Maker],
+        *,
+        record: bool,
+        then: Callable[[int], None] | None = None,
+    ) -> None:
         cpu, began = app.cpu_seconds(), time.perf_counter()
-        sent = closed_loop(app.url, makers, self.concurrency)
+        sent = closed_loop(app.url, makers, self.concurrency, then=then)
         cpu_share = (app.cpu_seconds() - cpu) / (time.perf_counter() - began)
         if app is self.bot and kind == KINDS[0]:
             opened = [s for s in sent if s.text.strip()]
@@ -134,6 +142,7 @@ class Session:
     def commands(self, n: int, *, record: bool) -> list[str]:
         """n `/ship` to each app; returns the response_urls of the modals ours opened."""
         urls: list[str] = []
+        by_request: dict[int, str] = {}
 
         def command(i: int, keep: bool) -> Maker:
             def make() -> Signed:
@@ -141,13 +150,24 @@ class Session:
                 form = self.payloads.command_payload("", user=user, channel=channel)
                 if keep:
                     urls.append(form["response_url"])
+                    by_request[i] = form["response_url"]
                 return Signed(urlencode(form))
 
             return make
 
+        def see_the_modal(i: int) -> None:
+            """Our ack comes before the modal; an agent waits for it before anything else."""
+            self._modal(by_request[i])
+
         if self.bare is not None:
             self.run(self.bare, KINDS[0], [command(i, False) for i in range(n)], record=record)
-        self.run(self.bot, KINDS[0], [command(i, True) for i in range(n)], record=record)
+        self.run(
+            self.bot,
+            KINDS[0],
+            [command(i, True) for i in range(n)],
+            record=record,
+            then=see_the_modal,
+        )
         return urls
 
     def _modal(self, response_url: str) -> dict[str, Any]:

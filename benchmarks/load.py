@@ -11,11 +11,19 @@ from benchmarks.rig import BenchmarkFailed, Sent, Signed, http_client, send
 Maker = Callable[[], Signed]
 
 
-def closed_loop(url: str, makers: Sequence[Maker], concurrency: int) -> list[Sent]:
+def closed_loop(
+    url: str,
+    makers: Sequence[Maker],
+    concurrency: int,
+    *,
+    then: Callable[[int], None] | None = None,
+) -> list[Sent]:
     """Send every request; `makers[i]()` builds request i just before it is timed.
 
     Built late because a slash command's trigger_id lives 3 s from when Slack issues it.
-    Each agent has its own connection, as each Slack delivery does.
+    Each agent has its own connection, as each Slack delivery does. `then(i)` runs after
+    request i is answered, untimed: what the agent waits for before its next request
+    (e.g. the modal its /ship opened).
     """
     results: list[Sent | None] = [None] * len(makers)
     failures: list[BaseException] = []
@@ -28,6 +36,8 @@ def closed_loop(url: str, makers: Sequence[Maker], concurrency: int) -> list[Sen
                 start.wait()
                 while (i := next(counter)) < len(makers) and not failures:
                     results[i] = send(client, url, makers[i]())
+                    if then is not None:
+                        then(i)
         except BaseException as exc:
             failures.append(exc)
 

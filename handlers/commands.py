@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -40,7 +41,7 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
         # Ack first, open the modal right after: the ack never waits on Slack's views.open,
         # and the trigger (3 s) is used within milliseconds.
         ack()
-        _MODAL_OPENERS.submit(_open_form_later, services, command, client)
+        _MODAL_OPENERS.submit(_open_form_later, services, command, client, time.monotonic())
     elif sub == "report":
         period = argument.strip().lower() or "today"
         if period not in PERIODS:
@@ -75,11 +76,20 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
         ack(text=message.text, blocks=message.blocks)
 
 
-_MODAL_OPENERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="shipbot-modal")
+_MODAL_OPENERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="shipbot-modal")
+# Slack's trigger_id lasts 3 s from when Slack issued it; past this much queueing on our side
+# views.open would only fail, so say so at once instead.
+TRIGGER_BUDGET = 2.5
 
 
-def _open_form_later(services: Services, command: dict[str, Any], client: WebClient) -> None:
-    problem = open_form(services, command, client)
+def _open_form_later(
+    services: Services, command: dict[str, Any], client: WebClient, received: float
+) -> None:
+    if time.monotonic() - received > TRIGGER_BUDGET:
+        log.warning("views.open skipped: the trigger waited %.1f s", time.monotonic() - received)
+        problem = "⚠️ Slack's form timer ran out while I was busy. Run `/ship` again."
+    else:
+        problem = open_form(services, command, client)
     if problem:
         services.tell(
             command["channel_id"], command["user_id"], problem, command.get("response_url")
