@@ -23,7 +23,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slackio import SlackOut, make_client
 from bot.store import Store
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, options, views
 
 log = logging.getLogger("shipbot.app")
 
@@ -100,7 +100,7 @@ def build(
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
         return BoltResponse(status=200, body="")
 
-    for module in (commands, views, actions, events):
+    for module in (commands, views, actions, options, events):
         module.register(app)
     return Shipbot(
         app=app,

@@ -28,7 +28,7 @@ EXAMPLE_SHIPMENT: dict[str, tuple[str, str | None]] = {
     "address_line2": ("plain_text_input", None),
     "address_town": ("plain_text_input", "London"),
     "address_postcode": ("plain_text_input", "sw1a 2aa"),
-    "address_country": ("static_select", "GB"),
+    "address_country": ("external_select", "GB"),
     "parcel_count": ("number_input", "2"),
     "parcel_weight_kg": ("number_input", "1.2"),
     "parcel_length_cm": ("number_input", "30"),
@@ -44,7 +44,7 @@ EXAMPLE_SHIPMENT: dict[str, tuple[str, str | None]] = {
 EXAMPLE_CUSTOMS: dict[str, tuple[str, str | None]] = {
     "customs_contents": ("plain_text_input", "Running shoes"),
     "customs_hs_code": ("plain_text_input", "6404.11"),
-    "customs_origin_country": ("static_select", "GB"),
+    "customs_origin_country": ("external_select", "GB"),
     "customs_item_value": ("number_input", "49.99"),
     "customs_reason": ("static_select", "Sale"),
 }
@@ -73,7 +73,7 @@ def _state(
         value = overrides.get(block_id, default)
         if isinstance(value, dict):
             state[block_id] = {ACTION: value}
-        elif kind == "static_select":
+        elif kind in ("static_select", "external_select"):
             state[block_id] = {ACTION: {"type": kind, "selected_option": _option(block_id, value)}}
         else:
             state[block_id] = {ACTION: {"type": kind, "value": value}}

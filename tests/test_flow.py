@@ -302,3 +302,27 @@ def test_a_click_in_the_moment_before_quoted_is_stored_still_counts(harness: Har
     harness.click_quote(record)
     harness.wait_step(record.id, Step.UPLOADED)
     assert harness.allocations_at_carrier() == 1
+
+
+def test_the_country_picker_is_answered_as_the_agent_types(harness: Harness) -> None:
+    view = harness.open_form()
+    payload = {
+        "type": "block_suggestion",
+        "user": {"id": AGENT, "username": "agent", "team_id": "T0001"},
+        "team": {"id": "T0001", "domain": "demo"},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": view,
+        "block_id": "address_country",
+        "action_id": "value",
+        "value": "fra",
+    }
+    response = harness.driver.post_raw(
+        urlencode({"payload": json.dumps(payload)}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    values = [o["value"] for g in response.json()["option_groups"] for o in g["options"]]
+    assert values[0] == "FR"
+    assert len(view["blocks"]) < 30 and len(json.dumps(view)) < 12_000  # no 249-option lists

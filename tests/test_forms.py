@@ -17,6 +17,7 @@ from blocks.form import (
     SHIP_CUSTOMS,
     SHIP_FORM,
     SHIPMENT_BLOCK_IDS,
+    country_options,
     customs_modal,
     shipment_modal,
 )
@@ -116,7 +117,7 @@ def state_from_modal_initials(view: dict[str, Any]) -> dict[str, dict[str, dict[
     state: dict[str, dict[str, dict[str, Any]]] = {}
     for block in input_blocks(view):
         el = block["element"]
-        if el["type"] == "static_select":
+        if el["type"] in ("static_select", "external_select"):
             action = {"type": el["type"], "selected_option": el.get("initial_option")}
         else:
             action = {"type": el["type"], "value": el.get("initial_value")}
@@ -198,7 +199,7 @@ def test_views_pass_slack_sdk_validation_and_limits(name: str) -> None:
 
 def test_the_validation_helper_catches_what_slack_would_refuse() -> None:
     view = shipment_modal("", shipper_reference="SHIP-1")
-    element(view, "address_country")["option_groups"][1]["options"] *= 20  # > 100 in a group
+    element(view, "declared_currency")["options"] *= 40  # > 100 options
     with pytest.raises(Exception, match="100"):
         check_slack_accepts(view)
     view = shipment_modal("", shipper_reference="SHIP-1")
@@ -243,23 +244,50 @@ def test_page_one_shape() -> None:
     assert element(view, "address_town")["max_length"] == 30
 
 
-def test_country_select_lists_every_country_once_common_first() -> None:
+def test_country_select_is_external_and_starts_on_the_uk() -> None:
     select = element(shipment_modal("", shipper_reference="S"), "address_country")
-    groups = select["option_groups"]
+    assert select["type"] == "external_select" and select["min_query_length"] == 0
+    assert "option_groups" not in select and "options" not in select
+    assert select["initial_option"] == {
+        "text": {"type": "plain_text", "text": "United Kingdom (GB)"},
+        "value": "GB",
+    }
+    origin = element(customs_modal("{}", shipment=INTERNATIONAL), "customs_origin_country")
+    assert origin["type"] == "external_select" and origin["initial_option"]["value"] == "GB"
+
+
+def test_country_options_common_first_within_slack_limits() -> None:
+    groups = country_options("")["option_groups"]
     assert groups[0]["label"]["text"] == "Common"
     common = [option["value"] for option in groups[0]["options"]]
     assert common[:10] == ["GB", "IE", "FR", "DE", "NL", "ES", "IT", "US", "CA", "AU"]
     labels = [group["label"]["text"] for group in groups[1:]]
     assert labels == sorted(labels) and all(len(label) == 1 for label in labels)
-    for group in groups[1:]:
-        names = [option["text"]["text"] for option in group["options"]]
-        assert all(name.startswith(group["label"]["text"]) for name in names if name[0] != "Å")
-    values = [option["value"] for option in select_options(select)]
-    assert sorted(values) == sorted(COUNTRY_NAMES)
-    assert select["initial_option"] == {
-        "text": {"type": "plain_text", "text": "United Kingdom (GB)"},
-        "value": "GB",
-    }
+    values = [option["value"] for group in groups for option in group["options"]]
+    assert len(values) == len(set(values)) == 100
+    for group in groups:
+        OptionGroup(**group).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("fr", "FR"), ("  united  KINGDOM ", "GB"), ("je", "JE"), ("zimb", "ZW"), ("åland", "AX")],
+)
+def test_country_options_follow_what_is_typed(query: str, expected: str) -> None:
+    values = [
+        option["value"]
+        for group in country_options(query)["option_groups"]
+        for option in group["options"]
+    ]
+    assert expected in values
+    assert len(values) == len(set(values)) <= 100
+
+
+def test_every_country_is_found_by_its_code() -> None:
+    for code in COUNTRY_NAMES:
+        groups = country_options(code.lower())["option_groups"]
+        assert code in [option["value"] for group in groups for option in group["options"]]
+    assert country_options("no such place")["option_groups"] == []
 
 
 def test_country_data() -> None:
