@@ -342,8 +342,9 @@ class Services:
                 started = time.monotonic()
                 step = record.step
                 moved = self._step(record, resumed=resumed)
-                after = self.store.get(cid)
-                problem = after.problem if after is not None else None
+                # Only a stop needs a fresh look (its outcome and correlation id).
+                after = record if moved else self.store.get(cid)
+                problem = after.problem if after is not None and not moved else None
                 log.info(
                     "step consignment=%s ref=%s step=%s outcome=%s duration_ms=%.0f correlation=%s",
                     cid,
