@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.models import (
+    IN_FLIGHT_STEPS,
     Allocation,
     AuditEntry,
     ConsignmentRecord,
@@ -933,19 +934,8 @@ class Store:
         return _manifest_record(row) if row else None
 
 
-_IN_FLIGHT = [
-    s.value
-    for s in (
-        Step.NEW,
-        Step.CREATING,
-        Step.CREATED,
-        Step.QUOTING,
-        Step.CLAIMED,
-        Step.ALLOCATING,
-        Step.ALLOCATED,
-        Step.LABEL_SAVED,
-    )
-]
+# The steps the job runner owes work to, as stored (one definition: bot/models.py).
+_IN_FLIGHT = sorted(s.value for s in IN_FLIGHT_STEPS)
 
 
 def _like_escape(text: str) -> str:
