@@ -474,6 +474,18 @@ def test_put_is_not_retried_after_503(server: WireServer, client: CarrierClient)
     assert len(server.requests_to("PUT", path)) == 1
 
 
+def test_a_gateway_timeout_on_put_is_outcome_unknown(
+    server: WireServer, client: CarrierClient
+) -> None:
+    path = f"/allocation/{REF}/allocatewithquote/{QUOTE_REF}"
+    server.reply("PUT", path, Reply(504, None), Reply(200, ALLOCATION_BODY))
+
+    with pytest.raises(OutcomeUnknown):
+        client.allocate_with_quote(_quote())
+
+    assert len(server.requests_to("PUT", path)) == 1
+
+
 def test_get_gives_up_after_max_attempts(server: WireServer, make_client: MakeClient) -> None:
     server.reply("GET", f"/quotes/consignment/{REF}", Reply(500, {"Code": "Boom", "Message": "x"}))
 

@@ -339,6 +339,10 @@ class CarrierClient:
             )
         if 400 <= status < 500:
             raise InvalidRequest(f"Sorted PRO refused {where}: {said}", **fields)
+        if status == 504 and method != "GET":
+            # The gateway gave up waiting for the backend, which may still have done it:
+            # like a lost reply, the caller must look before trying again.
+            raise OutcomeUnknown(f"Sorted PRO's gateway timed out on {where}: {said}", **fields)
         if status >= 500:
             raise CarrierUnavailable(f"Sorted PRO failed on {where}: {said}", **fields)
         raise UnexpectedResponse(f"Sorted PRO answered {where} with HTTP {status}", **fields)
