@@ -24,7 +24,6 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks import Message, context, escape, section
-from blocks import consignment as consignment_blocks
 from blocks import operations as render
 from bot import messages
 from bot.carrier.client import CarrierClient, LabelFormat
@@ -500,7 +499,7 @@ class Operations:
                 self._send(channel, user, response_url, render.notice(text))
                 self._log("cancel", c, "moved-on", started)
                 return
-            self._show_channel(self._reload(c))
+            self.slack.show_channel(self.store.require(c.id))
             via = "no carrier reference"
             if c.carrier_reference:
                 try:
@@ -514,7 +513,7 @@ class Operations:
             self.store.set_step(c.id, Step.CANCELLED, expect=[Step.CANCELLING])
             outcome = "ok" if via == "carrier" else f"ok ({via})"
             self.store.audit(user, "cancel", outcome, consignment_id=c.id, detail=c.reference)
-            done = self._reload(c)
+            done = self.store.require(c.id)
             self._record_cancel(done, user, self.clock())
         text = messages.CANCEL_DONE.format(ref=render.ref(c))
         self._send(channel, user, response_url, self._with_link(text, done))
@@ -571,7 +570,7 @@ class Operations:
             back = c.step
         problem = c.problem if back is Step.FAILED else None
         self.store.set_step(c.id, back, expect=[Step.CANCELLING], problem=problem)
-        self._show_channel(self._reload(c))
+        self.slack.show_channel(self.store.require(c.id))
 
     def _carrier_refused(
         self,
@@ -600,11 +599,13 @@ class Operations:
         """The channel message says ❌ Cancelled; the thread keeps who did it; no live buttons."""
         if c.message_ts is None:
             return
-        self._show_channel(c)
+        self.slack.show_channel(c)
         try:
             if c.quotes_ts:
                 self.slack.update(c.channel_id, c.quotes_ts, render.cancelled_replacement(c))
-            self._post(c.channel_id, render.cancelled_note(c, user, at), thread_ts=c.message_ts)
+            self.slack.post_joining(
+                c.channel_id, render.cancelled_note(c, user, at), thread_ts=c.message_ts
+            )
         except SlackProblem as exc:
             log.warning("could not record the cancel of consignment %s: %s", c.id, exc.error)
 
@@ -651,31 +652,13 @@ class Operations:
 
     def _send(self, channel: str, user: str, response_url: str | None, message: Message) -> None:
         """Ephemeral, through the response_url; chat.postEphemeral if that one is spent."""
-        if response_url and self.slack.respond(response_url, message):
-            return
-        if not channel:
+        if not channel and not response_url:
             log.warning("an answer to %s was dropped: no response_url and no channel", user)
             return
         try:
-            self.slack.ephemeral(channel, user, message)
+            self.slack.ephemeral(channel, user, message, response_url=response_url)
         except SlackProblem as exc:
             log.warning("an answer to %s was dropped: %s", user, exc.error)
-
-    def _post(self, channel: str, message: Message, *, thread_ts: str) -> None:
-        try:
-            self.slack.post(channel, message, thread_ts=thread_ts)
-        except SlackProblem as exc:
-            if exc.error != "not_in_channel" or not self.slack.join(channel):
-                raise
-            self.slack.post(channel, message, thread_ts=thread_ts)
-
-    def _show_channel(self, c: ConsignmentRecord) -> None:
-        if c.message_ts is None:
-            return
-        try:
-            self.slack.update(c.channel_id, c.message_ts, consignment_blocks.channel_message(c))
-        except SlackProblem as exc:
-            log.warning("could not update message of consignment %s: %s", c.id, exc.error)
 
     def _permalink(self, c: ConsignmentRecord) -> str | None:
         return self.slack.permalink(c.channel_id, c.message_ts) if c.message_ts else None
@@ -684,11 +667,6 @@ class Operations:
         link = self._permalink(c)
         full = f"{text} <{link}|Open the thread>" if link else text
         return Message(text=text, blocks=[section(full)])
-
-    def _reload(self, c: ConsignmentRecord) -> ConsignmentRecord:
-        fresh = self.store.get(c.id)
-        assert fresh is not None
-        return fresh
 
     # == logs =============================================================================
     def _log(

@@ -322,7 +322,7 @@ class Services:
             )
             self.store.set_step(cid, Step.FAILED, problem=problem)
             self.store.audit(BOT, "job", f"gave up: {reason}", consignment_id=cid)
-            self._show(self._reload(record))
+            self._show(self.store.require(record.id))
 
     def _job_refresh(self, payload: dict[str, Any]) -> None:
         cid = int(payload["cid"])
@@ -367,13 +367,13 @@ class Services:
                 return self._create(c)
             case Step.CREATED:
                 self.store.set_step(c.id, Step.QUOTING, expect=[Step.CREATED])
-                self._show_channel(self._reload(c))
+                self.slack.show_channel(self.store.require(c.id))
                 return True
             case Step.QUOTING:
                 return self._quote(c)
             case Step.CLAIMED:
                 self.store.set_step(c.id, Step.ALLOCATING, expect=[Step.CLAIMED])
-                c = self._reload(c)
+                c = self.store.require(c.id)
                 self._show(c)
                 return self._allocate(c)
             case Step.ALLOCATING:
@@ -385,31 +385,16 @@ class Services:
                 return self._upload(c)
         return False
 
-    def _reload(self, c: ConsignmentRecord) -> ConsignmentRecord:
-        fresh = self.store.get(c.id)
-        assert fresh is not None
-        return fresh
-
     # -- steps ------------------------------------------------------------------------
     def _post_channel_message(self, c: ConsignmentRecord) -> bool:
         if c.message_ts is None:
             try:
-                ts = self._post_joining(c.channel_id, render.channel_message(c))
+                ts = self.slack.post_joining(c.channel_id, render.channel_message(c))
             except SlackProblem as exc:
                 return self._slack_failed(c, exc, resume=Step.NEW)
             self.store.update_fields(c.id, message_ts=ts)
         self.store.set_step(c.id, Step.CREATING, expect=[Step.NEW])
         return True
-
-    def _post_joining(self, channel: str, message: Message, thread_ts: str | None = None) -> str:
-        """Post; if we are not in the channel, join it (public channels) and post again."""
-        try:
-            return self.slack.post(channel, message, thread_ts=thread_ts)
-        except SlackProblem as exc:
-            if exc.error != "not_in_channel" or not self.slack.join(channel):
-                raise
-            log.info("joined channel %s after not_in_channel", channel)
-            return self.slack.post(channel, message, thread_ts=thread_ts)
 
     def _create(self, c: ConsignmentRecord) -> bool:
         try:
@@ -436,7 +421,7 @@ class Services:
             consignment_id=c.id,
             detail=quote_set.request_reference,
         )
-        c = self._reload(c)
+        c = self.store.require(c.id)
         if not quote_set.quotes:
             reasons = "; ".join(f"{u.service_name}: {u.reason}" for u in quote_set.unqualified[:5])
             problem = Problem(
@@ -450,7 +435,7 @@ class Services:
                 ),
             )
             self.store.set_step(c.id, Step.FAILED, expect=[Step.QUOTING], problem=problem)
-            self._show(self._reload(c))
+            self._show(self.store.require(c.id))
             return False
         try:
             ts = self._put_quotes_message(c, render.quote_list(c))
@@ -461,7 +446,7 @@ class Services:
         self.store.update_fields(c.id, quotes_ts=ts)
         if not self.store.set_step(c.id, Step.QUOTED, expect=[Step.QUOTING]):
             return True  # already claimed: carry on with the allocation
-        self._show_channel(self._reload(c))
+        self.slack.show_channel(self.store.require(c.id))
         return False  # now it waits for a click
 
     def _put_quotes_message(self, c: ConsignmentRecord, message: Message) -> str:
@@ -470,7 +455,7 @@ class Services:
         if c.quotes_ts:
             self.slack.update(c.channel_id, c.quotes_ts, message)
             return c.quotes_ts
-        return self._post_joining(c.channel_id, message, thread_ts=c.message_ts)
+        return self.slack.post_joining(c.channel_id, message, thread_ts=c.message_ts)
 
     def _allocate(self, c: ConsignmentRecord) -> bool:
         quote = c.chosen_quote
@@ -498,7 +483,7 @@ class Services:
             consignment_id=c.id,
             correlation_id=exc.correlation_id,
         )
-        self._show(self._reload(c))
+        self._show(self.store.require(c.id))
         return False
 
     def _look_after_allocate(self, c: ConsignmentRecord, cause: CarrierError | None) -> bool:
@@ -537,7 +522,7 @@ class Services:
             correlation_id=error.correlation_id,
         )
         self.store.set_step(c.id, Step.FAILED, problem=problem)
-        self._show(self._reload(c))
+        self._show(self.store.require(c.id))
         return False
 
     def _allocated(self, c: ConsignmentRecord, allocation: Allocation, *, via: str) -> None:
@@ -549,7 +534,7 @@ class Services:
             consignment_id=c.id,
             detail=", ".join(allocation.tracking_numbers),
         )
-        self._show(self._reload(c))
+        self._show(self.store.require(c.id))
 
     def _fetch_documents(self, c: ConsignmentRecord) -> bool:
         assert c.carrier_reference
@@ -598,7 +583,7 @@ class Services:
             self.store.mark_uploaded(c.id, doc.name)
             self.store.audit(BOT, "upload", "ok", consignment_id=c.id, detail=doc.name)
         self.store.set_step(c.id, Step.UPLOADED, expect=[Step.LABEL_SAVED])
-        self._show_channel(self._reload(c))
+        self.slack.show_channel(self.store.require(c.id))
         return False
 
     # -- failures --------------------------------------------------------------------
@@ -636,7 +621,7 @@ class Services:
             correlation_id=exc.correlation_id,
             detail=exc.code,
         )
-        self._show(self._reload(c))
+        self._show(self.store.require(c.id))
         return False
 
     def _slack_failed(self, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
@@ -647,7 +632,7 @@ class Services:
         problem = Problem(step=resume, kind=f"slack:{exc.error}", message=text)
         self.store.set_step(c.id, Step.FAILED, problem=problem)
         self.store.audit(BOT, "slack", f"failed: {exc.error}", consignment_id=c.id)
-        c = self._reload(c)
+        c = self.store.require(c.id)
         if exc.membership or c.message_ts is None:
             # We can't write in the channel: tell the agent through the command's
             # response_url, which works without membership.
@@ -660,7 +645,7 @@ class Services:
     # -- showing state in Slack -------------------------------------------------------------
     def _show(self, c: ConsignmentRecord) -> None:
         """Bring the channel message and the thread in line with the stored step."""
-        self._show_channel(c)
+        self.slack.show_channel(c)
         if c.message_ts is None:
             return
         try:
@@ -679,14 +664,6 @@ class Services:
                 self.slack.post(c.channel_id, render.problem(c), thread_ts=c.message_ts)
         except SlackProblem as exc:
             log.warning("could not update thread of consignment %s: %s", c.id, exc.error)
-
-    def _show_channel(self, c: ConsignmentRecord) -> None:
-        if c.message_ts is None:
-            return
-        try:
-            self.slack.update(c.channel_id, c.message_ts, render.channel_message(c))
-        except SlackProblem as exc:
-            log.warning("could not update message of consignment %s: %s", c.id, exc.error)
 
     # == approvals and reports ============================================================
     def _job_approval(self, payload: dict[str, Any]) -> None:
@@ -719,7 +696,7 @@ class Services:
                         )
             except SlackProblem as exc:
                 raise RetryLater(exc.error) from exc
-            self._show(self._reload(record))
+            self._show(self.store.require(record.id))
 
     def _job_report(self, payload: dict[str, Any]) -> None:
         """The spend report as CSV, in the requester's DM (Slack needs a D… conversation)."""
@@ -752,7 +729,9 @@ class Services:
                     response_url=payload.get("response_url"),
                 )
             else:
-                self._post_joining(payload["channel"], message, thread_ts=payload.get("thread_ts"))
+                self.slack.post_joining(
+                    payload["channel"], message, thread_ts=payload.get("thread_ts")
+                )
         except SlackProblem as exc:
             if exc.membership:
                 log.warning("notice to %s dropped: %s", payload["channel"], exc.error)
@@ -812,14 +791,14 @@ class Services:
         )
         summary = manifest_blocks.summary(user, by_carrier, failed_records, sorted(failed))
         try:
-            self._post_joining(channel, summary)
+            self.slack.post_joining(channel, summary)
         except SlackProblem as exc:
             self.slack.ephemeral(channel, user, summary, response_url=response_url)
             log.warning("manifest summary not posted in channel: %s", exc.error)
         for c in queued:
             fresh = self.store.get(c.id)
             if fresh is not None:
-                self._show_channel(fresh)
+                self.slack.show_channel(fresh)
             if c.message_ts:
                 self.runner.submit(
                     "notify",

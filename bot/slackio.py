@@ -15,7 +15,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from blocks import Message
-from bot.models import Document
+from blocks import consignment as consignment_blocks
+from bot.models import ConsignmentRecord, Document
 
 log = logging.getLogger("shipbot.slack")
 
@@ -67,6 +68,25 @@ class SlackOut:
         if thread_ts:
             args["thread_ts"] = thread_ts
         return str(self._call("chat.postMessage", **args)["ts"])
+
+    def post_joining(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str:
+        """Post; if we are not in the channel, join it (public channels) and post again."""
+        try:
+            return self.post(channel, message, thread_ts=thread_ts)
+        except SlackProblem as exc:
+            if exc.error != "not_in_channel" or not self.join(channel):
+                raise
+            log.info("joined channel %s after not_in_channel", channel)
+            return self.post(channel, message, thread_ts=thread_ts)
+
+    def show_channel(self, c: ConsignmentRecord) -> None:
+        """Bring the consignment's channel message in line with its stored step (best effort)."""
+        if c.message_ts is None:
+            return
+        try:
+            self.update(c.channel_id, c.message_ts, consignment_blocks.channel_message(c))
+        except SlackProblem as exc:
+            log.warning("could not update message of consignment %s: %s", c.id, exc.error)
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=message.text, blocks=message.blocks)

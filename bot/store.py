@@ -390,6 +390,13 @@ class Store:
         row = conn.execute("SELECT * FROM consignments WHERE id = ?", (consignment_id,)).fetchone()
         return self._record(conn, row) if row else None
 
+    def require(self, consignment_id: int) -> ConsignmentRecord:
+        """A consignment that must exist (we hold it or just wrote it): a bug if not."""
+        record = self.get(consignment_id)
+        if record is None:
+            raise LookupError(f"consignment {consignment_id} is not in the store")
+        return record
+
     def find_by_reference(self, text: str) -> ConsignmentRecord | None:
         """Carrier reference, shipper reference or order number (exact, case-insensitive)."""
         conn = self._conn()
