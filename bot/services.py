@@ -224,12 +224,6 @@ class Services:
             self.store.audit(user, "requote", "ok", consignment_id=cid)
             self._advance_later(cid)
 
-    def may_manifest(self, user: str) -> bool:
-        return self.permissions.allows(Action.MANIFEST, user)
-
-    def manifest_refusal(self) -> str:
-        return self.permissions.refusal(Action.MANIFEST)
-
     def decide(self, cid: int, user: str, *, approve: bool) -> str | None:
         """An approver's click: exactly one decision counts; returns a notice for the clicker."""
         refusal = self.permit(Action.APPROVE, user, cid)

@@ -23,6 +23,7 @@ from blocks.ids import (
 )
 from blocks.thread_buttons import OP_CANCEL, OP_LIST_PAGE, OP_REPRINT, OP_STATUS
 from bot.operations import Operations
+from bot.permissions import Action
 from bot.services import Services
 
 log = logging.getLogger("shipbot.actions")
@@ -97,9 +98,9 @@ def manifest(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
     user, channel, response_url = _who(body)
-    if not services.may_manifest(user):
-        services.store.audit(user, "manifest", "refused (not allowed)")
-        services.tell(channel, user, services.manifest_refusal(), response_url)
+    refusal = services.permit(Action.MANIFEST, user)
+    if refusal:
+        services.tell(channel, user, refusal, response_url)
         return
     services.request_manifest(user, channel, response_url)
     services.tell(channel, user, "⏳ Manifesting the allocated consignments…", response_url)

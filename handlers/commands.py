@@ -51,9 +51,9 @@ def ship(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltCont
         ack(text=message.text, blocks=message.blocks)
     elif sub == "manifest":
         user = command["user_id"]
-        if not services.may_manifest(user):
-            services.store.audit(user, "manifest", "refused (not allowed)")
-            ack(text=services.manifest_refusal())
+        refusal = services.permit(Action.MANIFEST, user)
+        if refusal:
+            ack(text=refusal)
             return
         services.request_manifest(user, command["channel_id"], command.get("response_url"))
         ack(text="⏳ Manifesting the allocated consignments… the channel will say when it's done.")
