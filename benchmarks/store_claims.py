@@ -86,7 +86,7 @@ def _quoted_store(path: Path, consignments: int) -> tuple[Store, list[int]]:
             view_id=None,
         )
         store.save_quotes(cid, _quotes(i))
-        store.set_step(cid, Step.QUOTED)
+        store.transition(cid, {Step.NEW}, Step.QUOTED)
         ids.append(cid)
     return store, ids
 
@@ -106,7 +106,7 @@ def measure(threads: int, consignments: int) -> ClaimResult:
                 for cid in order:
                     quote = f"q-{cid - ids[0]}-{n % 3}"
                     began = time.perf_counter()
-                    won = store.claim_quote(cid, quote, f"U{n:04d}").won
+                    won = store.claim_quote(cid, quote, f"U{n:04d}", to=Step.CLAIMED).won
                     latencies[n].append(time.perf_counter() - began)
                     wins[n] += won
 

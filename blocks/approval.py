@@ -8,6 +8,7 @@ from decimal import Decimal
 from blocks import Message, actions, button, context, escape, section
 from blocks.consignment import money, price_text, service_label
 from blocks.ids import APPROVE, DECLINE
+from blocks.payloads import ConsignmentValue
 from bot.models import ConsignmentRecord
 
 
@@ -32,8 +33,8 @@ def request(c: ConsignmentRecord, approvers: Sequence[str], limit: Decimal) -> M
         blocks=[
             section(text),
             actions(
-                button("Approve", APPROVE, str(c.id), style="primary"),
-                button("Decline", DECLINE, str(c.id), style="danger"),
+                button("Approve", APPROVE, ConsignmentValue(c.id).encode(), style="primary"),
+                button("Decline", DECLINE, ConsignmentValue(c.id).encode(), style="danger"),
             ),
             context("Nothing is bought until an approver says yes."),
         ],

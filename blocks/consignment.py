@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from blocks import Block, Message, actions, button, context, escape, section
 from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, REQUOTE, TRY_AGAIN
+from blocks.payloads import ConsignmentValue, QuoteValue
 from blocks.thread_buttons import thread_actions
 from bot.models import ConsignmentRecord, Price, Quote, Step
 
@@ -91,6 +92,10 @@ def status_line(c: ConsignmentRecord) -> str:
             return "⏳ Uploading the label…"
         case Step.UPLOADED:
             return f"✅ {escape(service_label(carrier, service))} · tracking {tracking}"
+        case Step.MANIFESTING:
+            return (
+                f"⏳ Manifesting · {escape(service_label(carrier, service))} · tracking {tracking}"
+            )
         case Step.MANIFESTED:
             return (
                 f"✅ Manifested · {escape(service_label(carrier, service))} · tracking {tracking}"
@@ -149,7 +154,7 @@ def quote_list(c: ConsignmentRecord) -> Message:
             section(
                 text,
                 block_id=f"quote-{q.reference}"[:255],
-                accessory=button(label, CHOOSE_QUOTE, f"{c.id}:{q.reference}"),
+                accessory=button(label, CHOOSE_QUOTE, QuoteValue(c.id, q.reference).encode()),
             )
         )
     notes = []
@@ -225,7 +230,11 @@ def quotes_expired(c: ConsignmentRecord) -> Message:
         text=text,
         blocks=[
             section(text),
-            actions(button("Get fresh quotes", REQUOTE, str(c.id), style="primary")),
+            actions(
+                button(
+                    "Get fresh quotes", REQUOTE, ConsignmentValue(c.id).encode(), style="primary"
+                )
+            ),
         ],
     )
 
@@ -236,9 +245,17 @@ def problem(c: ConsignmentRecord) -> Message:
     message = p.message if p else "Something went wrong."
     blocks: list[Block] = [section(f"⚠️ {message}")]
     if p and p.retryable:
-        blocks.append(actions(button("Try again", TRY_AGAIN, str(c.id), style="primary")))
+        blocks.append(
+            actions(
+                button("Try again", TRY_AGAIN, ConsignmentValue(c.id).encode(), style="primary")
+            )
+        )
     elif p and p.fields and p.step is Step.CREATING:
-        blocks.append(actions(button("Edit the form", EDIT_FORM, str(c.id), style="primary")))
+        blocks.append(
+            actions(
+                button("Edit the form", EDIT_FORM, ConsignmentValue(c.id).encode(), style="primary")
+            )
+        )
     if p and p.correlation_id:
         blocks.append(context(f"Carrier correlation id for support: `{p.correlation_id}`"))
     return Message(text=f"⚠️ {message}", blocks=blocks)

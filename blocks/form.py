@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
+from blocks.ids import CallbackId
 from bot.forms import (
     ACTION,
     ADDRESS_COUNTRY,
@@ -104,8 +105,8 @@ __all__ = [
     "shipment_modal",
 ]
 
-SHIP_FORM = "ship_form"
-SHIP_CUSTOMS = "ship_customs"
+SHIP_FORM = CallbackId.SHIP_FORM
+SHIP_CUSTOMS = CallbackId.SHIP_CUSTOMS
 
 MAX_PRIVATE_METADATA = 3000  # Slack's limit; a longer view is refused by views.open
 

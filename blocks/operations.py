@@ -22,9 +22,15 @@ from blocks.consignment import (
     slack_time,
     status_line,
 )
+from blocks.payloads import ListPageValue
 from blocks.thread_buttons import OP_LIST_PAGE, cancel_button, reprint_button, status_button
 from blocks.tracking import customer_update, tracking_url, window
 from bot.models import (
+    CANCELLED,
+    CLOSED,
+    HAS_LABEL,
+    MANIFESTABLE,
+    NEEDS_AGENT,
     AuditEntry,
     ConsignmentRecord,
     ConsignmentState,
@@ -44,6 +50,15 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 def notice(text: str) -> Message:
     return Message(text=text, blocks=[section(text)])
+
+
+def carrier_notice(problem: str, correlation_id: str | None) -> Message:
+    """A carrier failure told privately: the sentence, and the correlation id for support."""
+    text = f"⚠️ {problem}"
+    blocks = [section(text)]
+    if correlation_id:
+        blocks.append(context(f"Carrier correlation id for support: `{correlation_id}`"))
+    return Message(text=text, blocks=blocks)
 
 
 def who(actor: str) -> str:
@@ -75,6 +90,7 @@ _STEP_LABELS: dict[Step, str] = {
     Step.ALLOCATED: "⏳ getting the label",
     Step.LABEL_SAVED: "⏳ uploading the label",
     Step.UPLOADED: "✅ allocated",
+    Step.MANIFESTING: "⏳ manifesting",
     Step.MANIFESTED: "✅ manifested",
     Step.CANCELLING: "⏳ cancelling",
     Step.CANCELLED: "❌ cancelled",
@@ -165,7 +181,7 @@ def list_page(
     if last < total:
         blocks.append(
             actions(
-                button("Next page", OP_LIST_PAGE, f"{mode}:{last}"),
+                button("Next page", OP_LIST_PAGE, ListPageValue(mode, last).encode()),
                 block_id=f"page-{mode}-{last}",
             )
         )
@@ -249,7 +265,7 @@ def status_card(view: StatusView, tz: ZoneInfo) -> Message:
         (checked.latest_delivery if checked else None)
         or (quote.latest_delivery if quote else None),
     )
-    cancelled = c.step in (Step.CANCELLED, Step.CANCELLING)
+    cancelled = c.step in CANCELLED
     sentence = customer_update(
         carrier=carrier_name,
         state=ConsignmentState.CANCELLED if c.step is Step.CANCELLED else _state(checked),
@@ -277,9 +293,9 @@ def status_card(view: StatusView, tz: ZoneInfo) -> Message:
     if links:
         blocks.append(context(" · ".join(links)))
     buttons = []
-    if c.allocation and c.step in (Step.UPLOADED, Step.MANIFESTED, Step.FAILED):
+    if c.allocation and c.step in HAS_LABEL:
         buttons.append(reprint_button(c))
-    if c.step not in (Step.MANIFESTED, Step.CANCELLED, Step.CANCELLING):
+    if c.step not in CLOSED | CANCELLED:
         buttons.append(cancel_button(c))
     if buttons:
         blocks.append(actions(*buttons))
@@ -457,16 +473,15 @@ def cancelled_replacement(c: ConsignmentRecord) -> Message:
 
 # -- App Home ----------------------------------------------------------------------------
 
-_NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})
-_WAITING_MANIFEST = frozenset({Step.UPLOADED})
+_WAITING_MANIFEST = MANIFESTABLE
 _MANIFESTED = frozenset({Step.MANIFESTED})
 _CANCELLED = frozenset({Step.CANCELLED})
 HOME_GROUPS: tuple[tuple[str, frozenset[Step]], ...] = (
-    ("⚠️ Needs an agent", _NEEDS_AGENT),
+    ("⚠️ Needs an agent", NEEDS_AGENT),
     # Everything else: steps the flow moves through by itself, including any added later.
     (
         "⏳ In progress",
-        frozenset(Step) - _NEEDS_AGENT - _WAITING_MANIFEST - _MANIFESTED - _CANCELLED,
+        frozenset(Step) - NEEDS_AGENT - _WAITING_MANIFEST - _MANIFESTED - _CANCELLED,
     ),
     ("✅ Allocated, waiting for the manifest", _WAITING_MANIFEST),
     ("🚚 Manifested", _MANIFESTED),

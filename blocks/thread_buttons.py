@@ -1,26 +1,28 @@
 """The buttons agents use on a consignment: slash commands can't be typed in threads.
 
-Their action ids live here (not in `blocks/ids.py`) with the one builder for each button,
-so the thread, the status card and `/ship cancel` show the same dialog.
+One builder for each button, so the thread, the status card and `/ship cancel` show the
+same dialog; the ids are in `blocks/ids.py` and the values in `blocks/payloads.py`.
 """
 
 from __future__ import annotations
 
 from blocks import Block, actions, button, escape, mrkdwn, plain
+from blocks.ids import ActionId
+from blocks.payloads import ConsignmentValue
 from bot.models import ConsignmentRecord
 
-OP_STATUS = "op_status"
-OP_REPRINT = "op_reprint"
-OP_CANCEL = "op_cancel"
-OP_LIST_PAGE = "op_list_page"
+OP_STATUS = ActionId.STATUS
+OP_REPRINT = ActionId.REPRINT
+OP_CANCEL = ActionId.CANCEL
+OP_LIST_PAGE = ActionId.LIST_PAGE
 
 
 def status_button(c: ConsignmentRecord, label: str = "Status") -> Block:
-    return button(label, OP_STATUS, str(c.id))
+    return button(label, OP_STATUS, ConsignmentValue(c.id).encode())
 
 
 def reprint_button(c: ConsignmentRecord) -> Block:
-    return button("Reprint label", OP_REPRINT, str(c.id))
+    return button("Reprint label", OP_REPRINT, ConsignmentValue(c.id).encode())
 
 
 def cancel_button(c: ConsignmentRecord, label: str = "Cancel") -> Block:
@@ -37,7 +39,9 @@ def cancel_button(c: ConsignmentRecord, label: str = "Cancel") -> Block:
         "deny": plain("Keep it"),
         "style": "danger",
     }
-    return button(label, OP_CANCEL, str(c.id), style="danger", confirm=confirm)
+    return button(
+        label, OP_CANCEL, ConsignmentValue(c.id).encode(), style="danger", confirm=confirm
+    )
 
 
 def thread_actions(c: ConsignmentRecord) -> Block:

@@ -1,13 +1,14 @@
-"""The app factory: a Bolt app wired to our services, store, carrier and job runner.
+"""The app factory: a Bolt app wired to the feature modules, the store, carrier and jobs.
 
 Mode: `process_before_response=True` with no lazy listeners. Every listener only parses,
 touches SQLite and queues a job, so it returns in about a millisecond, and the HTTP
-response (the ack) goes out the moment it returns: no 10 ms ack polling, and no listener
-thread ever waits on the carrier. Slow work runs on the job runner's own threads.
+response (the ack) goes out the moment it returns: no listener thread ever waits on the
+carrier. Slow work runs on the job runner's own threads.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +16,11 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
+from blocks import section
+from bot import advance, approval, cancel, label, lookup, manifest, report, show
 from bot.carrier.client import CarrierClient
+from bot.core import Asker, Refused, Shipbot
 from bot.jobs import JobRunner
-from bot.locks import ConsignmentLocks
-from bot.operations import Operations
-from bot.services import Services
 from bot.settings import Settings
 from bot.slackio import SlackOut, make_client
 from bot.store import Store
@@ -27,24 +28,40 @@ from handlers import actions, commands, events, options, views
 
 log = logging.getLogger("shipbot.app")
 
+FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup)
+FAILED = (
+    "⚠️ Something went wrong on our side and nothing was sent to the carrier. "
+    "Your form is kept: press the button again."
+)
+
 
 @dataclass
-class Shipbot:
-    """Everything one running bot owns; `start` resumes unfinished work."""
+class RunningBot:
+    """The Bolt app and the core it serves; `start` resumes unfinished work."""
 
     app: App
-    services: Services
-    runner: JobRunner
-    store: Store
-    carrier: CarrierClient
-    operations: Operations | None = None
+    core: Shipbot
+
+    @property
+    def runner(self) -> JobRunner:
+        return self.core.jobs
+
+    @property
+    def store(self) -> Store:
+        return self.core.store
+
+    @property
+    def carrier(self) -> CarrierClient:
+        return self.core.carrier
 
     def start(self) -> list[int]:
+        """Take the database's job lease (RunnerBusy if another process has it) and resume."""
         self.runner.start()
-        return self.services.resume_all()
+        manifest.resume_held(self.core)
+        return advance.resume_all(self.core)
 
-    def stop(self) -> None:
-        self.runner.stop()
+    def stop(self, grace: float = 5.0) -> list[str]:
+        return self.runner.stop(grace)
 
 
 def build(
@@ -54,7 +71,7 @@ def build(
     *,
     post_interval: float = 1.0,
     job_backoff: float = 1.0,
-) -> Shipbot:
+) -> RunningBot:
     client = make_client(settings.slack_bot_token, settings.slack_base_url)
     app = App(
         client=client,
@@ -63,22 +80,20 @@ def build(
         process_before_response=True,
         logger=logging.getLogger("shipbot.bolt"),
     )
-    runner = JobRunner(store, workers=settings.shipbot_workers, backoff=job_backoff)
-    locks = ConsignmentLocks()
-    services = Services(
-        settings,
-        store,
-        carrier,
-        SlackOut(client),
-        runner,
+    runner = JobRunner(store.database, workers=settings.shipbot_workers, backoff=job_backoff)
+    core = Shipbot(
+        settings=settings,
+        store=store,
+        carrier=carrier,
+        slack=SlackOut(client),
+        jobs=runner,
         post_interval=post_interval,
-        locks=locks,
     )
-    operations = Operations(settings, store, carrier, SlackOut(client), runner, locks=locks)
+    for feature in FEATURES:
+        feature.register(core)
 
-    def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        context["services"] = services
-        context["operations"] = operations
+    def inject(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["shipbot"] = core
         return next()
 
     def drop_event_retries(
@@ -93,25 +108,60 @@ def build(
         return next()
 
     app.middleware(drop_event_retries)
-    app.middleware(inject_services)
+    app.middleware(inject)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        if isinstance(error, Refused):
+            return answer_privately(core, body, error.text)
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
-        return BoltResponse(status=200, body="")
+        return answer_privately(core, body, FAILED)
 
     for module in (commands, views, actions, options, events):
         module.register(app)
-    return Shipbot(
-        app=app,
-        services=services,
-        runner=runner,
-        store=store,
-        carrier=carrier,
-        operations=operations,
+    return RunningBot(app=app, core=core)
+
+
+def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResponse:
+    """The one place a refusal or a failure reaches the person who acted.
+
+    A command: the ack's own ephemeral text. A form: an error on a block of the page that
+    was submitted (an empty 200 would close the modal and lose the form). A click: a
+    private message through the click's response_url.
+    """
+    if body.get("command"):
+        return _json({"response_type": "ephemeral", "text": text, "blocks": [section(text)]})
+    if body.get("type") == "view_submission":
+        block = _first_input(body.get("view") or {})
+        if block:
+            return _json({"response_action": "errors", "errors": {block: text[:150]}})
+        return _json(
+            {
+                "response_action": "update",
+                "view": {
+                    "type": "modal",
+                    "title": {"type": "plain_text", "text": "Ship a parcel"},
+                    "blocks": [section(text)],
+                },
+            }
+        )
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    if user:
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id", ""
+        )
+        core.answer(Asker(str(user), str(channel or ""), body.get("response_url")), text)
+    return BoltResponse(status=200, body="")
+
+
+def _first_input(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def _json(body: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200, body=json.dumps(body), headers={"content-type": "application/json"}
     )
-
-
-def create_app(settings: Settings, store: Store, carrier: CarrierClient) -> App:
-    """The Bolt app alone (the runner is not started: call `build(...).start()` to run)."""
-    return build(settings, store, carrier).app

@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
             "conversation and saves the PDFs under ./shipbot-demo/."
         ),
     )
+    backup = sub.add_parser(
+        "backup",
+        help="copy the live database consistently (the bot may keep running)",
+        description="Copy SHIPBOT_DB to PATH with SQLite's online backup; safe while serving.",
+    )
+    backup.add_argument("path", help="where to write the copy")
+
     demo.add_argument("--slow", action="store_true", help="add carrier latency")
     demo.add_argument(
         "--out", default="shipbot-demo", help="folder for PDFs (default shipbot-demo)"
@@ -72,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sandbox(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "backup":
+        return _backup(args.path)
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -84,6 +93,29 @@ def _fail(lines: Sequence[str]) -> int:
     for line in lines:
         print(f"  - {line}", file=sys.stderr)
     return EXIT_BAD_SETTINGS
+
+
+def _backup(path: str) -> int:
+    from bot.db import Database, DatabaseProblem
+    from bot.settings import load_settings
+
+    settings, errors = load_settings()
+    if settings is None:
+        return _fail(errors)
+    if os.path.abspath(path) == os.path.abspath(settings.shipbot_db):
+        return _fail([f"the backup can't overwrite SHIPBOT_DB itself ({path})"])
+    try:
+        database = Database(settings.shipbot_db)
+    except DatabaseProblem as exc:
+        return _fail([f"SHIPBOT_DB: {exc}"])
+    try:
+        database.backup(path)
+    except Exception as exc:  # sqlite3 errors: unwritable target, full disk
+        return _fail([f"backup to {path} failed: {exc}"])
+    finally:
+        database.close()
+    print(f"shipbot: copied {settings.shipbot_db} to {path}", flush=True)
+    return 0
 
 
 def _sandbox(args: Any) -> int:
@@ -115,6 +147,8 @@ def _serve(args: Any) -> int:
         return _fail(problems)
 
     from bot.app import build
+    from bot.db import DatabaseProblem
+    from bot.jobs import RunnerBusy
     from bot.runtime import connect_carrier, setup_logging
     from bot.store import Store
 
@@ -126,12 +160,16 @@ def _serve(args: Any) -> int:
     # Bolt also reads SLACK_BOT_TOKEN itself and warns that our client wins; the settings
     # hold it now, so it need not stay in the environment.
     os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        store = Store(settings.shipbot_db)
+    except DatabaseProblem as exc:
+        return _fail([f"SHIPBOT_DB: {exc}"])
     carrier = connect_carrier(settings)
-    store = Store(settings.shipbot_db)
     try:
         bot = build(settings, store, carrier.client)
     except Exception as exc:  # e.g. auth.test refused the token
         carrier.close()
+        store.close()
         return _fail([f"Slack refused to start the app: {exc}"])
     mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
     print(f"shipbot: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
@@ -141,7 +179,17 @@ def _serve(args: Any) -> int:
         f"(journal {store.journal_mode()})",
         flush=True,
     )
-    resumed = bot.start()
+    try:
+        resumed = bot.start()
+    except RunnerBusy as exc:
+        carrier.close()
+        store.close()
+        return _fail(
+            [
+                f"SHIPBOT_DB {settings.shipbot_db} is in use by another shipbot ({exc}): "
+                "stop that one first, or give this one its own SHIPBOT_DB"
+            ]
+        )
     print(f"shipbot: resumed {len(resumed)} consignment(s) left unfinished", flush=True)
 
     def _stop(signum: int, frame: object) -> None:
@@ -156,7 +204,7 @@ def _serve(args: Any) -> int:
                 bot.app,
                 args.host,
                 args.port,
-                health=lambda: {"ok": True, "jobs": store.job_states()},
+                health=lambda: {"ok": True, "jobs": bot.runner.queue.states()},
             )
             print("shipbot: ready", flush=True)
             server.serve_forever()
@@ -165,11 +213,14 @@ def _serve(args: Any) -> int:
             print("shipbot: ready", flush=True)
             handler.start()
     except KeyboardInterrupt:
-        print("shipbot: stopping", flush=True)
+        print("shipbot: stopping: no new work; waiting for calls in flight", flush=True)
     finally:
-        bot.stop()
+        # Graceful: carrier calls in flight finish (up to the grace period), each flow's
+        # step is already recorded, and anything still running resumes at the next start.
+        left = bot.stop(settings.shipbot_stop_grace)
         carrier.close()
         store.close()
+        print(f"shipbot: stopped ({len(left)} job(s) left for the next start)", flush=True)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from blocks.consignment import service_label
-from bot.app import Shipbot, build
+from bot.app import RunningBot, build
 from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver, state_value
 from bot.devslack.render import render_blocks
@@ -166,7 +166,7 @@ def _wait(what: str, predicate: Callable[[], bool], timeout: float = 30.0) -> No
 
 
 def _wait_step(
-    bot: Shipbot, fake: FakeSlack, cid: int, step: Step, slow: bool
+    bot: RunningBot, fake: FakeSlack, cid: int, step: Step, slow: bool
 ) -> ConsignmentRecord:
     """Wait for the step and for the worker to finish showing it; with --slow, show progress."""
     shown: list[str] = []
@@ -194,7 +194,7 @@ def _wait_step(
 def _ship(
     driver: SlackDriver,
     fake: FakeSlack,
-    bot: Shipbot,
+    bot: RunningBot,
     answers: dict[str, str],
     customs: dict[str, str] | None,
     slow: bool,
@@ -263,7 +263,7 @@ def _ship(
 
 
 def _manifest(
-    driver: SlackDriver, fake: FakeSlack, bot: Shipbot, records: list[ConsignmentRecord]
+    driver: SlackDriver, fake: FakeSlack, bot: RunningBot, records: list[ConsignmentRecord]
 ) -> None:
     _say()
     _say("━━ @agent types /ship manifest (not a manifest user)")

@@ -8,13 +8,18 @@ dead process left unfinished.
 from __future__ import annotations
 
 import heapq
+import json
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from bot.store import Store
+from bot.db import Database, now_iso
 
 log = logging.getLogger("shipbot.jobs")
 
@@ -30,17 +35,157 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class RunnerHolder:
+    """Who runs this database's jobs now (for the one-line refusal of a second runner)."""
+
+    pid: int
+    host: str
+    started_at: str
+
+
+# A runner that has not beaten its heart for this long is taken to be dead.
+LEASE_STALE_AFTER = 15.0
+HEARTBEAT_EVERY = 3.0
+
+
+class JobQueue:
+    """The jobs table: the queue's SQL, beside the runner that uses it."""
+
+    def __init__(self, db: Database, owner: str) -> None:
+        self._db = db
+        self.owner = owner
+
+    def add(
+        self, kind: str, payload: dict[str, Any], *, run_after: float, dedupe_key: str | None
+    ) -> int | None:
+        """Queue a job; None when a pending job with the same key already exists."""
+        now = now_iso()
+        with self._db.tx() as conn:
+            if dedupe_key:
+                row = conn.execute(
+                    "SELECT id, state FROM jobs WHERE dedupe_key = ?", (dedupe_key,)
+                ).fetchone()
+                if row and row["state"] == "pending":
+                    return None
+                if row:
+                    conn.execute("UPDATE jobs SET dedupe_key = NULL WHERE id = ?", (row["id"],))
+            cur = conn.execute(
+                "INSERT INTO jobs (kind, dedupe_key, payload_json, state, run_after, created_at, "
+                "updated_at) VALUES (?,?,?,?,?,?,?)",
+                (kind, dedupe_key, json.dumps(payload), "pending", run_after, now, now),
+            )
+            return int(cur.lastrowid or 0)
+
+    def take(self, job_id: int) -> Job | None:
+        """Mark a pending job running (as ours); None if another worker got it first."""
+        with self._db.tx() as conn:
+            row = conn.execute(
+                "SELECT * FROM jobs WHERE id = ? AND state = 'pending'", (job_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?, "
+                "dedupe_key = NULL, owner = ? WHERE id = ?",
+                (now_iso(), self.owner, job_id),
+            )
+            return Job(
+                id=job_id,
+                kind=row["kind"],
+                payload=json.loads(row["payload_json"]),
+                attempts=int(row["attempts"]) + 1,
+            )
+
+    def finish(self, job_id: int, *, error: str | None = None) -> None:
+        with self._db.tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                ("failed" if error else "done", error, now_iso(), job_id),
+            )
+
+    def retry(self, job_id: int, *, run_after: float, error: str) -> None:
+        with self._db.tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = 'pending', run_after = ?, last_error = ?, updated_at = ? "
+                "WHERE id = ?",
+                (run_after, error, now_iso(), job_id),
+            )
+
+    def unfinished(self) -> list[tuple[int, float]]:
+        """Jobs a dead runner left pending or running. Only the lease holder calls this, so
+        a job marked running by anyone else belongs to a process that is gone."""
+        with self._db.tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = 'pending' WHERE state = 'running' "
+                "AND (owner IS NULL OR owner != ?)",
+                (self.owner,),
+            )
+            rows = conn.execute(
+                "SELECT id, run_after FROM jobs WHERE state = 'pending' ORDER BY id"
+            ).fetchall()
+        return [(int(r["id"]), float(r["run_after"])) for r in rows]
+
+    def states(self) -> dict[str, int]:
+        rows = self._db.conn().execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+        return {r["state"]: int(r["n"]) for r in rows}
+
+    # -- the lease: one runner per database ---------------------------------------------
+    def acquire_lease(self, *, stale_after: float = LEASE_STALE_AFTER) -> RunnerHolder | None:
+        """Become this database's runner; the live holder if another process is it."""
+        now = time.time()
+        with self._db.tx() as conn:
+            row = conn.execute("SELECT * FROM runners WHERE id = 1").fetchone()
+            if row and row["owner"] != self.owner and _alive(row, now, stale_after):
+                return RunnerHolder(int(row["pid"]), row["host"], row["started_at"])
+            conn.execute(
+                "INSERT OR REPLACE INTO runners (id, owner, pid, host, started_at, heartbeat) "
+                "VALUES (1, ?, ?, ?, ?, ?)",
+                (self.owner, os.getpid(), socket.gethostname(), now_iso(), now),
+            )
+        return None
+
+    def beat(self) -> bool:
+        """Renew the lease; False if another runner took it (we must stop running jobs)."""
+        with self._db.tx() as conn:
+            cur = conn.execute(
+                "UPDATE runners SET heartbeat = ? WHERE id = 1 AND owner = ?",
+                (time.time(), self.owner),
+            )
+            return cur.rowcount == 1
+
+    def release_lease(self) -> None:
+        with self._db.tx() as conn:
+            conn.execute("DELETE FROM runners WHERE id = 1 AND owner = ?", (self.owner,))
+
+
+class RunnerBusy(Exception):
+    """Another live process runs this database's jobs."""
+
+    def __init__(self, holder: RunnerHolder) -> None:
+        super().__init__(f"pid {holder.pid} on {holder.host} since {holder.started_at}")
+        self.holder = holder
+
+
 class JobRunner:
     def __init__(
         self,
-        store: Store,
+        db: Database,
         *,
         workers: int = 8,
         max_attempts: int = 5,
         backoff: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self.queue = JobQueue(db, owner=uuid.uuid4().hex)
         self._handlers: dict[str, JobHandler] = {}
         self._give_up: dict[str, GiveUpHandler] = {}
         self._workers = workers
@@ -52,6 +197,7 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._busy = 0
+        self._running: dict[int, str] = {}
 
     def register(
         self, kind: str, handler: JobHandler, *, on_give_up: GiveUpHandler | None = None
@@ -73,7 +219,7 @@ class JobRunner:
         if kind not in self._handlers:
             raise KeyError(f"no handler for job kind {kind!r}")
         run_after = self._clock() + delay
-        job_id = self._store.add_job(kind, payload, run_after=run_after, dedupe_key=dedupe_key)
+        job_id = self.queue.add(kind, payload, run_after=run_after, dedupe_key=dedupe_key)
         if job_id is not None:
             self._push(run_after, job_id)
         return job_id
@@ -84,23 +230,65 @@ class JobRunner:
             self._cv.notify()
 
     def start(self) -> int:
-        """Start the workers and requeue what an earlier process left; returns that count."""
-        leftover = self._store.unfinished_jobs()
+        """Take the database's lease, requeue what a dead runner left, start the workers.
+
+        Raises RunnerBusy when another live process holds the lease: two runners would take
+        each other's jobs and tell agents things that did not happen.
+        """
+        holder = self.queue.acquire_lease()
+        if holder is not None:
+            raise RunnerBusy(holder)
+        leftover = self.queue.unfinished()
         for job_id, run_after in leftover:
             self._push(run_after, job_id)
         for i in range(self._workers):
             thread = threading.Thread(target=self._work, name=f"shipbot-job-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        beat = threading.Thread(target=self._heartbeat, name="shipbot-lease", daemon=True)
+        beat.start()
+        self._threads.append(beat)
         return len(leftover)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def _heartbeat(self) -> None:
+        with self._cv:
+            while not self._stopping:
+                self._cv.wait(HEARTBEAT_EVERY)
+                if self._stopping:
+                    return
+                try:
+                    ours = self.queue.beat()
+                except Exception:
+                    log.exception("job runner heartbeat failed")
+                    continue
+                if not ours:
+                    log.error("another process took this database's job runner lease: stopping")
+                    self._stopping = True
+                    self._cv.notify_all()
+
+    def stop(self, timeout: float = 5.0) -> list[str]:
+        """Take no new job; let running ones finish within `timeout`; give up the lease.
+
+        Returns the jobs still running at the deadline (logged: their rows stay "running"
+        and the next runner resumes them).
+        """
         with self._cv:
             self._stopping = True
             self._cv.notify_all()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        with self._cv:
+            left = [f"{job_id} {kind}" for job_id, kind in self._running.items()]
+        for job in left:
+            log.warning("job %s still running at stop: the next start resumes it", job)
+        if not left:
+            try:
+                self.queue.release_lease()
+            except Exception:
+                log.exception("could not release the job runner lease")
+        return left
 
     def idle(self) -> bool:
         """No job queued or running (tests and the demo wait on this)."""
@@ -140,14 +328,17 @@ class JobRunner:
             finally:
                 with self._cv:
                     self._busy -= 1
+                    self._running.pop(job_id, None)
 
     def _run(self, job_id: int) -> None:
-        job = self._store.take_job(job_id)
+        job = self.queue.take(job_id)
         if job is None:
             return
+        with self._cv:
+            self._running[job.id] = job.kind
         handler = self._handlers.get(job.kind)
         if handler is None:
-            self._store.finish_job(job.id, error=f"no handler for {job.kind}")
+            self.queue.finish(job.id, error=f"no handler for {job.kind}")
             return
         try:
             handler(job.payload)
@@ -156,7 +347,7 @@ class JobRunner:
                 log.error(
                     "job %s %s gave up after %s attempts: %s", job.id, job.kind, job.attempts, exc
                 )
-                self._store.finish_job(job.id, error=str(exc))
+                self.queue.finish(job.id, error=str(exc))
                 give_up = self._give_up.get(job.kind)
                 if give_up is not None:
                     try:
@@ -166,10 +357,30 @@ class JobRunner:
                 return
             delay = exc.delay if exc.delay is not None else self._backoff * 2 ** (job.attempts - 1)
             run_after = self._clock() + delay
-            self._store.retry_job(job.id, run_after=run_after, error=str(exc))
-            self._push(run_after, job.id)
+            self.queue.retry(job.id, run_after=run_after, error=str(exc))
+            if not self._stopping:
+                self._push(run_after, job.id)
         except Exception as exc:  # a bug: record it, keep the worker alive
-            log.exception("job %s %s failed", job.id, job.kind)
-            self._store.finish_job(job.id, error=f"{type(exc).__name__}: {exc}")
+            log.exception("job %s %s failed (given up)", job.id, job.kind)
+            self.queue.finish(job.id, error=f"{type(exc).__name__}: {exc}")
         else:
-            self._store.finish_job(job.id)
+            self.queue.finish(job.id)
+
+
+def _alive(row: Any, now: float, stale_after: float) -> bool:
+    """The holder beat recently and, when it is on this machine, its process still exists
+    (a runner killed with -9 and restarted at once takes over without waiting)."""
+    if now - float(row["heartbeat"]) >= stale_after:
+        return False
+    if row["host"] != socket.gethostname():
+        return True
+    pid = int(row["pid"])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

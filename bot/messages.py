@@ -186,3 +186,14 @@ CANCEL_UNCLEAR = (
     "Press Cancel again in a minute: cancelling twice is safe."
 )
 CANCEL_BUSY = "{ref} is busy ({state}). Try again once its thread settles."
+
+FORM_ALREADY_SENT = "That form was already sent again."
+FORM_ALREADY_SENT_OR_MOVED = "That form was already sent again, or the consignment moved on."
+CANCEL_MANIFESTING = (
+    "⏳ {ref} is being manifested with the carrier right now, so it can't be cancelled. "
+    "Run `/ship status {ref}` in a minute to see where it stands."
+)
+CANCEL_LOST_TO_MANIFEST = (
+    "❌ {ref} was not cancelled: {carrier} had already manifested it (tracking {tracking}). "
+    "Call the carrier's desk to stop the parcel."
+)

@@ -49,6 +49,48 @@ class ConsignmentState(StrEnum):
                 return state
         return cls.OTHER
 
+    @property
+    def allocated_or_later(self) -> bool:
+        """A label has been bought (whatever happened to the parcel since)."""
+        return self in _ALLOCATED_OR_LATER
+
+    @property
+    def cancellable(self) -> bool:
+        """Cancel Consignment can still work (before the manifest, per Sorted's docs)."""
+        return self in _CARRIER_CANCELLABLE
+
+    @property
+    def manifested_or_later(self) -> bool:
+        return self in _MANIFESTED_OR_LATER
+
+
+_MANIFESTED_OR_LATER = frozenset(
+    {
+        ConsignmentState.MANIFESTING,
+        ConsignmentState.MANIFESTED,
+        ConsignmentState.DISPATCHED,
+        ConsignmentState.COLLECTED,
+        ConsignmentState.IN_TRANSIT,
+        ConsignmentState.OUT_FOR_DELIVERY,
+        ConsignmentState.DELIVERED,
+        ConsignmentState.DELIVERY_FAILED,
+    }
+)
+_ALLOCATED_OR_LATER = _MANIFESTED_OR_LATER | {
+    ConsignmentState.ALLOCATED,
+    ConsignmentState.READY_TO_SHIP,
+    ConsignmentState.MANIFEST_FAILED,
+}
+_CARRIER_CANCELLABLE = frozenset(
+    {
+        ConsignmentState.UNALLOCATED,
+        ConsignmentState.ALLOCATION_FAILED,
+        ConsignmentState.ALLOCATED,
+        ConsignmentState.READY_TO_SHIP,
+        ConsignmentState.MANIFEST_FAILED,
+    }
+)
+
 
 class ExportReason(StrEnum):
     SALE = "Sale"
@@ -185,6 +227,8 @@ class Document(_Model):
 class ManifestResult(_Model):
     message: str
     failed: tuple[str, ...] = ()
+    # How many the carrier says it queued; None when its message could not be read.
+    queued: int | None = None
 
 
 class TrackingEvent(_Model):
@@ -207,6 +251,9 @@ class ConsignmentStatus(_Model):
     earliest_delivery: datetime | None = None
     latest_delivery: datetime | None = None
     shipping_date: date | None = None
+    service_code: str | None = None
+    allocated_at: datetime | None = None
+    price: Price | None = None
 
 
 class Step(StrEnum):
@@ -225,6 +272,8 @@ class Step(StrEnum):
     ALLOCATED = "allocated"
     LABEL_SAVED = "label_saved"
     UPLOADED = "uploaded"
+    # Held by `/ship manifest` while the carrier's manifest is in flight: cancel keeps off.
+    MANIFESTING = "manifesting"
     MANIFESTED = "manifested"
     # Held while the carrier's Cancel is in flight: clicks and the flow keep off it.
     CANCELLING = "cancelling"
@@ -234,10 +283,12 @@ class Step(StrEnum):
     @property
     def in_flight(self) -> bool:
         """Work the job runner owes this consignment (resumed after a restart)."""
-        return self in IN_FLIGHT_STEPS
+        return self in IN_FLIGHT
 
 
-IN_FLIGHT_STEPS = frozenset(
+# Named groups of steps: the one definition every module uses, so "cancellable" or
+# "allocated" means the same thing in the flow, the store, the renderers and the tests.
+IN_FLIGHT = frozenset(
     {
         Step.NEW,
         Step.CREATING,
@@ -249,6 +300,61 @@ IN_FLIGHT_STEPS = frozenset(
         Step.LABEL_SAVED,
     }
 )
+IN_FLIGHT_STEPS = IN_FLIGHT
+# Before any quote is shown: nothing to click or cancel yet.
+STILL_QUOTING = frozenset({Step.NEW, Step.CREATING, Step.CREATED, Step.QUOTING})
+# A click may claim a quote: QUOTING too, as the buttons are posted just before QUOTED.
+TAKES_CLICKS = frozenset({Step.QUOTED, Step.QUOTING})
+# A claim whose allocate is queued or in flight.
+BEING_ALLOCATED = frozenset({Step.CLAIMED, Step.ALLOCATING})
+# The label is bought or being bought but not yet in the thread.
+LABEL_ON_ITS_WAY = frozenset({Step.CLAIMED, Step.ALLOCATING, Step.ALLOCATED, Step.LABEL_SAVED})
+# Allocated with the carrier, not yet manifested.
+ALLOCATED = frozenset({Step.ALLOCATED, Step.LABEL_SAVED, Step.UPLOADED})
+# Ready for the manifest: the documents are in the thread.
+MANIFESTABLE = frozenset({Step.UPLOADED})
+# Cancel may go ahead (CANCELLING: a cancel that died half-way is finished).
+CANCELLABLE = frozenset(
+    {
+        Step.QUOTED,
+        Step.AWAITING_APPROVAL,
+        Step.EXPIRED,
+        Step.FAILED,
+        Step.ALLOCATED,
+        Step.LABEL_SAVED,
+        Step.UPLOADED,
+        Step.CANCELLING,
+    }
+)
+CANCELLED = frozenset({Step.CANCELLING, Step.CANCELLED})
+# Nothing more happens to these: `/ship list open` leaves them out.
+CLOSED = frozenset({Step.MANIFESTED, Step.CANCELLED})
+# Waiting for an agent: App Home's first group.
+NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})
+# The thread's quotes message shows the allocation.
+SHOWS_ALLOCATION = frozenset({Step.ALLOCATED, Step.LABEL_SAVED, Step.UPLOADED})
+# A reprint is possible (the label is in the store and the thread).
+HAS_LABEL = frozenset({Step.UPLOADED, Step.MANIFESTING, Step.MANIFESTED, Step.FAILED})
+
+# What the manifest holds while its carrier call is in flight.
+MANIFEST_HOLD = frozenset({Step.MANIFESTING})
+
+STEP_GROUPS: dict[str, frozenset[Step]] = {
+    "in_flight": IN_FLIGHT,
+    "still_quoting": STILL_QUOTING,
+    "takes_clicks": TAKES_CLICKS,
+    "being_allocated": BEING_ALLOCATED,
+    "label_on_its_way": LABEL_ON_ITS_WAY,
+    "allocated": ALLOCATED,
+    "manifestable": MANIFESTABLE,
+    "cancellable": CANCELLABLE,
+    "cancelled": CANCELLED,
+    "closed": CLOSED,
+    "needs_agent": NEEDS_AGENT,
+    "shows_allocation": SHOWS_ALLOCATION,
+    "has_label": HAS_LABEL,
+    "manifest_hold": MANIFEST_HOLD,
+}
 
 
 class Problem(_Model):
@@ -285,6 +391,8 @@ class ConsignmentRecord(_Model):
     problem: Problem | None = None
     manifested_at: datetime | None = None
     approval_ts: str | None = None
+    # When the allocate request in flight can no longer complete (epoch seconds).
+    allocate_deadline: float | None = None
 
     @property
     def chosen_quote(self) -> Quote | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.models import ConsignmentRecord
 from bot.settings import Settings
 
 
@@ -30,6 +31,7 @@ class Permissions:
             Action.MANIFEST: settings.shipbot_manifest_users,
             Action.APPROVE: settings.shipbot_approvers,
         }
+        self._auditors = frozenset(settings.shipbot_auditors)
 
     def users(self, action: Action) -> list[str]:
         """The users named for `action`; empty means everyone may."""
@@ -44,3 +46,16 @@ class Permissions:
         names = [f"<@{u}>" for u in self._allowed[action]]
         who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         return f"Only {who} can {_VERBS[action]}. Ask one of them, or run `/ship help`."
+
+    def sees_everything(self, user: str) -> bool:
+        """SHIPBOT_AUDITORS look up consignments of every channel."""
+        return user in self._auditors
+
+    def may_see(self, user: str, channel: str, c: ConsignmentRecord) -> bool:
+        """A consignment is seen from its own channel, by the people who worked on it, and
+        by auditors: a private channel's recipients don't leak into #general."""
+        return (
+            c.channel_id == channel
+            or user in (c.created_by, c.claimed_by)
+            or self.sees_everything(user)
+        )

@@ -1,4 +1,4 @@
-"""The spend report's period and CSV: plain data, no Slack and no SQL."""
+"""`/ship report`: spend by agent and carrier, and the same as a CSV in the requester's DM."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from blocks import Message
+from blocks import report as report_blocks
+from bot.core import BOT, Refused, Shipbot
+from bot.jobs import RetryLater
+from bot.models import Document, DocumentKind
+from bot.slackio import SlackProblem
 
 PERIODS = ("today", "week")
 
@@ -39,3 +46,41 @@ def spend_csv(rows: Sequence[dict[str, Any]]) -> bytes:
             ]
         )
     return out.getvalue().encode()
+
+
+REPORT_JOB = "report"
+
+
+def report(bot: Shipbot, user: str, period: str) -> Message:
+    """Spend since the start of `period`; the CSV goes to the requester's DM by a job."""
+    if period not in PERIODS:
+        raise Refused("Try `/ship report today` or `/ship report week`.", "unknown period")
+    since, label = report_period(period, bot.now(), bot.settings.timezone)
+    rows = bot.store.spend(since)
+    bot.store.audit(user, "report", f"{period}: {sum(r['count'] for r in rows)} labels")
+    bot.jobs.submit(REPORT_JOB, {"user": user, "period": period})
+    return report_blocks.spend_report(rows, label)
+
+
+def _job_report(bot: Shipbot, payload: dict[str, Any]) -> None:
+    """The spend report as CSV, in the requester's DM (Slack needs a D… conversation)."""
+    user, period = payload["user"], payload["period"]
+    since, label = report_period(period, bot.now(), bot.settings.timezone)
+    rows = bot.store.spend(since)
+    day = bot.now().astimezone(bot.settings.timezone).strftime("%Y-%m-%d")
+    document = Document(
+        kind=DocumentKind.REPORT,
+        name=f"shipbot-spend-{period}-{day}.csv",
+        content_type="text/csv",
+        data=spend_csv(rows),
+    )
+    try:
+        dm = bot.slack.open_dm(user)
+        bot.slack.upload_one(dm, None, document)
+    except SlackProblem as exc:
+        raise RetryLater(exc.error) from exc
+    bot.store.audit(BOT, "report", f"CSV sent ({label})", detail=document.name)
+
+
+def register(bot: Shipbot) -> None:
+    bot.jobs.register(REPORT_JOB, lambda payload: _job_report(bot, payload))

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     shipbot_ship_users: UserIds = Field(default_factory=list)
     shipbot_cancel_users: UserIds = Field(default_factory=list)
     shipbot_approvers: UserIds = Field(default_factory=list)
+    # Who may look up consignments of every channel (status, find, audit ...); empty = nobody:
+    # everyone else sees the consignments of the channel they ask in, and their own.
+    shipbot_auditors: UserIds = Field(default_factory=list)
+    # Graceful stop: how long SIGTERM waits for carrier calls in flight (above the read timeout).
+    shipbot_stop_grace: float = Field(default=40.0, ge=0)
     # A quote dearer than this (gross, in the quote's currency) waits for an approver.
     shipbot_approval_above: Decimal | None = Field(default=None, ge=0)
     shipbot_timezone: str = "Europe/London"
@@ -78,6 +83,7 @@ class Settings(BaseSettings):
         "shipbot_ship_users",
         "shipbot_cancel_users",
         "shipbot_approvers",
+        "shipbot_auditors",
         mode="before",
     )(_split_ids)
 
@@ -154,6 +160,7 @@ class Settings(BaseSettings):
             "shipbot_ship_users",
             "shipbot_cancel_users",
             "shipbot_approvers",
+            "shipbot_auditors",
         ):
             for user in getattr(self, name):
                 if not user.startswith(("U", "W")) or not user.isalnum():

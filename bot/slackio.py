@@ -1,9 +1,9 @@
-"""Slack Web API calls the services make, with Slack's errors sorted into what we do next."""
+"""Slack Web API transport: the calls the bot makes, with Slack's errors sorted into what we do
+next. It renders nothing: `bot/show.py` decides what a consignment looks like."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -15,8 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from blocks import Message
-from blocks import consignment as consignment_blocks
-from bot.models import ConsignmentRecord, Document
+from bot.models import Document
 
 log = logging.getLogger("shipbot.slack")
 
@@ -79,15 +78,6 @@ class SlackOut:
             log.info("joined channel %s after not_in_channel", channel)
             return self.post(channel, message, thread_ts=thread_ts)
 
-    def show_channel(self, c: ConsignmentRecord) -> None:
-        """Bring the consignment's channel message in line with its stored step (best effort)."""
-        if c.message_ts is None:
-            return
-        try:
-            self.update(c.channel_id, c.message_ts, consignment_blocks.channel_message(c))
-        except SlackProblem as exc:
-            log.warning("could not update message of consignment %s: %s", c.id, exc.error)
-
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
@@ -103,6 +93,9 @@ class SlackOut:
         """To one person; through the response_url when there is one (works outside channels)."""
         if response_url and self.respond(response_url, message):
             return
+        if not channel:
+            self.direct(user, message)
+            return
         args: dict[str, Any] = {
             "channel": channel,
             "user": user,
@@ -111,7 +104,16 @@ class SlackOut:
         }
         if thread_ts:
             args["thread_ts"] = thread_ts
-        self._call("chat.postEphemeral", **args)
+        try:
+            self._call("chat.postEphemeral", **args)
+        except SlackProblem as exc:
+            # An expired response_url and a channel we can't write in: a DM still reaches them.
+            log.info("chat.postEphemeral failed (%s): answering by DM", exc.error)
+            self.direct(user, message)
+
+    def direct(self, user: str, message: Message) -> None:
+        """A DM from the bot (the last way to reach someone privately)."""
+        self.post(self.open_dm(user), message)
 
     def respond(self, response_url: str, message: Message) -> bool:
         try:
@@ -138,10 +140,6 @@ class SlackOut:
             return False
         return True
 
-    def upload(self, channel: str, thread_ts: str, documents: Sequence[Document]) -> None:
-        for doc in documents:
-            self.upload_one(channel, thread_ts, doc)
-
     def open_dm(self, user: str) -> str:
         """The bot's DM with `user`: uploads need a D… conversation, not a U… id."""
         return str(self._call("conversations.open", users=user)["channel"]["id"])
@@ -161,7 +159,9 @@ class SlackOut:
             raise SlackProblem(f"upload failed: {type(exc).__name__}") from exc
 
     def permalink(self, channel: str, ts: str) -> str | None:
+        # A read method: Slack reads form arguments, not a JSON body, so use the SDK's own call.
         try:
-            return str(self._call("chat.getPermalink", channel=channel, message_ts=ts)["permalink"])
-        except (SlackProblem, KeyError):
+            response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            return str(response["permalink"])
+        except (SlackApiError, SlackClientError, OSError, KeyError, TypeError):
             return None

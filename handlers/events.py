@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 
-from bot.operations import Operations
+from bot import lookup
+from bot.core import Shipbot
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(home_opened)
 
 
-def home_opened(event: dict[str, Any], context: BoltContext) -> None:
+def home_opened(event: dict[str, Any], shipbot: Shipbot) -> None:
     # Also sent for the Messages tab, which shipbot doesn't use.
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    operations: Operations = context["operations"]
-    operations.home_opened(str(event["user"]))
+    lookup.home_opened(shipbot, str(event["user"]))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import Shipbot, build
+from bot.app import RunningBot, build
 from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack, Message
@@ -32,7 +32,7 @@ AGENT2 = "U0AGENT2"
 
 @dataclass
 class Harness:
-    bot: Shipbot
+    bot: RunningBot
     fake: FakeSlack
     sandbox: RunningSandbox
     driver: SlackDriver

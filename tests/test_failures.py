@@ -13,7 +13,7 @@ from bot.devslack.server import FakeSlack, Message
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from tests.form_states import example_state
-from tests.harness import CHANNEL, Harness, running_bot
+from tests.harness import CHANNEL, Harness, running_bot, wait_for_modal
 
 ALLOCATE = r"^/allocation/"
 
@@ -258,8 +258,9 @@ def test_a_carrier_refusal_of_a_field_reopens_the_form_on_it(harness: Harness) -
     assert "Try again" not in _text(message)
     assert failed.problem.correlation_id and failed.problem.correlation_id in _text(message)
     # The button reopens the form, filled in, with the carrier's reason on top.
+    opened = len(harness.fake.opened_views())
     harness.driver.click(CHANNEL, message.ts, "edit_form", str(record.id))
-    view = harness.fake.opened_views()[-1]
+    view = wait_for_modal(harness.fake, opened)
     assert "refused the postcode" in json.dumps(view["blocks"][0])
     state = example_state(
         shipper_reference=record.request.shipper_reference, address_postcode="SW1A 2AA"

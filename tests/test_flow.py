@@ -298,7 +298,7 @@ def test_a_click_on_a_thread_from_before_a_restart_still_works(
 def test_a_click_in_the_moment_before_quoted_is_stored_still_counts(harness: Harness) -> None:
     """The buttons are posted a moment before the step says QUOTED: a quick click wins."""
     record = harness.quoted()
-    assert harness.store.set_step(record.id, Step.QUOTING, expect=[Step.QUOTED])
+    assert harness.store.transition(record.id, {Step.QUOTED}, Step.QUOTING)
     harness.click_quote(record)
     harness.wait_step(record.id, Step.UPLOADED)
     assert harness.allocations_at_carrier() == 1

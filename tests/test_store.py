@@ -91,13 +91,13 @@ def test_one_claim_wins_among_twenty_threads(tmp_path: Path) -> None:
         _request(), channel_id="C1", created_by="U1", response_url=None, view_id=None
     )
     store.save_quotes(cid, _quotes("EC-1"))
-    store.set_step(cid, Step.QUOTED)
+    assert store.transition(cid, {Step.NEW}, Step.QUOTED)
     barrier = threading.Barrier(20)
     results = []
 
     def click(i: int) -> None:
         barrier.wait()
-        results.append(store.claim_quote(cid, "q-0", f"U{i}"))
+        results.append(store.claim_quote(cid, "q-0", f"U{i}", to=Step.CLAIMED))
 
     threads = [threading.Thread(target=click, args=(i,)) for i in range(20)]
     for t in threads:
@@ -123,9 +123,9 @@ def test_a_quote_of_an_older_set_cannot_be_claimed(tmp_path: Path) -> None:
         quotes=(_quotes("EC-1").quotes[0].model_copy(update={"reference": "q-new"}),),
     )
     store.save_quotes(cid, fresh)
-    store.set_step(cid, Step.QUOTED)
-    assert not store.claim_quote(cid, "q-0", "U1").won
-    assert store.claim_quote(cid, "q-new", "U1").won
+    assert store.transition(cid, {Step.NEW}, Step.QUOTED)
+    assert not store.claim_quote(cid, "q-0", "U1", to=Step.CLAIMED).won
+    assert store.claim_quote(cid, "q-new", "U1", to=Step.CLAIMED).won
 
 
 def test_allocation_documents_and_audit_survive_a_reopen(tmp_path: Path) -> None:
@@ -143,8 +143,10 @@ def test_allocation_documents_and_audit_survive_a_reopen(tmp_path: Path) -> None
             service_name="Next Day",
             tracking_numbers=("155", "156"),
         ),
-        None,
-        "U1",
+        leaving={Step.NEW},
+        price=None,
+        quote_reference=None,
+        user="U1",
     )
     store.save_documents(
         cid,
@@ -179,7 +181,7 @@ def test_events_are_seen_once(tmp_path: Path) -> None:
 
 def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    runner = JobRunner(store, workers=2, max_attempts=3, backoff=0.01)
+    runner = JobRunner(store.database, workers=2, max_attempts=3, backoff=0.01)
     attempts: list[int] = []
     done = threading.Event()
 
@@ -195,12 +197,12 @@ def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> No
     assert done.wait(5)
     assert runner.wait_idle(5)
     assert len(attempts) == 3
-    assert store.job_states() == {"done": 1}
+    assert runner.queue.states() == {"done": 1}
     runner.stop()
 
     # A job left pending by a dead process runs when the next runner starts.
-    store.add_job("flaky", {"n": 2}, run_after=0, dedupe_key=None)
-    second = JobRunner(store, workers=1, backoff=0.01)
+    runner.queue.add("flaky", {"n": 2}, run_after=0, dedupe_key=None)
+    second = JobRunner(store.database, workers=1, backoff=0.01)
     seen: list[object] = []
     second.register("flaky", lambda payload: seen.append(payload["n"]))
     assert second.start() == 1
@@ -211,5 +213,6 @@ def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> No
 
 def test_a_pending_job_is_not_queued_twice(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    assert store.add_job("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1")
-    assert store.add_job("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1") is None
+    queue = JobRunner(store.database).queue
+    assert queue.add("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1")
+    assert queue.add("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1") is None

@@ -337,6 +337,10 @@ class CarrierClient:
                 retry_after=_retry_after(response, self._now()),
                 **fields,
             )
+        if 400 <= status < 500 and fields["code"] == "QuoteExpired":
+            # GUESS: the real API's code strings are undocumented; "QuoteExpired" is the
+            # sandbox's. Either way the flow gets one exception for "get fresh quotes".
+            raise QuoteExpired(f"Sorted PRO says the quote expired ({where}): {said}", **fields)
         if 400 <= status < 500:
             raise InvalidRequest(f"Sorted PRO refused {where}: {said}", **fields)
         if status == 504 and method != "GET":

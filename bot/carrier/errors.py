@@ -66,7 +66,7 @@ class OutcomeUnknown(CarrierError):
 
 
 class QuoteExpired(CarrierError):
-    """The quote is past its ExpiryDate; refused by us before any call."""
+    """The quote is past its ExpiryDate: refused by us before any call, or by the carrier."""
 
 
 class UnexpectedResponse(CarrierError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
@@ -418,10 +419,19 @@ def manifest_request(
     )
 
 
+_QUEUED = re.compile(r"(\d+)\s+successfully\s+queued", re.IGNORECASE)
+
+
 def manifest_result(response: wire.ManifestFromQueryResponse) -> ManifestResult:
+    """The reply says how many it queued ("Query found N consignment(s). M successfully
+    queued to manifest ..."): trust that count, not the list we think we sent. A message in
+    another wording gives `queued=None`, and the caller looks each consignment up."""
+    message = response.message or ""
+    match = _QUEUED.search(message)
     return ManifestResult(
-        message=response.message or "",
+        message=message,
         failed=tuple(ref for ref in response.failed_consignments if ref),
+        queued=int(match.group(1)) if match else None,
     )
 
 

@@ -1,0 +1,451 @@
+"""The Quotes flow's engine: a resumable state machine, one function per step.
+
+`advance` runs on a job worker from wherever a consignment stands until it waits for a
+person. Each step is recorded (a guarded transition) before the next carrier call, so a
+restart continues where a dead process stopped, and one claim leads to at most one
+allocate call. Nothing here says "Nothing was bought" while an allocate could still land.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from blocks import Message
+from blocks import consignment as render
+from bot import messages
+from bot.carrier.errors import CarrierError, InvalidRequest, OutcomeUnknown, QuoteExpired
+from bot.core import BOT, Shipbot
+from bot.jobs import RetryLater
+from bot.models import (
+    IN_FLIGHT,
+    Allocation,
+    ConsignmentRecord,
+    ConsignmentStatus,
+    Price,
+    Problem,
+    Step,
+)
+from bot.show import show, show_channel
+from bot.slackio import SlackProblem
+
+log = logging.getLogger("shipbot.flow")
+
+ADVANCE_JOB = "advance"
+# Added to the carrier's timeouts: how long after sending an allocate it may still land.
+ALLOCATE_MARGIN = 1.0
+LOOKUP_EVERY = 1.0
+
+
+def advance_later(bot: Shipbot, cid: int) -> None:
+    bot.jobs.submit(ADVANCE_JOB, {"cid": cid}, dedupe_key=f"advance:{cid}")
+
+
+def resume_all(bot: Shipbot) -> list[int]:
+    """After a restart: every consignment left between submit and upload carries on."""
+    pending = bot.store.in_flight()
+    for cid in pending:
+        advance_later(bot, cid)
+    return pending
+
+
+def advance(bot: Shipbot, cid: int) -> None:
+    """Run the flow from wherever this consignment is until it waits for a person."""
+    with bot.locked(cid):
+        while True:
+            record = bot.store.get(cid)
+            if record is None or not record.step.in_flight:
+                return
+            started = time.monotonic()
+            step = record.step
+            moved = _STEPS[step](bot, record)
+            # Only a stop needs a fresh look (its outcome and correlation id).
+            after = record if moved else bot.store.get(cid)
+            problem = after.problem if after is not None and not moved else None
+            log.info(
+                "step consignment=%s ref=%s step=%s outcome=%s duration_ms=%.0f correlation=%s",
+                cid,
+                (after.carrier_reference if after else None) or "-",
+                step.value,
+                (after.step.value if after else "gone") if not moved else "ok",
+                (time.monotonic() - started) * 1000,
+                (problem.correlation_id if problem else None) or "-",
+            )
+            if not moved:
+                return
+
+
+# -- steps: each returns True to carry on, False to stop (waiting, failed, retry later) ----
+def post_channel_message(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    fields: dict[str, Any] = {}
+    if c.message_ts is None:
+        try:
+            fields["message_ts"] = bot.slack.post_joining(c.channel_id, render.channel_message(c))
+        except SlackProblem as exc:
+            return slack_failed(bot, c, exc, resume=Step.NEW)
+    return bot.store.transition(c.id, {Step.NEW}, Step.CREATING, **fields)
+
+
+def create(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    try:
+        # A lost reply here may leave an unallocated consignment at the carrier; creating
+        # again costs nothing (no label is bought until allocate), so we simply retry.
+        reference = bot.carrier.create_consignment(c.request, bot.settings.shipping_location)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "create", exc, resume=Step.CREATING)
+    bot.store.transition(c.id, {Step.CREATING}, Step.CREATED, carrier_reference=reference)
+    bot.store.audit(c.created_by, "create", "ok", consignment_id=c.id, detail=reference)
+    return True
+
+
+def start_quoting(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    if bot.store.transition(c.id, {Step.CREATED}, Step.QUOTING):
+        show_channel(bot, bot.store.require(c.id))
+    return True
+
+
+def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    assert c.carrier_reference
+    try:
+        quote_set = bot.carrier.get_quotes(c.carrier_reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "quotes", exc, resume=Step.CREATED)
+    bot.store.save_quotes(c.id, quote_set)
+    bot.store.audit(
+        BOT,
+        "quotes",
+        f"{len(quote_set.quotes)} quotes",
+        consignment_id=c.id,
+        detail=quote_set.request_reference,
+    )
+    c = bot.store.require(c.id)
+    if not quote_set.quotes:
+        reasons = "; ".join(f"{u.service_name}: {u.reason}" for u in quote_set.unqualified[:5])
+        problem = Problem(
+            step=Step.CREATED,
+            kind="NoQuotes",
+            retryable=False,
+            message=(
+                "No carrier can take this parcel"
+                + (f" ({reasons})" if reasons else "")
+                + ". Check the weight, size and destination, then run `/ship` again."
+            ),
+        )
+        if bot.store.transition(c.id, {Step.QUOTING}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
+        return False
+    try:
+        ts = _put_quotes_message(bot, c, render.quote_list(c))
+    except SlackProblem as exc:
+        return slack_failed(bot, c, exc, resume=Step.CREATED)
+    # The buttons are visible from here: a click may claim while we are still QUOTING
+    # (the quotes are stored), so keep the message's ts first, then wait for a click.
+    bot.store.update_fields(c.id, quotes_ts=ts)
+    if not bot.store.transition(c.id, {Step.QUOTING}, Step.QUOTED):
+        return True  # already claimed: carry on with the allocation
+    show_channel(bot, bot.store.require(c.id))
+    return False  # now it waits for a click
+
+
+def _put_quotes_message(bot: Shipbot, c: ConsignmentRecord, message: Message) -> str:
+    """The quotes live in one thread message, edited in place on re-quote or claim."""
+    assert c.message_ts
+    if c.quotes_ts:
+        bot.slack.update(c.channel_id, c.quotes_ts, message)
+        return c.quotes_ts
+    return bot.slack.post_joining(c.channel_id, message, thread_ts=c.message_ts)
+
+
+def allocate(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Record the deadline first: a restart then knows how long the call could still land."""
+    settings = bot.settings
+    deadline = (
+        time.time()
+        + settings.electio_connect_timeout
+        + settings.electio_read_timeout
+        + ALLOCATE_MARGIN
+    )
+    if not bot.store.transition(c.id, {Step.CLAIMED}, Step.ALLOCATING, allocate_deadline=deadline):
+        return True
+    c = bot.store.require(c.id)
+    show(bot, c)
+    chosen = c.chosen_quote
+    if chosen is None:  # the claim names a quote we no longer hold: start over safely
+        bot.store.transition(c.id, {Step.ALLOCATING}, Step.CREATED)
+        return True
+    try:
+        allocation = bot.carrier.allocate_with_quote(chosen)
+    except QuoteExpired as exc:
+        return _expired(bot, c, exc)
+    except CarrierError as exc:
+        # Whatever the error, the allocate may have taken effect: look before anything.
+        return look_after_allocate(bot, c, cause=exc)
+    _allocated(bot, c, allocation, price=chosen.price, via="allocate")
+    return True
+
+
+def resume_allocating(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Only reached on resume: the allocate call may have gone out. Look, never send again."""
+    return look_after_allocate(bot, c, cause=None)
+
+
+def _expired(bot: Shipbot, c: ConsignmentRecord, exc: CarrierError) -> bool:
+    bot.store.transition(c.id, {Step.ALLOCATING}, Step.EXPIRED)
+    bot.store.audit(
+        c.claimed_by or BOT,
+        "allocate",
+        "quote expired",
+        consignment_id=c.id,
+        correlation_id=exc.correlation_id,
+    )
+    show(bot, bot.store.require(c.id))
+    return False
+
+
+def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError | None) -> bool:
+    """What the carrier says now, and again until no allocate of ours can still land.
+
+    A reply with a status (4xx/5xx) ended our request, so one look settles it; a lost reply
+    (timeout, 504) or a process that died mid-call may still be running at the carrier, so
+    we keep looking until the recorded deadline has passed before saying "Nothing was bought".
+    """
+    assert c.carrier_reference
+    may_still_land = cause is None or isinstance(cause, OutcomeUnknown)
+    deadline = (c.allocate_deadline or 0.0) if may_still_land else 0.0
+    looks = 0
+    while True:
+        looks += 1
+        try:
+            status = bot.carrier.get_consignment(c.carrier_reference)
+        except CarrierError as exc:
+            # We still don't know; Try again comes back here and looks again.
+            return carrier_failed(bot, c, "lookup", cause or exc, resume=Step.ALLOCATING)
+        if status.tracking_numbers or status.state.allocated_or_later:
+            allocation = _carrier_allocation(c, status)
+            price = status.price or _clicked_price_if_same(c, allocation)
+            log.info("allocate confirmed by lookup consignment=%s looks=%s", c.id, looks)
+            _allocated(bot, c, allocation, price=price, via="lookup")
+            return True
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            break
+        time.sleep(min(LOOKUP_EVERY, remaining))
+    error = cause or CarrierError("allocation not confirmed")
+    bot.store.audit(
+        c.claimed_by or BOT,
+        "allocate",
+        f"failed: {type(error).__name__} (carrier says {status.raw_state or 'not allocated'} "
+        f"after {looks} look(s))",
+        consignment_id=c.id,
+        correlation_id=error.correlation_id,
+    )
+    # Not allocated: this claim is spent; Try again gets fresh quotes for a new click.
+    problem = Problem(
+        step=Step.CREATED,
+        kind=type(error).__name__,
+        message=messages.carrier_problem("allocate", error, nothing_bought=True),
+        correlation_id=error.correlation_id,
+    )
+    if bot.store.transition(c.id, {Step.ALLOCATING}, Step.FAILED, problem=problem):
+        show(bot, bot.store.require(c.id))
+    return False
+
+
+def _carrier_allocation(c: ConsignmentRecord, status: ConsignmentStatus) -> Allocation:
+    """What the carrier shows as allocated; the clicked quote only fills what it leaves out."""
+    chosen = c.chosen_quote
+    return Allocation(
+        consignment_reference=status.reference,
+        carrier_code=status.carrier_code or (chosen.carrier_code if chosen else ""),
+        carrier_name=status.carrier_name or (chosen.carrier_name if chosen else ""),
+        service_code=status.service_code or (chosen.service_code if chosen else None),
+        service_name=status.service_name or (chosen.service_name if chosen else ""),
+        tracking_numbers=status.tracking_numbers,
+    )
+
+
+def _clicked_price_if_same(c: ConsignmentRecord, allocation: Allocation) -> Price | None:
+    """The clicked quote's price only if the carrier allocated that very service."""
+    chosen = c.chosen_quote
+    if chosen is None:
+        return None
+    same = allocation.service_name == chosen.service_name and (
+        allocation.carrier_code == chosen.carrier_code or not allocation.carrier_code
+    )
+    return chosen.price if same else None
+
+
+def _allocated(
+    bot: Shipbot, c: ConsignmentRecord, allocation: Allocation, *, price: Price | None, via: str
+) -> None:
+    chosen = c.chosen_quote
+    if not bot.store.save_allocation(
+        c.id,
+        allocation,
+        leaving={Step.ALLOCATING},
+        price=price,
+        quote_reference=chosen.reference if chosen else None,
+        user=c.claimed_by,
+    ):
+        log.warning("allocation of consignment %s found it moved on", c.id)
+        return
+    bot.store.audit(
+        c.claimed_by or BOT,
+        "allocate",
+        f"ok ({via})",
+        consignment_id=c.id,
+        detail=", ".join(allocation.tracking_numbers),
+    )
+    show(bot, bot.store.require(c.id))
+
+
+def fetch_documents(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    assert c.carrier_reference
+    try:
+        label = bot.carrier.get_label(c.carrier_reference, "PDF")
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "label", exc, resume=Step.ALLOCATED)
+    documents = [label]
+    if c.request.is_international:
+        try:
+            documents += bot.carrier.get_customs_documents(c.carrier_reference)
+        except CarrierError as exc:
+            bot.store.save_documents(c.id, documents)
+            return carrier_failed(bot, c, "customs", exc, resume=Step.ALLOCATED)
+    bot.store.save_documents(c.id, documents)
+    bot.store.transition(c.id, {Step.ALLOCATED}, Step.LABEL_SAVED)
+    bot.store.audit(
+        BOT,
+        "documents",
+        "saved",
+        consignment_id=c.id,
+        detail=", ".join(d.name for d in documents),
+    )
+    return True  # the upload follows at once; its outcome updates the channel message
+
+
+def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    assert c.message_ts
+    for doc in bot.store.documents(c.id, pending_only=True):
+        try:
+            bot.slack.upload_one(c.channel_id, c.message_ts, doc)
+        except SlackProblem as exc:
+            if exc.membership and exc.error == "not_in_channel" and bot.slack.join(c.channel_id):
+                raise RetryLater("joined the channel; uploading again", delay=0) from exc
+            if exc.membership:
+                return slack_failed(bot, c, exc, resume=Step.LABEL_SAVED)
+            # A passing Slack failure: the job runner tries again with backoff, and
+            # after its last attempt the thread says so, with Try again.
+            bot.store.audit(
+                BOT, "upload", f"failed: {exc.error}", consignment_id=c.id, detail=doc.name
+            )
+            raise RetryLater(f"upload of {doc.name} failed: {exc.error}") from exc
+        bot.store.mark_uploaded(c.id, doc.name)
+        bot.store.audit(BOT, "upload", "ok", consignment_id=c.id, detail=doc.name)
+    # A manifest that swept it up while the label was on its way left its mark.
+    done = Step.MANIFESTED if bot.store.require(c.id).manifested_at else Step.UPLOADED
+    bot.store.transition(c.id, {Step.LABEL_SAVED}, done)
+    show_channel(bot, bot.store.require(c.id))
+    return False
+
+
+_STEPS = {
+    Step.NEW: post_channel_message,
+    Step.CREATING: create,
+    Step.CREATED: start_quoting,
+    Step.QUOTING: quote,
+    Step.CLAIMED: allocate,
+    Step.ALLOCATING: resume_allocating,
+    Step.ALLOCATED: fetch_documents,
+    Step.LABEL_SAVED: upload,
+}
+assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its function"
+
+
+# -- failures ----------------------------------------------------------------------------
+def carrier_failed(
+    bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, resume: Step
+) -> bool:
+    nothing_bought = step in ("create", "quotes")
+    fields = messages.refused_fields(exc) if isinstance(exc, InvalidRequest) else []
+    problem = Problem(
+        step=resume,
+        kind=type(exc).__name__,
+        message=(
+            messages.form_refused(exc)
+            if fields and step == "create"
+            else messages.carrier_problem(step, exc, nothing_bought=nothing_bought)
+        ),
+        correlation_id=exc.correlation_id,
+        retryable=messages.retryable(exc) or step in ("label", "customs", "lookup"),
+        fields=tuple(block for _, block in fields),
+    )
+    log.warning(
+        "carrier failed consignment=%s step=%s error=%s status=%s correlation=%s",
+        c.id,
+        step,
+        type(exc).__name__,
+        exc.status,
+        exc.correlation_id,
+    )
+    bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
+    bot.store.audit(
+        c.claimed_by or c.created_by,
+        step,
+        f"failed: {type(exc).__name__}",
+        consignment_id=c.id,
+        correlation_id=exc.correlation_id,
+        detail=exc.code,
+    )
+    show(bot, bot.store.require(c.id))
+    return False
+
+
+def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
+    if exc.membership:
+        text = messages.NOT_IN_CHANNEL.format(channel=c.channel_id)
+    else:
+        text = f"Slack refused a message ({exc.error}). Press Try again."
+    problem = Problem(step=resume, kind=f"slack:{exc.error}", message=text)
+    bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
+    bot.store.audit(BOT, "slack", f"failed: {exc.error}", consignment_id=c.id)
+    c = bot.store.require(c.id)
+    if exc.membership or c.message_ts is None:
+        # We can't write in the channel: tell the agent through the command's
+        # response_url, which works without membership.
+        if c.response_url:
+            bot.slack.respond(c.response_url, render.problem(c))
+    else:
+        show(bot, c)
+    return False
+
+
+def gave_up(bot: Shipbot, payload: dict[str, Any], reason: str) -> None:
+    """Slack kept failing (e.g. the upload): say so in the thread, with Try again."""
+    cid = int(payload["cid"])
+    with bot.locked(cid):
+        record = bot.store.get(cid)
+        if record is None or not record.step.in_flight:
+            return
+        problem = Problem(
+            step=record.step,
+            kind="slack",
+            message=(
+                "Slack kept refusing the upload, so the label isn't in this thread yet. "
+                "It is saved: press Try again."
+                if record.step is Step.LABEL_SAVED
+                else "Slack kept failing while I worked on this. Press Try again."
+            ),
+        )
+        bot.store.transition(cid, {record.step}, Step.FAILED, problem=problem)
+        bot.store.audit(BOT, "job", f"gave up: {reason}", consignment_id=cid)
+        show(bot, bot.store.require(record.id))
+
+
+def register(bot: Shipbot) -> None:
+    bot.jobs.register(
+        ADVANCE_JOB,
+        lambda payload: advance(bot, int(payload["cid"])),
+        on_give_up=lambda payload, reason: gave_up(bot, payload, reason),
+    )

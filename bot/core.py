@@ -1,0 +1,128 @@
+"""What a running bot owns, in one typed object, and the one way to refuse or answer privately.
+
+Listeners receive it as their `shipbot` parameter (Bolt passes context keys by name); the
+feature modules (`bot/flow.py`, `bot/cancel.py`, ...) take it as their first argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from blocks import Message, section
+from bot.carrier.client import CarrierClient
+from bot.jobs import JobRunner
+from bot.locks import ConsignmentLocks
+from bot.permissions import Action, Permissions
+from bot.settings import Settings
+from bot.slackio import SlackOut, SlackProblem
+from bot.store import Store
+
+log = logging.getLogger("shipbot.core")
+
+BOT = "shipbot"
+ANSWER_JOB = "answer"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Refused(Exception):
+    """Nothing changed, and the person who asked is told why: one private sentence.
+
+    Raised by entry functions; the app's error handler turns it into the answer (the
+    command's ack, or a private message after a click), so no listener formats refusals.
+    """
+
+    def __init__(self, text: str, reason: str = "refused") -> None:
+        super().__init__(reason)
+        self.text = text
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who to answer privately, and through what (a response_url works outside channels)."""
+
+    user: str
+    channel: str = ""
+    response_url: str | None = None
+
+
+@dataclass
+class Shipbot:
+    settings: Settings
+    store: Store
+    carrier: CarrierClient
+    slack: SlackOut
+    jobs: JobRunner
+    locks: ConsignmentLocks = field(default_factory=ConsignmentLocks)
+    clock: Callable[[], datetime] = utcnow
+    post_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.permissions = Permissions(self.settings)
+        self.jobs.register(ANSWER_JOB, self._job_answer)
+        self._pace_guard = threading.Lock()
+        self._next_post: dict[str, float] = {}
+
+    def paced_delay(self, channel: str) -> float:
+        """chat.postMessage allows about one message a second per channel: space them out."""
+        now = time.time()
+        with self._pace_guard:
+            at = max(now, self._next_post.get(channel, now))
+            self._next_post[channel] = at + self.post_interval
+        return at - now
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def locked(self, cid: int) -> AbstractContextManager[None]:
+        """One consignment at a time in this process: flow, cancel, manifest, relabel."""
+        return self.locks.hold(cid)
+
+    def permit(self, action: Action, user: str, cid: int | None = None) -> None:
+        """The role check, before any carrier call or modal; a refusal is audited."""
+        if self.permissions.allows(action, user):
+            return
+        self.store.audit(user, action.value, "refused (not allowed)", consignment_id=cid)
+        raise Refused(self.permissions.refusal(action), "not allowed")
+
+    # -- private answers ----------------------------------------------------------------
+    def answer(self, asker: Asker, message: Message | str) -> None:
+        """From a listener: a worker sends it, so the ack never waits on Slack."""
+        if isinstance(message, str):
+            message = Message(text=message, blocks=[section(message)])
+        self.jobs.submit(
+            ANSWER_JOB,
+            {
+                "user": asker.user,
+                "channel": asker.channel,
+                "response_url": asker.response_url,
+                "text": message.text,
+                "blocks": message.blocks,
+            },
+        )
+
+    def send(self, asker: Asker, message: Message | str) -> None:
+        """From a job: the response_url, else chat.postEphemeral, else a DM."""
+        if isinstance(message, str):
+            message = Message(text=message, blocks=[section(message)])
+        try:
+            self.slack.ephemeral(
+                asker.channel, asker.user, message, response_url=asker.response_url
+            )
+        except SlackProblem as exc:
+            log.warning("an answer to %s was dropped: %s", asker.user, exc.error)
+
+    def _job_answer(self, payload: dict[str, Any]) -> None:
+        asker = Asker(str(payload["user"]), str(payload.get("channel") or ""))
+        asker = Asker(asker.user, asker.channel, payload.get("response_url"))
+        self.send(asker, Message(text=payload["text"], blocks=payload["blocks"]))

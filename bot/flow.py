@@ -1,0 +1,194 @@
+"""`/ship`: the Quotes flow's entry points, called by listeners before they ack.
+
+Submit, choose a quote, try again, get fresh quotes, edit and resubmit a refused form. Each
+checks the role of the person acting, touches only the store and the job queue, and raises
+`Refused` when nothing may change; `bot/advance.py` does the carrier and Slack work.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from blocks.form import View, customs_modal, shipment_modal, with_notice
+from blocks.payloads import FormMetadata
+from bot import messages
+from bot.advance import advance_later
+from bot.approval import ask_later
+from bot.carrier.errors import QuoteExpired
+from bot.core import Refused, Shipbot
+from bot.models import (
+    BEING_ALLOCATED,
+    CANCELLED,
+    STILL_QUOTING,
+    TAKES_CLICKS,
+    ShipmentRequest,
+    Step,
+)
+from bot.permissions import Action
+from bot.show import show_later
+
+
+def new_shipper_reference(bot: Shipbot) -> str:
+    today = bot.now().astimezone(bot.settings.timezone).strftime("%Y%m%d")
+    while True:
+        ref = f"SHIP-{today}-{secrets.token_hex(3).upper()}"
+        if not bot.store.shipper_reference_taken(ref):
+            return ref
+
+
+def new_form(bot: Shipbot, user: str, metadata: FormMetadata) -> View:
+    """The empty `/ship` form, for someone allowed to ship."""
+    bot.permit(Action.SHIP, user)
+    return shipment_modal(metadata.encode(), shipper_reference=new_shipper_reference(bot))
+
+
+def customs_page(
+    bot: Shipbot, request: ShipmentRequest, metadata: FormMetadata, view_id: str | None
+) -> View:
+    """Page 2 for a parcel abroad; page 1's answers wait in the store, keyed by the view."""
+    if view_id:
+        bot.store.save_draft(view_id, request)
+    return customs_modal(metadata.encode(), shipment=request)
+
+
+def page_one(bot: Shipbot, view_id: str | None) -> ShipmentRequest | None:
+    return bot.store.draft(view_id) if view_id else None
+
+
+def submit(
+    bot: Shipbot,
+    request: ShipmentRequest,
+    *,
+    metadata: FormMetadata,
+    user: str,
+    view_id: str | None,
+) -> int:
+    """Store the form and start the flow (or, for a corrected form, carry on in its thread)."""
+    bot.permit(Action.SHIP, user, metadata.consignment)
+    if metadata.consignment is not None:
+        resubmit(bot, metadata.consignment, request, user)
+        return metadata.consignment
+    cid, created = bot.store.add_consignment(
+        request,
+        channel_id=metadata.channel,
+        created_by=user,
+        response_url=metadata.response_url,
+        view_id=view_id,
+    )
+    if created:
+        bot.store.audit(user, "submit", "ok", consignment_id=cid, detail=request.shipper_reference)
+        advance_later(bot, cid)
+    else:
+        bot.store.audit(user, "submit", "duplicate ignored", consignment_id=cid)
+    if view_id:
+        bot.store.drop_draft(view_id)
+    return cid
+
+
+def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:
+    """A click on a quote: the first click wins the claim; the rest are told who has it."""
+    bot.permit(Action.SHIP, user, cid)
+    record = bot.store.get(cid)
+    if record is None:
+        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
+    quote = next((q for q in record.quotes if q.reference == quote_reference), None)
+    if record.step in TAKES_CLICKS and quote is not None and quote.expires_at <= bot.now():
+        # Refused by us before any call: the carrier would refuse it anyway.
+        if bot.store.transition(cid, TAKES_CLICKS, Step.EXPIRED):
+            bot.store.audit(
+                user, "choose", "quote expired", consignment_id=cid, detail=quote_reference
+            )
+            show_later(bot, cid)
+        return
+    limit = bot.settings.shipbot_approval_above
+    dear = quote is not None and limit is not None and quote.price.gross > limit
+    claim = bot.store.claim_quote(
+        cid, quote_reference, user, to=Step.AWAITING_APPROVAL if dear else Step.CLAIMED
+    )
+    if claim.won and claim.step is Step.AWAITING_APPROVAL:
+        bot.store.audit(
+            user, "claim", "awaiting approval", consignment_id=cid, detail=quote_reference
+        )
+        ask_later(bot, cid)
+        return
+    if claim.won:
+        bot.store.audit(user, "claim", "won", consignment_id=cid, detail=quote_reference)
+        advance_later(bot, cid)
+        return
+    bot.store.audit(
+        user,
+        "claim",
+        f"refused ({claim.step.value})",
+        consignment_id=cid,
+        detail=quote_reference,
+    )
+    raise Refused(_why_not_claimed(claim.step, claim.holder), "claim lost")
+
+
+def _why_not_claimed(step: Step, holder: str | None) -> str:
+    if step in STILL_QUOTING:
+        return messages.STILL_QUOTING
+    if step is Step.QUOTED:
+        return messages.QUOTE_GONE
+    if step in CANCELLED:
+        return messages.CANCELLED_ALREADY
+    if step is Step.AWAITING_APPROVAL and holder:
+        return messages.AWAITING_APPROVAL.format(user=holder)
+    if step in BEING_ALLOCATED and holder:
+        return messages.ALREADY_CLAIMED.format(user=holder)
+    if step is Step.EXPIRED:
+        return messages.carrier_problem("allocate", QuoteExpired("expired"))
+    if holder:
+        return messages.ALREADY_CLAIMED.format(user=holder)
+    return messages.ALREADY_DONE
+
+
+def try_again(bot: Shipbot, cid: int, user: str) -> None:
+    """Resume from the failed step; someone else pressing it first is not an error."""
+    bot.permit(Action.SHIP, user, cid)
+    record = bot.store.get(cid)
+    if record is None:
+        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
+    if record.step is not Step.FAILED or record.problem is None:
+        return  # someone else pressed it first, or it already moved on
+    if not bot.store.transition(cid, {Step.FAILED}, record.problem.step):
+        return
+    bot.store.audit(user, "try again", f"resume at {record.problem.step.value}", consignment_id=cid)
+    advance_later(bot, cid)
+
+
+def requote(bot: Shipbot, cid: int, user: str) -> None:
+    bot.permit(Action.SHIP, user, cid)
+    if bot.store.transition(cid, {Step.EXPIRED}, Step.CREATED):
+        bot.store.audit(user, "requote", "ok", consignment_id=cid)
+        advance_later(bot, cid)
+
+
+def edit_form(bot: Shipbot, cid: int, user: str) -> View:
+    """The refused form, filled in, with the carrier's reason on top."""
+    bot.permit(Action.SHIP, user, cid)
+    record = bot.store.get(cid)
+    if (
+        record is None
+        or record.step is not Step.FAILED
+        or not record.problem
+        or record.problem.step is not Step.CREATING
+        or record.carrier_reference
+    ):
+        raise Refused(messages.FORM_ALREADY_SENT, "form not editable")
+    metadata = FormMetadata(
+        channel=record.channel_id, response_url=record.response_url, consignment=record.id
+    )
+    view = shipment_modal(
+        metadata.encode(), shipper_reference=record.request.shipper_reference, draft=record.request
+    )
+    bot.store.audit(user, "edit form", "opened", consignment_id=cid)
+    return with_notice(view, record.problem.message)
+
+
+def resubmit(bot: Shipbot, cid: int, request: ShipmentRequest, user: str) -> None:
+    """The corrected form replaces the refused one; the same thread carries on."""
+    if not bot.store.replace_request(cid, request):
+        raise Refused(messages.FORM_ALREADY_SENT_OR_MOVED, "resubmit refused")
+    bot.store.audit(user, "edit form", "resubmitted", consignment_id=cid)
+    advance_later(bot, cid)

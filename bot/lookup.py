@@ -1,0 +1,243 @@
+"""`/ship status`, `find`, `list`, `audit` and the App Home tab: reading, never changing.
+
+A look-up answers only about consignments of the channel it is asked in (and the asker's
+own, and everything for SHIPBOT_AUDITORS): a private channel's recipients stay there.
+
+`/ship status` always answers from a job: it acks "⏳ Looking up …" and the job sends one
+complete card (the carrier's state, tracking, the thread's permalink). Answering from the
+store first and refreshing later would show the agent two cards that may disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from datetime import time as day_start
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from blocks import Message, section
+from blocks import operations as render
+from blocks.payloads import LIST_MODES, ListPageValue
+from bot import messages
+from bot.arguments import log_operation, shown
+from bot.carrier.errors import CarrierError
+from bot.core import Asker, Refused, Shipbot
+from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
+
+log = logging.getLogger("shipbot.operations")
+
+FIND_LEAST = 2
+FIND_LIMIT = 20
+PAGE_SIZE = 20
+STATUS_JOB = "op_status"
+HOME_JOB = "op_home"
+
+
+def consignment_for(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord:
+    """By carrier reference, shipper reference or order number, if the asker may see it.
+
+    One that exists in another channel is "not found": saying more would leak it.
+    """
+    c = bot.store.find_by_reference(text)
+    if c is None or not bot.permissions.may_see(asker.user, asker.channel, c):
+        raise Refused(messages.NOT_FOUND.format(ref=shown(text)), "not found")
+    return c
+
+
+def clicked_consignment(bot: Shipbot, cid: int, asker: Asker) -> ConsignmentRecord:
+    c = bot.store.get(cid)
+    if c is None or not bot.permissions.may_see(asker.user, asker.channel, c):
+        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
+    return c
+
+
+# == status ===================================================================================
+def status(bot: Shipbot, argument: str, asker: Asker) -> Message:
+    c = consignment_for(bot, argument, asker)
+    status_later(bot, c, asker)
+    return render.notice(messages.STATUS_LOOKING.format(ref=render.ref(c)))
+
+
+def status_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
+    status_later(bot, clicked_consignment(bot, cid, asker), asker)
+
+
+def status_later(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> None:
+    payload = {
+        "cid": c.id,
+        "user": asker.user,
+        "channel": asker.channel,
+        "response_url": asker.response_url,
+    }
+    bot.jobs.submit(STATUS_JOB, payload)
+
+
+def _job_status(bot: Shipbot, payload: dict[str, Any]) -> None:
+    started = time.monotonic()
+    asker = asker_of(payload)
+    c = bot.store.get(int(payload["cid"]))
+    if c is None:
+        bot.send(asker, render.notice(messages.UNKNOWN_CONSIGNMENT))
+        return
+    checked: ConsignmentStatus | None = None
+    events: tuple[TrackingEvent, ...] = ()
+    note = correlation = None
+    outcome = "store-only"
+    if c.carrier_reference and c.step is not Step.CANCELLED:
+        try:
+            checked = bot.carrier.get_consignment(c.carrier_reference)
+        except CarrierError as exc:
+            note = f"{messages.carrier_problem('lookup', exc)} {messages.STATUS_STALE}"
+            correlation = exc.correlation_id
+            outcome = f"carrier-failed:{type(exc).__name__}"
+        else:
+            outcome = f"carrier:{checked.raw_state or '-'}"
+            if c.allocation or checked.tracking_numbers:
+                events = _tracking(bot, c.carrier_reference)
+    view = render.StatusView(
+        record=c,
+        history=bot.store.audit_log(c.id),
+        manifest=bot.store.manifest_of(c.id),
+        checked=checked,
+        checked_at=bot.now() if checked else None,
+        events=events,
+        carrier_note=note,
+        correlation_id=correlation,
+        permalink=permalink(bot, c),
+    )
+    bot.send(asker, render.status_card(view, bot.settings.timezone))
+    log_operation("status", c, outcome, started, correlation)
+
+
+def _tracking(bot: Shipbot, reference: str) -> tuple[TrackingEvent, ...]:
+    """Tracking is a nice-to-have: without it, status still answers."""
+    try:
+        return bot.carrier.get_tracking(reference)
+    except CarrierError as exc:
+        log.info(
+            "tracking unavailable ref=%s error=%s correlation=%s",
+            reference,
+            type(exc).__name__,
+            exc.correlation_id or "-",
+        )
+        return ()
+
+
+# == find, list, audit ========================================================================
+def find(bot: Shipbot, text: str, asker: Asker) -> Message:
+    if len(text) < FIND_LEAST:
+        raise Refused(messages.FIND_TOO_SHORT.format(least=FIND_LEAST), "too short")
+    everywhere = bot.permissions.sees_everything(asker.user)
+    records, total = bot.store.search_consignments(
+        text,
+        limit=FIND_LIMIT,
+        channel_id=None if everywhere else asker.channel,
+        user=asker.user,
+    )
+    if total == 0:
+        return render.notice(messages.FIND_NOTHING.format(text=shown(text)))
+    return render.find_results(shown(text), records, total, limit=FIND_LIMIT)
+
+
+def list_page(bot: Shipbot, argument: str, asker: Asker) -> Message:
+    mode = (argument or "open").lower()
+    if mode not in LIST_MODES:
+        raise Refused(messages.LIST_UNKNOWN.format(got=shown(mode)), "unknown list")
+    return list_message(bot, mode, asker.channel, 0)
+
+
+def list_clicked(bot: Shipbot, value: ListPageValue, asker: Asker) -> None:
+    bot.answer(asker, list_message(bot, value.mode, asker.channel, value.offset))
+
+
+def list_message(bot: Shipbot, mode: str, channel: str, offset: int) -> Message:
+    records, total = bot.store.list_consignments(
+        channel_id=channel,
+        since=midnight(bot) if mode == "today" else None,
+        exclude_steps=tuple(CLOSED) if mode == "open" else (),
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    if total == 0:
+        what = {"open": "open consignments", "today": "consignments today"}.get(
+            mode, "consignments"
+        )
+        return render.notice(messages.LIST_EMPTY.format(what=what))
+    if not records:  # the list shrank since the page before was shown
+        return list_message(bot, mode, channel, 0)
+    return render.list_page(mode, channel, records, total, offset=offset, page_size=PAGE_SIZE)
+
+
+def audit(bot: Shipbot, argument: str, asker: Asker) -> Message:
+    c = consignment_for(bot, argument, asker)
+    entries = bot.store.audit_log(c.id)
+    return render.audit_message(c, entries, bot.store.manifest_of(c.id))
+
+
+def midnight(bot: Shipbot) -> datetime:
+    """Today's start in SHIPBOT_TIMEZONE: "today" is the warehouse's day, not UTC's."""
+    tz = bot.settings.timezone
+    return datetime.combine(bot.now().astimezone(tz).date(), day_start.min, tzinfo=tz)
+
+
+# == App Home =================================================================================
+def home_opened(bot: Shipbot, user: str) -> None:
+    bot.jobs.submit(HOME_JOB, {"user": user}, dedupe_key=f"home:{user}")
+
+
+def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
+    """Today's consignments this user created or chose a quote for (auditors: all)."""
+    started = time.monotonic()
+    user = str(payload["user"])
+    today = midnight(bot)
+    involving = None if bot.permissions.sees_everything(user) else user
+    groups = []
+    for title, steps in render.HOME_GROUPS:
+        records, count = bot.store.list_consignments(
+            since=today,
+            steps=tuple(steps),
+            limit=render.HOME_LINES_PER_GROUP,
+            involving=involving,
+        )
+        groups.append((title, records, count))
+    view = render.home_view(
+        groups,
+        bot.store.last_manifest(),
+        midnight=today,
+        now=bot.now(),
+        tz_name=bot.settings.shipbot_timezone,
+    )
+    try:
+        bot.slack.client.views_publish(user_id=user, view=view)
+    except SlackApiError as exc:
+        log.warning("App Home not published: %s", exc.response.get("error"))
+        return
+    except (SlackClientError, OSError) as exc:
+        log.warning("App Home not published: %s", type(exc).__name__)
+        return
+    log_operation("home", None, f"published:{len(view['blocks'])}-blocks", started)
+
+
+# == helpers ==================================================================================
+def asker_of(payload: dict[str, Any]) -> Asker:
+    return Asker(
+        str(payload["user"]), str(payload.get("channel") or ""), payload.get("response_url")
+    )
+
+
+def permalink(bot: Shipbot, c: ConsignmentRecord) -> str | None:
+    return bot.slack.permalink(c.channel_id, c.message_ts) if c.message_ts else None
+
+
+def with_link(bot: Shipbot, text: str, c: ConsignmentRecord) -> Message:
+    link = permalink(bot, c)
+    full = f"{text} <{link}|Open the thread>" if link else text
+    return Message(text=text, blocks=[section(full)])
+
+
+def register(bot: Shipbot) -> None:
+    bot.jobs.register(STATUS_JOB, lambda payload: _job_status(bot, payload))
+    bot.jobs.register(HOME_JOB, lambda payload: _job_home(bot, payload))

@@ -1,0 +1,217 @@
+"""`/ship manifest`: what is ready is manifested with the carrier, and Slack says only what the
+carrier confirmed.
+
+Ready means allocated with its documents in the thread (UPLOADED). Each is held as
+MANIFESTING by a guarded transition under its lock, so a cancel and a manifest of one
+consignment exclude each other. Manifest From Query takes whatever the carrier holds as
+Allocated, so after the call we trust the carrier's own count and, when it does not add up,
+look each consignment up: the summary and the thread lines never claim more than that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from blocks import Message
+from blocks import manifest as manifest_blocks
+from bot import messages
+from bot.carrier.errors import CarrierError
+from bot.core import Asker, Shipbot
+from bot.jobs import RetryLater
+from bot.models import (
+    ALLOCATED,
+    MANIFEST_HOLD,
+    MANIFESTABLE,
+    ConsignmentRecord,
+    ConsignmentState,
+    ManifestResult,
+    Step,
+)
+from bot.permissions import Action
+from bot.show import show_channel
+from bot.slackio import SlackProblem
+
+log = logging.getLogger("shipbot.manifest")
+
+MANIFEST_JOB = "manifest"
+THREAD_LINE_JOB = "manifest_line"
+
+
+def request_manifest(bot: Shipbot, asker: Asker) -> None:
+    bot.permit(Action.MANIFEST, asker.user)
+    bot.store.audit(asker.user, "manifest requested", "queued")
+    bot.jobs.submit(
+        MANIFEST_JOB,
+        {"user": asker.user, "channel": asker.channel, "response_url": asker.response_url},
+        dedupe_key="manifest",
+    )
+
+
+def _hold_ready(bot: Shipbot) -> list[ConsignmentRecord]:
+    held = []
+    for c in bot.store.ready_for_manifest():
+        with bot.locked(c.id):
+            if bot.store.transition(c.id, MANIFESTABLE, Step.MANIFESTING):
+                held.append(bot.store.require(c.id))
+    return held
+
+
+def _release(bot: Shipbot, records: list[ConsignmentRecord]) -> None:
+    for c in records:
+        with bot.locked(c.id):
+            bot.store.transition(c.id, MANIFEST_HOLD, Step.UPLOADED)
+
+
+def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
+    user = str(payload["user"])
+    asker = Asker(user, str(payload.get("channel") or ""), payload.get("response_url"))
+    held = _hold_ready(bot)
+    if not held:
+        bot.send(asker, messages.NOTHING_TO_MANIFEST)
+        bot.store.audit(user, "manifest", "nothing to manifest")
+        return
+    failure: CarrierError | None = None
+    result: ManifestResult | None = None
+    try:
+        result = bot.carrier.manifest_from_query(
+            [bot.settings.shipping_location], states=("Allocated",)
+        )
+    except CarrierError as exc:
+        failure = exc  # a lost reply may still have manifested: the lookups below decide
+    held_ids = {c.id for c in held}
+    others = [c for c in bot.store.list_in(ALLOCATED) if c.id not in held_ids]
+    if result is not None and result.queued == len(held) and not result.failed and not others:
+        confirmed = held_ids  # the carrier's count is exactly ours
+    elif result is not None and result.queued == 0:
+        confirmed = set()
+    else:
+        confirmed = _looked_up(bot, held + others)
+    if failure is not None and not confirmed:
+        _release(bot, held)
+        bot.store.audit(
+            user,
+            "manifest",
+            f"failed: {type(failure).__name__}",
+            correlation_id=failure.correlation_id,
+        )
+        reason = messages.carrier_problem("manifest", failure)
+        bot.send(asker, manifest_blocks.manifest_failed(reason, failure.correlation_id))
+        return
+    _record(bot, user, asker, held, others, confirmed, result.message if result else "")
+
+
+def _looked_up(bot: Shipbot, records: list[ConsignmentRecord]) -> set[int]:
+    """When in doubt: the consignments the carrier itself shows as manifested (or later)."""
+    confirmed = set()
+    for c in records:
+        if not c.carrier_reference:
+            continue
+        try:
+            status = bot.carrier.get_consignment(c.carrier_reference)
+        except CarrierError as exc:
+            log.warning("manifest lookup of %s failed: %s", c.id, type(exc).__name__)
+            continue
+        if status.state.manifested_or_later:
+            confirmed.add(c.id)
+        elif status.state is ConsignmentState.CANCELLED:
+            log.info("manifest lookup: %s is cancelled at the carrier", c.id)
+    return confirmed
+
+
+def _record(
+    bot: Shipbot,
+    user: str,
+    asker: Asker,
+    held: list[ConsignmentRecord],
+    others: list[ConsignmentRecord],
+    confirmed: set[int],
+    carrier_message: str,
+) -> None:
+    taken = [c for c in held if c.id in confirmed]
+    not_taken = [c for c in held if c.id not in confirmed]
+    moved = bot.store.record_manifest(
+        requested_by=user,
+        channel_id=asker.channel,
+        message=carrier_message,
+        queued=[c.id for c in taken],
+        failed=[c.reference for c in not_taken],
+        leaving=MANIFEST_HOLD,
+    )
+    _release(bot, not_taken)
+    # Still getting or uploading its label, yet the carrier's query took it: the flow
+    # finishes its upload and then records it manifested.
+    swept = [c for c in others if c.id in confirmed]
+    for c in swept:
+        bot.store.mark_manifested(c.id)
+    done = [c for c in held if c.id in moved] + swept
+    by_carrier = Counter((c.allocation.carrier_name if c.allocation else "unknown") for c in done)
+    bot.store.audit(
+        user,
+        "manifest",
+        f"queued {len(done)}, not taken {len(not_taken)}",
+        detail=carrier_message or "(reply lost: looked up)",
+    )
+    summary = manifest_blocks.summary(user, by_carrier, not_taken, [c.reference for c in not_taken])
+    _post_summary(bot, asker, summary)
+    for c in done:
+        fresh = bot.store.get(c.id)
+        if fresh is not None:
+            show_channel(bot, fresh)
+        if c.message_ts:
+            bot.jobs.submit(
+                THREAD_LINE_JOB,
+                {"channel": c.channel_id, "thread_ts": c.message_ts, "user": user},
+                delay=bot.paced_delay(c.channel_id),
+            )
+
+
+def _post_summary(bot: Shipbot, asker: Asker, summary: Message) -> None:
+    try:
+        bot.slack.post_joining(asker.channel, summary)
+    except SlackProblem as exc:
+        log.warning("manifest summary not posted in channel: %s", exc.error)
+        bot.send(asker, summary)
+
+
+def _job_thread_line(bot: Shipbot, payload: dict[str, Any]) -> None:
+    text = manifest_blocks.thread_line(str(payload["user"]))
+    try:
+        bot.slack.post_joining(
+            payload["channel"],
+            Message(text=text, blocks=manifest_blocks.text_blocks(text)),
+            thread_ts=payload["thread_ts"],
+        )
+    except SlackProblem as exc:
+        if exc.membership:
+            log.warning("manifest line in %s dropped: %s", payload["channel"], exc.error)
+            return
+        raise RetryLater(exc.error) from exc
+
+
+def resume_held(bot: Shipbot) -> None:
+    """After a restart: a manifest that died mid-call leaves holds; the carrier decides."""
+    held = bot.store.list_in(MANIFEST_HOLD)
+    if not held:
+        return
+    confirmed = _looked_up(bot, held)
+    for c in held:
+        with bot.locked(c.id):
+            if c.id in confirmed:
+                bot.store.record_manifest(
+                    requested_by="shipbot",
+                    channel_id=c.channel_id,
+                    message="(after a restart: looked up)",
+                    queued=[c.id],
+                    failed=[],
+                    leaving=MANIFEST_HOLD,
+                )
+            else:
+                bot.store.transition(c.id, MANIFEST_HOLD, Step.UPLOADED)
+        show_channel(bot, bot.store.require(c.id))
+
+
+def register(bot: Shipbot) -> None:
+    bot.jobs.register(MANIFEST_JOB, lambda payload: _job_manifest(bot, payload))
+    bot.jobs.register(THREAD_LINE_JOB, lambda payload: _job_thread_line(bot, payload))
