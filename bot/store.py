@@ -11,35 +11,22 @@ import json
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bot.db import Database, now_iso
 from bot.models import (
-    CANCELLED,
-    IN_FLIGHT,
-    MANIFESTABLE,
     TAKES_CLICKS,
     Allocation,
-    AuditEntry,
-    ConsignmentRecord,
     Document,
-    DocumentKind,
-    ManifestRecord,
     Price,
     Problem,
     Quote,
     QuoteSet,
     ShipmentRequest,
     Step,
-    UnqualifiedService,
 )
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+from bot.store_reads import StoreReads
 
 
 @dataclass(frozen=True)
@@ -52,16 +39,15 @@ class Claim:
     quote: Quote | None
 
 
-class Store:
-    """The consignment repository: each conversation's state, its documents and audit."""
+class Store(StoreReads):
+    """The consignment repository: each conversation's state, its documents and audit.
+
+    The writes are here, each one transaction; the reads are in `bot/store_reads.py`.
+    """
 
     def __init__(self, path: str | Path | Database) -> None:
-        self.database = path if isinstance(path, Database) else Database(path)
-        self.path = self.database.path
+        super().__init__(path if isinstance(path, Database) else Database(path))
         self._tx = self.database.tx
-
-    def _conn(self) -> sqlite3.Connection:
-        return self.database.conn()
 
     def close(self) -> None:
         self.database.close()
@@ -69,7 +55,6 @@ class Store:
     def journal_mode(self) -> str:
         return self.database.journal_mode()
 
-    # -- consignments -------------------------------------------------------------
     def add_consignment(
         self,
         request: ShipmentRequest,
@@ -149,50 +134,6 @@ class Store:
             conn.execute("DELETE FROM parcels WHERE consignment_id = ?", (consignment_id,))
             _insert_parcels(conn, consignment_id, request)
             return True
-
-    def shipper_reference_taken(self, reference: str) -> bool:
-        row = (
-            self._conn()
-            .execute("SELECT 1 FROM consignments WHERE shipper_reference = ?", (reference,))
-            .fetchone()
-        )
-        return row is not None
-
-    def get(self, consignment_id: int) -> ConsignmentRecord | None:
-        conn = self._conn()
-        row = conn.execute("SELECT * FROM consignments WHERE id = ?", (consignment_id,)).fetchone()
-        return self._record(conn, row) if row else None
-
-    def require(self, consignment_id: int) -> ConsignmentRecord:
-        """A consignment that must exist (we hold it or just wrote it): a bug if not."""
-        record = self.get(consignment_id)
-        if record is None:
-            raise LookupError(f"consignment {consignment_id} is not in the store")
-        return record
-
-    def find_by_reference(self, text: str) -> ConsignmentRecord | None:
-        """Carrier reference, shipper reference or order number (exact, case-insensitive)."""
-        conn = self._conn()
-        row = conn.execute(
-            """SELECT * FROM consignments WHERE carrier_reference = ? COLLATE NOCASE
-            OR shipper_reference = ? COLLATE NOCASE OR order_number = ? COLLATE NOCASE
-            ORDER BY id DESC LIMIT 1""",
-            (text, text, text),
-        ).fetchone()
-        return self._record(conn, row) if row else None
-
-    def in_flight(self) -> list[int]:
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT id FROM consignments WHERE step IN ({}) ORDER BY id".format(
-                    ",".join("?" * len(IN_FLIGHT))
-                ),
-                sorted(s.value for s in IN_FLIGHT),
-            )
-            .fetchall()
-        )
-        return [int(r["id"]) for r in rows]
 
     def transition(
         self,
@@ -329,38 +270,6 @@ class Store:
                 claimed_quote=None,
             )
 
-    def spend(self, since: datetime) -> list[dict[str, Any]]:
-        """Labels bought since `since` (not cancelled): one row per agent, carrier, currency."""
-        rows = (
-            self._conn()
-            .execute(
-                """SELECT COALESCE(a.allocated_by, c.created_by) AS agent,
-            a.carrier_name AS carrier, COALESCE(a.currency, 'GBP') AS currency, COUNT(*) AS count,
-            GROUP_CONCAT(a.net, '|') AS nets, GROUP_CONCAT(a.gross, '|') AS grosses
-            FROM allocations a JOIN consignments c ON c.id = a.consignment_id
-            WHERE a.allocated_at >= ? AND c.step NOT IN (?, ?)
-            GROUP BY agent, carrier, currency ORDER BY agent, carrier""",
-                (since.astimezone(UTC).isoformat(), *sorted(s.value for s in CANCELLED)),
-            )
-            .fetchall()
-        )
-        out = []
-        for r in rows:
-            # Sum the stored decimal strings exactly; SQLite would sum floats.
-            nets = [Decimal(v) for v in (r["nets"] or "").split("|") if v]
-            grosses = [Decimal(v) for v in (r["grosses"] or "").split("|") if v]
-            out.append(
-                {
-                    "agent": r["agent"],
-                    "carrier": r["carrier"],
-                    "currency": r["currency"],
-                    "count": int(r["count"]),
-                    "net": sum(nets, Decimal(0)),
-                    "gross": sum(grosses, Decimal(0)),
-                }
-            )
-        return out
-
     def save_allocation(
         self,
         consignment_id: int,
@@ -409,41 +318,12 @@ class Store:
                 ],
             )
 
-    def documents(self, consignment_id: int, *, pending_only: bool = False) -> list[Document]:
-        sql = "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ?"
-        if pending_only:
-            sql += " AND uploaded_at IS NULL"
-        rows = self._conn().execute(sql + " ORDER BY id", (consignment_id,)).fetchall()
-        return [
-            Document(
-                kind=DocumentKind(r["kind"]),
-                name=r["name"],
-                content_type=r["content_type"],
-                data=bytes(r["data"]),
-            )
-            for r in rows
-        ]
-
     def mark_uploaded(self, consignment_id: int, name: str) -> None:
         with self._tx() as conn:
             conn.execute(
                 "UPDATE documents SET uploaded_at = ? WHERE consignment_id = ? AND name = ?",
                 (now_iso(), consignment_id, name),
             )
-
-    def ready_for_manifest(self) -> list[ConsignmentRecord]:
-        """What a manifest may take: allocated, and its documents are in the thread."""
-        return self.list_in(MANIFESTABLE)
-
-    def list_in(self, steps: Collection[Step]) -> list[ConsignmentRecord]:
-        """Every consignment at one of `steps`, oldest first."""
-        conn = self._conn()
-        marks = ",".join("?" * len(steps))
-        rows = conn.execute(
-            f"SELECT * FROM consignments WHERE step IN ({marks}) ORDER BY id",
-            sorted(s.value for s in steps),
-        ).fetchall()
-        return [self._record(conn, r) for r in rows]
 
     def mark_manifested(self, consignment_id: int) -> None:
         """The carrier manifested it while its label was still on its way: the flow records
@@ -486,50 +366,6 @@ class Store:
             )
             return moved
 
-    def _record(self, conn: sqlite3.Connection, row: sqlite3.Row) -> ConsignmentRecord:
-        cid = int(row["id"])
-        quotes = tuple(
-            Quote.model_validate_json(q["quote_json"])
-            for q in conn.execute(
-                "SELECT quote_json FROM quotes WHERE consignment_id = ? AND current = 1 "
-                "ORDER BY position",
-                (cid,),
-            )
-        )
-        alloc_row = conn.execute(
-            "SELECT allocation_json, allocated_at FROM allocations WHERE consignment_id = ?",
-            (cid,),
-        ).fetchone()
-        return ConsignmentRecord(
-            id=cid,
-            request=ShipmentRequest.model_validate_json(row["request_json"]),
-            channel_id=row["channel_id"],
-            created_by=row["created_by"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            step=Step(row["step"]),
-            message_ts=row["message_ts"],
-            quotes_ts=row["quotes_ts"],
-            response_url=row["response_url"],
-            carrier_reference=row["carrier_reference"],
-            quotes=quotes,
-            unqualified=tuple(
-                UnqualifiedService.model_validate(u) for u in json.loads(row["unqualified_json"])
-            ),
-            claimed_by=row["claimed_by"],
-            claimed_quote=row["claimed_quote"],
-            allocation=(
-                Allocation.model_validate_json(alloc_row["allocation_json"]) if alloc_row else None
-            ),
-            allocated_at=_dt(alloc_row["allocated_at"]) if alloc_row else None,
-            problem=Problem.model_validate_json(row["problem_json"])
-            if row["problem_json"]
-            else None,
-            manifested_at=_dt(row["manifested_at"]),
-            approval_ts=row["approval_ts"],
-            allocate_deadline=row["allocate_deadline"],
-        )
-
-    # -- audit --------------------------------------------------------------------
     def audit(
         self,
         actor: str,
@@ -549,26 +385,6 @@ class Store:
             (now_iso(), consignment_id, actor, action, outcome, detail, correlation_id),
         )
 
-    def audit_log(self, consignment_id: int | None = None) -> list[AuditEntry]:
-        sql = "SELECT * FROM audit"
-        args: tuple[Any, ...] = ()
-        if consignment_id is not None:
-            sql += " WHERE consignment_id = ?"
-            args = (consignment_id,)
-        return [
-            AuditEntry(
-                at=datetime.fromisoformat(r["at"]),
-                actor=r["actor"],
-                action=r["action"],
-                outcome=r["outcome"],
-                consignment_id=r["consignment_id"],
-                detail=r["detail"],
-                correlation_id=r["correlation_id"],
-            )
-            for r in self._conn().execute(sql + " ORDER BY id", args)
-        ]
-
-    # -- drafts: page 1 of a form abroad, while the agent fills in page 2 --------------
     def save_draft(self, view_id: str, request: ShipmentRequest) -> None:
         with self._tx() as conn:
             conn.execute(
@@ -576,19 +392,10 @@ class Store:
                 (view_id, request.model_dump_json(), now_iso()),
             )
 
-    def draft(self, view_id: str) -> ShipmentRequest | None:
-        row = (
-            self._conn()
-            .execute("SELECT request_json FROM drafts WHERE view_id = ?", (view_id,))
-            .fetchone()
-        )
-        return ShipmentRequest.model_validate_json(row["request_json"]) if row else None
-
     def drop_draft(self, view_id: str) -> None:
         with self._tx() as conn:
             conn.execute("DELETE FROM drafts WHERE view_id = ?", (view_id,))
 
-    # -- events -------------------------------------------------------------------
     def first_sighting(self, event_id: str) -> bool:
         """True once per Events API event_id; retries of the same event get False."""
         with self._tx() as conn:
@@ -597,95 +404,6 @@ class Store:
                 (event_id, now_iso()),
             )
             return cur.rowcount == 1
-
-    # -- agent operations: find, list, App Home, manifests (read-only) ----------------
-    def search_consignments(
-        self,
-        text: str,
-        *,
-        limit: int = 20,
-        channel_id: str | None = None,
-        user: str | None = None,
-    ) -> tuple[list[ConsignmentRecord], int]:
-        """Case-insensitive substring of order number, references, recipient or postcode.
-
-        Newest first; (the first `limit`, how many match in all). A postcode also matches
-        without its space ("sw1a2aa"). LIKE folds ASCII case only, as SQLite does.
-        """
-        pattern = "%" + _like_escape(text) + "%"
-        compact = "%" + _like_escape("".join(text.split())) + "%"
-        where = (
-            "order_number LIKE :p ESCAPE '\\' OR shipper_reference LIKE :p ESCAPE '\\' "
-            "OR carrier_reference LIKE :p ESCAPE '\\' OR recipient_name LIKE :p ESCAPE '\\' "
-            "OR postcode LIKE :p ESCAPE '\\' OR REPLACE(postcode, ' ', '') LIKE :c ESCAPE '\\'"
-        )
-        if channel_id is not None:
-            # Scoped: this channel's consignments and the ones this user worked on.
-            where = f"({where}) AND (channel_id = :ch OR created_by = :u OR claimed_by = :u)"
-        args = {"p": pattern, "c": compact, "limit": limit, "ch": channel_id, "u": user}
-        conn = self._conn()
-        total = int(
-            conn.execute(f"SELECT COUNT(*) FROM consignments WHERE {where}", args).fetchone()[0]
-        )
-        rows = conn.execute(
-            f"SELECT * FROM consignments WHERE {where} ORDER BY id DESC LIMIT :limit", args
-        ).fetchall()
-        return [self._record(conn, r) for r in rows], total
-
-    def list_consignments(
-        self,
-        *,
-        channel_id: str | None = None,
-        since: datetime | None = None,
-        steps: Sequence[Step] = (),
-        exclude_steps: Sequence[Step] = (),
-        limit: int = 20,
-        offset: int = 0,
-        involving: str | None = None,
-    ) -> tuple[list[ConsignmentRecord], int]:
-        """Newest first; (this page, how many match in all). `since` is compared in UTC."""
-        clauses: list[str] = []
-        args: list[Any] = []
-        if involving is not None:
-            clauses.append("(created_by = ? OR claimed_by = ?)")
-            args += [involving, involving]
-        if channel_id is not None:
-            clauses.append("channel_id = ?")
-            args.append(channel_id)
-        if since is not None:
-            clauses.append("created_at >= ?")
-            args.append(since.astimezone(UTC).isoformat())
-        if steps:
-            clauses.append("step IN ({})".format(",".join("?" * len(steps))))
-            args += [s.value for s in steps]
-        if exclude_steps:
-            clauses.append("step NOT IN ({})".format(",".join("?" * len(exclude_steps))))
-            args += [s.value for s in exclude_steps]
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        conn = self._conn()
-        total = int(conn.execute(f"SELECT COUNT(*) FROM consignments{where}", args).fetchone()[0])
-        rows = conn.execute(
-            f"SELECT * FROM consignments{where} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        ).fetchall()
-        return [self._record(conn, r) for r in rows], total
-
-    def last_manifest(self) -> ManifestRecord | None:
-        row = self._conn().execute("SELECT * FROM manifests ORDER BY id DESC LIMIT 1").fetchone()
-        return _manifest_record(row) if row else None
-
-    def manifest_of(self, consignment_id: int) -> ManifestRecord | None:
-        """The manifest that took this consignment (the latest, should there be two)."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT m.* FROM manifests m, json_each(m.queued_json) q WHERE q.value = ? "
-                "ORDER BY m.id DESC LIMIT 1",
-                (consignment_id,),
-            )
-            .fetchone()
-        )
-        return _manifest_record(row) if row else None
 
 
 _MOVE_FIELDS = frozenset(
@@ -714,21 +432,4 @@ def _insert_parcels(conn: sqlite3.Connection, cid: int, request: ShipmentRequest
             (cid, i, str(p.weight_kg), str(p.length_cm), str(p.width_cm), str(p.height_cm))
             for i in range(request.parcel_count)
         ],
-    )
-
-
-def _like_escape(text: str) -> str:
-    """People type % and _ in references; they mean the characters, not wildcards."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
-    return ManifestRecord(
-        id=int(row["id"]),
-        at=datetime.fromisoformat(row["at"]),
-        requested_by=row["requested_by"],
-        channel_id=row["channel_id"],
-        message=row["message"],
-        queued=tuple(int(i) for i in json.loads(row["queued_json"])),
-        failed=tuple(str(r) for r in json.loads(row["failed_json"])),
     )
