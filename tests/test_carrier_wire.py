@@ -402,10 +402,16 @@ def test_label_content_type_key_with_a_hyphen_is_accepted() -> None:
 
 
 def test_label_without_content_type_gets_one_from_the_format() -> None:
-    label = wire.LabelResponse(file=base64.b64encode(b"\x89PNG\r\n").decode())
-    document = mapping.label_document(label, "EC-1", "png")
+    label = wire.LabelResponse(file=base64.b64encode(b"^XA^XZ").decode())
+    document = mapping.label_document(label, "EC-1", "zpl")
 
-    assert (document.name, document.content_type) == ("EC-1.png", "image/png")
+    assert (document.name, document.content_type) == ("EC-1.zpl", "text/plain")
+
+
+def test_png_is_not_a_label_format_any_more() -> None:
+    label = wire.LabelResponse(file=base64.b64encode(b"\x89PNG\r\n").decode())
+    with pytest.raises(ValueError, match="png"):
+        mapping.label_document(label, "EC-1", "png")
 
 
 # -- 4b. Customs documents -------------------------------------------------------------------
