@@ -1,6 +1,6 @@
 """The vendor's own example JSON, verbatim, through our wire models and mappings.
 
-The examples are copied exactly from Sorted's docs (see /work/shared/electio-api.md): if a
+The examples are copied exactly from Sorted's docs (see docs/electio-api.md): if a
 model or mapping drifts from the documented shapes, these fail.
 """
 

@@ -1,4 +1,4 @@
-"""Sorted PRO's JSON, field for field (reference: /work/shared/electio-api.md).
+"""Sorted PRO's JSON, field for field (reference: docs/electio-api.md).
 
 PascalCase on the wire, snake_case here. Everything is optional and unknown fields are
 ignored: the docs' examples are hand-written and the live API serialises nulls explicitly,
