@@ -15,7 +15,13 @@ from typing import Any
 from blocks import Message
 from blocks import consignment as render
 from bot import messages
-from bot.carrier.errors import CarrierError, InvalidRequest, OutcomeUnknown, QuoteExpired
+from bot.carrier.errors import (
+    CarrierError,
+    InvalidRequest,
+    OutcomeUnknown,
+    QuoteExpired,
+    UnexpectedResponse,
+)
 from bot.core import BOT, Shipbot
 from bot.jobs import RetryLater
 from bot.models import (
@@ -211,7 +217,8 @@ def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError 
     we keep looking until the recorded deadline has passed before saying "Nothing was bought".
     """
     assert c.carrier_reference
-    may_still_land = cause is None or isinstance(cause, OutcomeUnknown)
+    # A 2xx we could not read (e.g. 202 Accepted with no body) may be an allocation under way.
+    may_still_land = cause is None or isinstance(cause, (OutcomeUnknown, UnexpectedResponse))
     deadline = (c.allocate_deadline or 0.0) if may_still_land else 0.0
     looks = 0
     while True:

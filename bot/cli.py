@@ -174,6 +174,8 @@ def _serve(args: Any) -> int:
     mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
     print(f"shipbot: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
     print(f"shipbot: carrier {carrier.description}", flush=True)
+    if notice := settings.customs_notice():
+        print(f"shipbot: {notice}", flush=True)
     print(
         f"shipbot: database {os.path.abspath(settings.shipbot_db)} "
         f"(journal {store.journal_mode()})",

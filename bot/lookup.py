@@ -23,7 +23,7 @@ from blocks import operations as render
 from blocks.payloads import LIST_MODES, ListPageValue
 from bot import messages
 from bot.arguments import log_operation, shown
-from bot.carrier.errors import CarrierError
+from bot.carrier.errors import CarrierError, UnexpectedResponse
 from bot.core import Asker, Refused, Shipbot
 from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
 
@@ -96,7 +96,7 @@ def _job_status(bot: Shipbot, payload: dict[str, Any]) -> None:
         else:
             outcome = f"carrier:{checked.raw_state or '-'}"
             if c.allocation or checked.tracking_numbers:
-                events = _tracking(bot, c.carrier_reference)
+                events, note = _tracking(bot, c.carrier_reference)
     view = render.StatusView(
         record=c,
         history=bot.store.audit_log(c.id),
@@ -112,10 +112,14 @@ def _job_status(bot: Shipbot, payload: dict[str, Any]) -> None:
     log_operation("status", c, outcome, started, correlation)
 
 
-def _tracking(bot: Shipbot, reference: str) -> tuple[TrackingEvent, ...]:
-    """Tracking is a nice-to-have: without it, status still answers."""
+def _tracking(bot: Shipbot, reference: str) -> tuple[tuple[TrackingEvent, ...], str | None]:
+    """Tracking is a nice-to-have: without it, status still answers, and says why.
+
+    "Not available" (404/403) is no events and no note; a reply we can't read is said as
+    such rather than shown as "no scans yet".
+    """
     try:
-        return bot.carrier.get_tracking(reference)
+        return bot.carrier.get_tracking(reference), None
     except CarrierError as exc:
         log.info(
             "tracking unavailable ref=%s error=%s correlation=%s",
@@ -123,7 +127,9 @@ def _tracking(bot: Shipbot, reference: str) -> tuple[TrackingEvent, ...]:
             type(exc).__name__,
             exc.correlation_id or "-",
         )
-        return ()
+        if isinstance(exc, UnexpectedResponse):
+            return (), messages.TRACKING_UNREADABLE
+        return (), messages.TRACKING_UNAVAILABLE
 
 
 # == find, list, audit ========================================================================

@@ -197,3 +197,8 @@ CANCEL_LOST_TO_MANIFEST = (
     "❌ {ref} was not cancelled: {carrier} had already manifested it (tracking {tracking}). "
     "Call the carrier's desk to stop the parcel."
 )
+TRACKING_UNREADABLE = (
+    "Sorted PRO's tracking answer had parcels but no scans I could read; "
+    "the carrier's own tracking link below still works."
+)
+TRACKING_UNAVAILABLE = "Sorted PRO didn't answer for tracking just now; the carrier's link works."

@@ -251,6 +251,8 @@ class ConsignmentStatus(_Model):
     earliest_delivery: datetime | None = None
     latest_delivery: datetime | None = None
     shipping_date: date | None = None
+    # What the carrier really allocated (Get Consignment's Allocation), for a lookup after a
+    # lost reply: the service's reference, when, and the price. None until allocated.
     service_code: str | None = None
     allocated_at: datetime | None = None
     price: Price | None = None

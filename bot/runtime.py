@@ -49,6 +49,7 @@ def connect_carrier(
         connect_timeout=settings.electio_connect_timeout,
         read_timeout=settings.electio_read_timeout,
         manifest_method=settings.electio_manifest_method,
+        customs=settings.customs_profile,
     )
     return CarrierConnection(client=client, sandbox=sandbox, description=description)
 

@@ -16,6 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.carrier.customs import (
+    DEFAULT_SHIPPING_TERMS,
+    SHIPPING_TERMS,
+    CustomsProfile,
+    parse_category_overrides,
+)
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SORTED_PRODUCTION_URL = "https://api.electioapp.com"
 SORTED_SANDBOX_URL = "https://apisandbox.electioapp.com"
@@ -74,6 +81,14 @@ class Settings(BaseSettings):
     shipbot_stop_grace: float = Field(default=40.0, ge=0)
     # A quote dearer than this (gross, in the quote's currency) waits for an approver.
     shipbot_approval_above: Decimal | None = Field(default=None, ge=0)
+    # Customs for parcels abroad (the Brexit guide's list). The form's reasons map to PRO's
+    # CategoryType enum; "Sale=Other,Gift=Gift" overrides entries of the default mapping.
+    shipbot_customs_categories: str = ""
+    shipbot_shipping_terms: str = DEFAULT_SHIPPING_TERMS
+    # Sent when set; with a real key and any of them unset, `serve` says so at start-up.
+    shipbot_shippers_vat_number: str = ""
+    shipbot_shippers_eori: str = ""
+    shipbot_designated_person: str = ""
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
     shipbot_log_level: str = "INFO"
@@ -91,6 +106,20 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shipbot_customs_categories")
+    @classmethod
+    def _known_categories(cls, value: str) -> str:
+        parse_category_overrides(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("shipbot_shipping_terms")
+    @classmethod
+    def _known_terms(cls, value: str) -> str:
+        terms = value.strip().upper() or DEFAULT_SHIPPING_TERMS
+        if terms not in SHIPPING_TERMS:
+            raise ValueError(f"not an Incoterm PRO takes (one of {', '.join(SHIPPING_TERMS)})")
+        return terms
 
     # -- derived ------------------------------------------------------------------
     @property
@@ -121,6 +150,36 @@ class Settings(BaseSettings):
         # WebClient joins with urljoin: a base with a path needs its trailing slash.
         url = self.slack_api_url
         return url if url.endswith("/") else url + "/"
+
+    @property
+    def customs_profile(self) -> CustomsProfile:
+        return CustomsProfile.build(
+            overrides=parse_category_overrides(self.shipbot_customs_categories),
+            shipping_terms=self.shipbot_shipping_terms,
+            shippers_vat_number=self.shipbot_shippers_vat_number,
+            shippers_eori=self.shipbot_shippers_eori,
+            designated_person_responsible=self.shipbot_designated_person,
+        )
+
+    def customs_notice(self) -> str | None:
+        """With a real key: which customs fields PRO will not get, and the variables to set.
+
+        Never a refusal: PRO may still produce documents (or a carrier may not need them).
+        """
+        if self.carrier_mode is not CarrierMode.SORTED:
+            return None
+        unset = self.customs_profile.unset_fields()
+        if not unset:
+            return None
+        variables = {
+            "ShippersVatNumber": "SHIPBOT_SHIPPERS_VAT_NUMBER",
+            "ShippersEORI": "SHIPBOT_SHIPPERS_EORI",
+            "DesignatedPersonResponsible": "SHIPBOT_DESIGNATED_PERSON",
+        }
+        return (
+            f"customs for parcels abroad will go without {', '.join(unset)} "
+            f"(set {', '.join(variables[name] for name in unset)}); some carriers need them"
+        )
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -162,6 +162,7 @@ def running_bot(
         read_timeout=settings.electio_read_timeout,
         max_retry_after=2.0,
         backoff=0.01,
+        customs=settings.customs_profile,
     )
     shipbot = build(settings, store, carrier, post_interval=0.01, job_backoff=0.05)
     shipbot.start()

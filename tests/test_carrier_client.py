@@ -220,7 +220,7 @@ def test_expired_quote_is_refused_before_any_call(
 
 @pytest.mark.parametrize(
     ("label_format", "segment", "name"),
-    [("PDF", "pdf", f"{REF}.pdf"), ("ZPLII", "zplii", f"{REF}.zpl"), ("PNG", "png", f"{REF}.png")],
+    [("PDF", "pdf", f"{REF}.pdf"), ("ZPLII", "zplii", f"{REF}.zpl"), ("ZPL", "zpl", f"{REF}.zpl")],
 )
 def test_get_label(
     server: WireServer, client: CarrierClient, label_format: Any, segment: str, name: str
@@ -237,6 +237,13 @@ def test_get_label(
     [request] = server.requests
     _assert_common_headers(request.headers)
     _assert_no_body(request.headers, request.body)
+
+
+def test_png_is_refused_before_any_call(server: WireServer, client: CarrierClient) -> None:
+    with pytest.raises(ValueError, match="PDF, ZPL, ZPLII"):
+        client.get_label(REF, "PNG")  # type: ignore[arg-type]
+
+    assert server.requests == []
 
 
 def test_get_label_defaults_to_pdf(server: WireServer, client: CarrierClient) -> None:

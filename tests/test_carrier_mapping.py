@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.carrier import mapping
+from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile, parse_category_overrides
 from bot.models import Customs, ExportReason, Money, Parcel, Recipient, ShipmentRequest
 
 
@@ -128,6 +130,7 @@ def test_international_shipment_has_items_and_customs_documentation() -> None:
     assert body["CustomsDocumentation"] == {
         "ReasonForExport": "Sample",
         "CategoryType": "CommercialSample",
+        "ShippingTerms": "DAP",
     }
     [package] = body["Packages"]
     assert package["PackageReferenceProvidedByCustomer"] == "SHIP-INTL-7-1"
@@ -157,7 +160,7 @@ def test_domestic_packages_have_no_items() -> None:
 @pytest.mark.parametrize(
     ("reason", "category"),
     [
-        (ExportReason.SALE, "Sale"),
+        (ExportReason.SALE, "SaleOfGoods"),
         (ExportReason.GIFT, "Gift"),
         (ExportReason.SAMPLE, "CommercialSample"),
         (ExportReason.RETURN, "ReturnedGoods"),
@@ -171,7 +174,11 @@ def test_export_reason_category_types(reason: ExportReason, category: str) -> No
     )
 
     customs = _body(request)["CustomsDocumentation"]
-    assert customs == {"ReasonForExport": reason.value, "CategoryType": category}
+    assert customs == {
+        "ReasonForExport": reason.value,
+        "CategoryType": category,
+        "ShippingTerms": "DAP",
+    }
 
 
 def test_declared_value_is_split_across_packages_to_the_penny() -> None:
@@ -242,3 +249,92 @@ def test_manifest_request_leaves_carriers_out_unless_given() -> None:
 def test_manifest_request_refuses_a_bare_string() -> None:
     with pytest.raises(TypeError, match="shipping_locations"):
         mapping.manifest_request("LOC", ["Allocated"], None)
+
+
+# -- Customs for parcels abroad (the Brexit guide's list) -----------------------------------
+
+
+def test_abroad_sends_what_the_brexit_guide_lists_that_we_can_supply() -> None:
+    profile = CustomsProfile.build(
+        shipping_terms="ddp",
+        shippers_vat_number="GB123456789",
+        shippers_eori="GB987654312000",
+        designated_person_responsible="Pat Shipper",
+    )
+    request = INTERNATIONAL.model_copy(update={"order_number": "77"})
+    body = json.loads(
+        mapping.create_consignment_request(request, "LOC", profile, date(2026, 11, 25)).to_wire()
+    )
+
+    assert body["CustomsDocumentation"] == {
+        "ReasonForExport": "Sample",
+        "CategoryType": "CommercialSample",
+        "DeclarationDate": "2026-11-25T00:00:00+00:00",
+        "InvoiceDate": "2026-11-25T00:00:00+00:00",
+        "ShippingTerms": "DDP",
+        "ShippersVatNumber": "GB123456789",
+        "DesignatedPersonResponsible": "Pat Shipper",
+    }
+    # The guide: the shipper's EORI is consignment MetaData with KeyValue ShippersEORI.
+    assert body["MetaData"] == [
+        {"KeyValue": "OrderNumber", "StringValue": "77"},
+        {"KeyValue": "ShippersEORI", "StringValue": "GB987654312000"},
+    ]
+    item = body["Packages"][0]["Items"][0]
+    assert {"CountryOfOrigin", "HarmonisationCode", "Quantity", "Value", "Description"} <= set(item)
+
+
+def test_settings_never_leak_into_a_domestic_consignment() -> None:
+    profile = CustomsProfile.build(shippers_eori="GB1", shippers_vat_number="GB2")
+    body = json.loads(
+        mapping.create_consignment_request(DOMESTIC, "LOC", profile, date(2026, 1, 1)).to_wire()
+    )
+
+    assert "CustomsDocumentation" not in body
+    assert body["MetaData"] == [{"KeyValue": "OrderNumber", "StringValue": "1182"}]
+
+
+def test_item_values_add_up_to_the_declared_goods_across_packages() -> None:
+    request = INTERNATIONAL.model_copy(update={"parcel_count": 3})
+
+    items = [p["Items"] for p in _body(request)["Packages"]]
+    assert [i[0]["Value"]["Amount"] for i in items] == [13.34, 13.33, 13.33]
+    assert all(i[0]["Quantity"] == 1 for i in items)
+    assert all(i[0]["Value"]["Currency"]["IsoCode"] == "EUR" for i in items)
+
+
+def test_a_setting_overrides_the_category_mapping() -> None:
+    overrides = parse_category_overrides(" sale = other ,Gift=Gift,")
+    profile = CustomsProfile.build(overrides=overrides)
+
+    assert overrides == {ExportReason.SALE: "Other", ExportReason.GIFT: "Gift"}
+    assert profile.category_for(ExportReason.SALE) == "Other"
+    assert profile.category_for(ExportReason.RETURN) == "ReturnedGoods"  # default kept
+
+
+def test_an_unmapped_or_undocumented_category_falls_back_to_other() -> None:
+    profile = CustomsProfile(categories={ExportReason.SALE: "Sale"})
+
+    assert profile.category_for(ExportReason.SALE) == "Other"  # "Sale" is not a value
+    assert profile.category_for(ExportReason.GIFT) == "Other"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("Sale", "REASON=CategoryType"), ("Bribe=Gift", "REASON"), ("Sale=Sale", "not a Category")],
+)
+def test_bad_category_overrides_say_what_is_wrong(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_category_overrides(text)
+
+
+def test_unset_customs_fields_are_named_by_their_wire_names() -> None:
+    assert DEFAULT_PROFILE.unset_fields() == (
+        "ShippersVatNumber",
+        "ShippersEORI",
+        "DesignatedPersonResponsible",
+    )
+    assert CustomsProfile.build(shippers_eori=" GB1 ").unset_fields() == (
+        "ShippersVatNumber",
+        "DesignatedPersonResponsible",
+    )

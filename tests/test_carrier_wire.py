@@ -1,6 +1,6 @@
 """The vendor's own example JSON, verbatim, through our wire models and mappings.
 
-The examples are copied exactly from Sorted's docs (see /work/shared/electio-api.md): if a
+The examples are copied exactly from Sorted's docs (see docs/electio-api.md): if a
 model or mapping drifts from the documented shapes, these fail.
 """
 
@@ -402,10 +402,16 @@ def test_label_content_type_key_with_a_hyphen_is_accepted() -> None:
 
 
 def test_label_without_content_type_gets_one_from_the_format() -> None:
-    label = wire.LabelResponse(file=base64.b64encode(b"\x89PNG\r\n").decode())
-    document = mapping.label_document(label, "EC-1", "png")
+    label = wire.LabelResponse(file=base64.b64encode(b"^XA^XZ").decode())
+    document = mapping.label_document(label, "EC-1", "zpl")
 
-    assert (document.name, document.content_type) == ("EC-1.png", "image/png")
+    assert (document.name, document.content_type) == ("EC-1.zpl", "text/plain")
+
+
+def test_png_is_not_a_label_format_any_more() -> None:
+    label = wire.LabelResponse(file=base64.b64encode(b"\x89PNG\r\n").decode())
+    with pytest.raises(ValueError, match="png"):
+        mapping.label_document(label, "EC-1", "png")
 
 
 # -- 4b. Customs documents -------------------------------------------------------------------

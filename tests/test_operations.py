@@ -167,7 +167,7 @@ def test_status_refreshes_from_the_carrier_with_tracking_and_a_line_for_the_cust
     card = _dump(_later(harness, url)["blocks"])
 
     assert harness.sandbox.count("GET", rf"^/consignments/{ref}$") == gets + 1
-    assert harness.sandbox.count("GET", rf"^/tracking/{ref}$") == 1
+    assert harness.sandbox.count("GET", rf"^/tracking/flattened/{ref}$") == 1
     assert "Out for delivery" in card and "Sorted PRO" in card
     for number in record.allocation.tracking_numbers:
         link = tracking_url(record.allocation.carrier_code, number)

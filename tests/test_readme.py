@@ -26,3 +26,16 @@ def test_every_setting_and_sandbox_code_is_documented() -> None:
         assert f"`{name.upper()}`" in README or name.upper() in README, name
     for code in ERROR_CODES:
         assert f"`{code}`" in README, code
+
+
+def test_the_wire_reference_ships_with_the_project() -> None:
+    """A clone has no ../shared: the README links our own reference, which names its sources."""
+    assert "../shared" not in README and "/work/shared" not in README
+    assert "(docs/electio-api.md)" in README
+    reference = (ROOT / "docs" / "electio-api.md").read_text()
+    for word in ("VERIFIED", "CONFLICT", "GUESS", "## Sources"):
+        assert word in reference
+    for path in ("/tracking/flattened/{ref}", "/consignments/{ref}/cancel", "manifestFromQuery"):
+        assert path in reference
+    for name in ("SHIPBOT_SHIPPERS_EORI", "SHIPBOT_DESIGNATED_PERSON", "SaleOfGoods"):
+        assert name in reference and name in README

@@ -28,6 +28,8 @@ DAY = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00$")
 PRECISE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$")
 PENNY = Decimal("0.01")
 OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+# A form's reason -> the documented CategoryType (a sale is SaleOfGoods).
+CATEGORY_TYPES = {"Sale": "SaleOfGoods", "Sample": "CommercialSample", "Return": "ReturnedGoods"}
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +101,7 @@ def consignment(
     if reason is not None:
         body["CustomsDocumentation"] = {
             "ReasonForExport": reason,
+            "CategoryType": CATEGORY_TYPES.get(reason, reason),
             "DesignatedPersonResponsible": "Grace Hopper",
         }
     return body
@@ -233,7 +236,16 @@ def test_five_steps_and_get_consignment(client: httpx.Client, sandbox: RunningSa
     assert record["Weight"] == {"Value": 3.7, "Unit": "Kg"}
     assert record["Value"]["Amount"] == 80
     assert record["ConsignmentLegs"][0]["TrackingReferences"] == tracking
-    assert record["Allocation"]["QuoteReference"] == quote["QuoteReference"]
+    # The SDK's Allocation: the service, when and at what price; no carrier fields.
+    assert record["Allocation"] == {
+        "CarrierServiceGroupReference": None,
+        "MpdCarrierServiceGroupName": None,
+        "MpdCarrierServiceReference": quote["MpdCarrierServiceReference"],
+        "MpdCarrierServiceName": quote["MpdCarrierService"],
+        "AllocationDate": record["Allocation"]["AllocationDate"],
+        "Price": json.loads(json.dumps(quote["Price"], default=float)),
+    }
+    assert PRECISE.match(record["Allocation"]["AllocationDate"])
     assert record["ConsignmentReferenceProvidedByCustomer"] == "ORDER-1001"
     assert [a["AddressType"] for a in record["Addresses"]] == ["Origin", "Destination"]
     assert record["Addresses"][0]["Postcode"] == "M1 5WG"
@@ -561,9 +573,10 @@ def test_labels_refusals(client: httpx.Client) -> None:
     allocate(client, reference)
     problem = refused(client.get(f"/labels/{reference}/PNG"), 400, "UnsupportedLabelFormat")
     assert "does not support PNG" in problem["Message"]
-    refused(client.get(f"/labels/{reference}/gif"), 400, "UnsupportedLabelFormat")
+    problem = refused(client.get(f"/labels/{reference}/gif"), 400, "UnsupportedLabelFormat")
+    assert "PDF, ZPL or ZPLII" in problem["Message"]
     refused(client.get(f"/labels/package/{reference}/EP-000-000-000"), 404, "PackageNotFound")
-    assert client.put(f"/consignments/{reference}/cancel").status_code == 201
+    assert client.put(f"/consignments/{reference}/cancel").status_code == 200
     refused(client.get(f"/labels/{reference}/pdf"), 404, "LabelNotFound")
 
 
@@ -586,7 +599,8 @@ def test_manifest_refusals(client: httpx.Client) -> None:
 
 def test_manifest_query_filters(client: httpx.Client) -> None:
     reference, _ = allocated(client)
-    carrier = client.get(f"/consignments/{reference}").json()["Allocation"]["CarrierReference"]
+    record = client.get(f"/consignments/{reference}").json()
+    carrier = record["ConsignmentLegs"][0]["CarrierReference"]
     other_carrier = "DHL" if carrier != "DHL" else "DPD"
     assert manifest(client, Carriers=[other_carrier]).json()["Message"].startswith("Query found 0")
     assert manifest(client, LabelsPrinted=True).json()["Message"].startswith("Query found 0")
@@ -601,8 +615,7 @@ def test_manifest_query_filters(client: httpx.Client) -> None:
 def test_cancel_and_deallocate(client: httpx.Client) -> None:
     reference, tracking = allocated(client)
     deallocated = client.put(f"/consignments/{reference}/deallocate")
-    assert deallocated.status_code == 200
-    assert deallocated.json()["IsSuccess"] is True and deallocated.json()["Data"] == reference
+    assert (deallocated.status_code, deallocated.content) == (200, b"")  # no body
     record = client.get(f"/consignments/{reference}").json()
     assert record["ConsignmentState"] == "Unallocated" and record["Allocation"] is None
     refused(client.put(f"/consignments/{reference}/deallocate"), 400, "NotAllocated")
@@ -610,21 +623,62 @@ def test_cancel_and_deallocate(client: httpx.Client) -> None:
     assert set(again).isdisjoint(tracking)
     assert allocate(client, reference).status_code == 200
     cancelled = client.put(f"/consignments/{reference}/cancel")
-    assert cancelled.status_code == 201 and cancelled.json()["IsSuccess"] is True
+    assert (cancelled.status_code, cancelled.content) == (200, b"")  # no body
     assert state_of(client, reference) == "Cancelled"
     refused(client.put(f"/consignments/{reference}/cancel"), 400, "InvalidState")
     refused(client.put(f"/consignments/{reference}/deallocate"), 400, "InvalidState")
     refused(client.get(f"/quotes/consignment/{reference}"), 400, "InvalidState")
     unallocated = create(client)
-    assert client.put(f"/consignments/{unallocated}/cancel").status_code == 201
+    assert client.put(f"/consignments/{unallocated}/cancel").status_code == 200
 
 
-def test_no_cancel_or_deallocate_after_manifest(client: httpx.Client) -> None:
+def test_no_cancel_after_manifest_but_deallocate_is_allowed(
+    client: httpx.Client, sandbox: RunningSandbox
+) -> None:
     reference, _ = allocated(client)
     manifest(client)
     refused(client.put(f"/consignments/{reference}/cancel"), 400, "InvalidState")
-    refused(client.put(f"/consignments/{reference}/deallocate"), 400, "InvalidState")
     refused(allocate(client, reference, str(uuid.uuid4())), 400, "InvalidState")
+    # The states page: De-allocate from Allocated, Manifested and Manifest Failed.
+    assert client.put(f"/consignments/{reference}/deallocate").status_code == 200
+    assert state_of(client, reference) == "Unallocated"
+    assert allocate(client, reference).status_code == 200  # and it can be allocated again
+    # Once the carrier has it (InTransit onwards), it stays.
+    moving, _ = allocated(client)
+    manifest(client)
+    sandbox.advance_clock(600)
+    assert state_of(client, moving) == "InTransit"
+    refused(client.put(f"/consignments/{moving}/deallocate"), 400, "InvalidState")
+
+
+def test_customs_documents_exist_only_once_allocated(client: httpx.Client) -> None:
+    body = consignment(country="FR", postcode="75001", reason="Gift")
+    reference = create(client, body)
+    problem = refused(
+        client.get(f"/consignments/docs/{reference}"), 404, "CustomsDocumentsNotFound"
+    )
+    assert "once it is allocated" in problem["Message"]
+    allocate(client, reference)
+    assert client.get(f"/consignments/docs/{reference}").json()["CN22Documents"]
+    client.put(f"/consignments/{reference}/cancel")
+    refused(client.get(f"/consignments/docs/{reference}"), 404, "CustomsDocumentsNotFound")
+
+
+@pytest.mark.parametrize("category", ["Sale", "Sample", 3, "Return"])
+def test_category_type_must_be_a_documented_value(client: httpx.Client, category: Any) -> None:
+    body = consignment(country="FR", postcode="75001", reason="Gift")
+    body["CustomsDocumentation"]["CategoryType"] = category
+    problem = refused(client.post("/consignments", json=body), 400, "ValidationError")
+    [detail] = problem["Details"]
+    assert detail["Target"] == "CustomsDocumentation.CategoryType"
+    assert "SaleOfGoods" in detail["Message"]
+
+
+@pytest.mark.parametrize("category", ["SaleOfGoods", "saleofgoods", "Personal", "None", "Other"])
+def test_documented_category_types_are_taken(client: httpx.Client, category: str) -> None:
+    body = consignment(country="FR", postcode="75001", reason="Gift")
+    body["CustomsDocumentation"]["CategoryType"] = category
+    assert client.post("/consignments", json=body).status_code == 201
 
 
 def test_ready_to_ship_then_manifest(client: httpx.Client) -> None:
@@ -762,7 +816,17 @@ def test_cn22_up_to_270_pounds(client: httpx.Client) -> None:
 
 def test_cn23_above_270_pounds_and_invoice_for_a_sale(client: httpx.Client) -> None:
     body = consignment(
-        country="US", postcode="10001", packages=[package(value=270.01)], reason="Sale"
+        country="US",
+        postcode="10001",
+        packages=[package(value=270.01)],
+        reason="Sale",
+        MetaData=[{"KeyValue": "ShippersEORI", "StringValue": "GB987654312000"}],
+    )
+    body["CustomsDocumentation"].update(
+        ShippersVatNumber="GB123456789",
+        ShippingTerms="DAP",
+        DeclarationDate="2026-11-24T00:00:00+00:00",
+        InvoiceDate="2026-11-24T00:00:00+00:00",
     )
     docs, tracking = _customs(client, body)
     assert docs["CN22Documents"] == []
@@ -773,6 +837,9 @@ def test_cn23_above_270_pounds_and_invoice_for_a_sale(client: httpx.Client) -> N
     assert invoice["Key"].startswith("INV_EC-")
     [invoice_text] = pdf_pages(invoice["Value"])
     assert "COMMERCIAL INVOICE" in invoice_text and "270.01" in invoice_text
+    assert "EORI number: GB987654312000" in invoice_text
+    assert "VAT number: GB123456789" in invoice_text and "Incoterms): DAP" in invoice_text
+    assert "Date: 24/11/2026" in invoice_text and "[X] Sale of goods" in text
 
 
 def test_same_consignment_same_pdf_bytes(client: httpx.Client) -> None:
@@ -827,6 +894,43 @@ def test_tracking_moves_on_with_the_sandbox_clock(
     assert PRECISE.match(record["DateDelivered"]) and PRECISE.match(record["DateCollected"])
 
 
+def test_tracking_on_both_documented_routes(client: httpx.Client) -> None:
+    body = consignment(packages=[package(), package()])
+    reference = create(client, body)
+    before = client.get(f"/tracking/flattened/{reference}").json()
+    assert [p["Events"] for p in before["TrackedPackages"]] == [[], []]
+    assert [p["Legs"] for p in client.get(f"/tracking/{reference}").json()["TrackedPackages"]] == [
+        [],
+        [],
+    ]
+    allocate(client, reference)
+    manifest(client)
+    packages = client.get(f"/consignments/{reference}").json()["Packages"]
+    service = client.get(f"/consignments/{reference}").json()["Allocation"]["MpdCarrierServiceName"]
+
+    legs = client.get(f"/tracking/{reference}").json()
+    assert legs["ConsignmentReferenceForAllLegsAssignedByMpd"] == reference
+    assert [p["PackageReferenceForAllLegsAssignedByMpd"] for p in legs["TrackedPackages"]] == [
+        p["Reference"] for p in packages
+    ]
+    for tracked in legs["TrackedPackages"]:
+        assert set(tracked) == {"PackageReferenceForAllLegsAssignedByMpd", "Legs"}
+        [leg] = tracked["Legs"]
+        assert leg["CarrierServiceName"] == service
+        assert [e["Code"] for e in leg["Events"]] == ["LABEL_CREATED", "MANIFESTED"]
+        for event in leg["Events"]:
+            assert set(event) == {"TimeStamp", "Code", "Description", "SignedBy", "Location"}
+            assert PRECISE.match(event["TimeStamp"])
+
+    flat = client.get(f"/tracking/flattened/{reference}").json()
+    assert flat["ConsignmentReferenceForAllLegsAssignedByMpd"] == reference
+    for tracked, nested in zip(flat["TrackedPackages"], legs["TrackedPackages"], strict=True):
+        assert set(tracked) == {"PackageReferenceForAllLegsAssignedByMpd", "Events"}
+        assert tracked["Events"] == [
+            {**event, "CarrierServiceName": service} for event in nested["Legs"][0]["Events"]
+        ]
+
+
 # -- faults -------------------------------------------------------------------------------------
 
 
@@ -860,7 +964,7 @@ def test_fault_matches_method_and_path(client: httpx.Client, sandbox: RunningSan
     sandbox.arm_fault(r"^/consignments/EC-[^/]+/cancel$", method="PUT", status=500)
     assert client.get(f"/consignments/{reference}").status_code == 200
     assert client.put(f"/consignments/{reference}/cancel").status_code == 500
-    assert client.put(f"/consignments/{reference}/cancel").status_code == 201
+    assert client.put(f"/consignments/{reference}/cancel").status_code == 200
 
 
 def test_faults_over_http_and_clearing(client: httpx.Client, sandbox: RunningSandbox) -> None:

@@ -230,11 +230,13 @@ def test_refusals_map_to_error_classes(client: CarrierClient, sandbox: RunningSa
     refused_as(NotFound, "LabelNotFound", lambda: client.get_label(reference, "PDF"))
     refused_as(NotFound, "LabelNotFound", lambda: client.get_label(reference, "ZPL"))
     refused_as(InvalidRequest, "NotAllocated", lambda: client.deallocate(reference))
+    refused_as(
+        NotFound, "CustomsDocumentsNotFound", lambda: client.get_customs_documents(reference)
+    )
 
     client.allocate_with_quote(quote)
     refused_as(InvalidRequest, "AlreadyAllocated", lambda: client.allocate_with_quote(quote))
     refused_as(InvalidRequest, "InvalidState", lambda: client.get_quotes(reference))
-    refused_as(InvalidRequest, "UnsupportedLabelFormat", lambda: client.get_label(reference, "PNG"))
     refused_as(
         InvalidRequest,
         "InvalidState",
@@ -247,7 +249,8 @@ def test_refusals_map_to_error_classes(client: CarrierClient, sandbox: RunningSa
     )
     client.manifest_from_query([SANDBOX_SHIPPING_LOCATION])
     refused_as(InvalidRequest, "InvalidState", lambda: client.cancel(reference))
-    refused_as(InvalidRequest, "InvalidState", lambda: client.deallocate(reference))
+    client.deallocate(reference)  # allowed from Manifested; 200 with no body
+    assert client.get_consignment(reference).state is ConsignmentState.UNALLOCATED
     client.cancel(other)
     refused_as(InvalidRequest, "InvalidState", lambda: client.cancel(other))
 

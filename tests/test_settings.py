@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.devslack.server import FakeSlack
+from bot.models import ExportReason
+from bot.sandbox.server import RunningSandbox
 from bot.settings import (
     PLACEHOLDER_API_KEY,
     SANDBOX_SHIPPING_LOCATION,
@@ -142,3 +145,115 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     for command in ("serve", "sandbox", "demo"):
         sub = _run([command, "--help"], {}, tmp_path)
         assert sub.returncode == 0 and "usage: shipbot" in sub.stdout
+
+
+# -- customs settings -----------------------------------------------------------------------
+
+
+def test_customs_settings_build_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPBOT_CUSTOMS_CATEGORIES", "Sale=Other")
+    monkeypatch.setenv("SHIPBOT_SHIPPING_TERMS", "ddp")
+    monkeypatch.setenv("SHIPBOT_SHIPPERS_VAT_NUMBER", "GBUNREG")
+    monkeypatch.setenv("SHIPBOT_SHIPPERS_EORI", "GB987654312000")
+    monkeypatch.setenv("SHIPBOT_DESIGNATED_PERSON", "Pat Shipper")
+    settings, errors = load_settings()
+    assert errors == [] and settings is not None
+    profile = settings.customs_profile
+    assert profile.category_for(ExportReason.SALE) == "Other"
+    assert profile.category_for(ExportReason.GIFT) == "Gift"
+    assert profile.shipping_terms == "DDP"
+    assert (profile.shippers_vat_number, profile.shippers_eori) == ("GBUNREG", "GB987654312000")
+    assert profile.designated_person_responsible == "Pat Shipper"
+    assert profile.unset_fields() == ()
+
+
+def test_customs_defaults() -> None:
+    profile = Settings(_env_file=None).customs_profile  # type: ignore[call-arg]
+    assert profile.category_for(ExportReason.SALE) == "SaleOfGoods"
+    assert profile.shipping_terms == "DAP"
+    assert profile.unset_fields() == (
+        "ShippersVatNumber",
+        "ShippersEORI",
+        "DesignatedPersonResponsible",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SHIPBOT_CUSTOMS_CATEGORIES", "Sale=Sale"),
+        ("SHIPBOT_CUSTOMS_CATEGORIES", "Bribe=Gift"),
+        ("SHIPBOT_SHIPPING_TERMS", "FREE"),
+    ],
+)
+def test_bad_customs_settings_name_their_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    settings, errors = load_settings()
+    assert settings is None
+    [line] = errors
+    assert line.startswith(f"{name}:")
+
+
+def test_customs_notice_only_with_a_real_key_and_a_field_unset() -> None:
+    def notice(**values: str) -> str | None:
+        return Settings(_env_file=None, **values).customs_notice()  # type: ignore[call-arg]
+
+    assert notice() is None  # the sandbox needs none of them
+    assert notice(electio_api_url="http://127.0.0.1:9") is None
+    line = notice(electio_api_key="key", shipbot_shippers_eori="GB1")
+    assert line is not None
+    assert "ShippersVatNumber, DesignatedPersonResponsible" in line
+    assert "SHIPBOT_SHIPPERS_VAT_NUMBER, SHIPBOT_DESIGNATED_PERSON" in line
+    assert "ShippersEORI" not in line
+    complete = {
+        "shipbot_shippers_vat_number": "GB2",
+        "shipbot_shippers_eori": "GB1",
+        "shipbot_designated_person": "Pat",
+    }
+    assert notice(electio_api_key="key", **complete) is None
+
+
+def test_serve_with_a_key_says_which_customs_fields_pro_will_not_get(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: RunningSandbox
+) -> None:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ELECTIO_", "SHIPBOT_"))
+    }
+    env = {
+        **clean,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": fake_slack.url,
+        "ELECTIO_API_KEY": "a-real-looking-key",
+        "ELECTIO_API_URL": sandbox.url,
+        "SHIPBOT_SHIPPING_LOCATION": SANDBOX_SHIPPING_LOCATION,
+        "SHIPBOT_SHIPPERS_VAT_NUMBER": "GB123456789",
+        "SHIPBOT_DB": str(tmp_path / "serve.db"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("shipbot: ready"):
+                break
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
+    assert "shipbot: ready" in lines, lines  # it starts: a notice, never a refusal
+    customs = [line for line in lines if "customs" in line]
+    assert customs == [
+        "shipbot: customs for parcels abroad will go without ShippersEORI, "
+        "DesignatedPersonResponsible (set SHIPBOT_SHIPPERS_EORI, SHIPBOT_DESIGNATED_PERSON); "
+        "some carriers need them"
+    ]

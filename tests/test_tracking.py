@@ -11,7 +11,6 @@ import pytest
 
 from blocks.tracking import customer_update, tracking_url
 from bot.carrier.client import CarrierClient
-from bot.carrier.errors import NotFound
 from bot.carrier.tracking import TRACKING, tracking_events
 from bot.models import (
     ConsignmentState,
@@ -73,17 +72,22 @@ def test_scans_follow_the_sandbox_clock_in_step_with_get_consignment(
         assert len(events) == 2 + steps and events[-1].description == latest
         assert [e.at for e in events] == sorted(e.at for e in events)
     assert events[-1].location == "Leeds delivery office"
-    assert sandbox.count("GET", rf"^/tracking/{reference}$") == 6
+    # The flattened route is preferred, and the sandbox has it: the per-leg one is not needed.
+    assert sandbox.count("GET", rf"^/tracking/flattened/{reference}$") == 6
+    assert sandbox.count("GET", rf"^/tracking/{reference}$") == 0
 
 
-def test_unknown_consignment_is_not_found(client: CarrierClient) -> None:
-    with pytest.raises(NotFound):
-        client.get_tracking("EC-000-000-000")
+def test_unknown_consignment_is_tracking_not_available(
+    client: CarrierClient, sandbox: RunningSandbox
+) -> None:
+    assert client.get_tracking("EC-000-000-000") == ()  # 404 on both routes: not an error
+    assert sandbox.count("GET", r"^/tracking/flattened/EC-000-000-000$") == 1
+    assert sandbox.count("GET", r"^/tracking/EC-000-000-000$") == 1
 
 
 def test_the_wire_tolerates_nulls_and_drops_empty_scans() -> None:
-    body = b"""{"Reference": "EC-1", "TrackedPackages": [
-        {"Reference": "EP-1", "Events": null},
+    body = b"""{"ConsignmentReferenceForAllLegsAssignedByMpd": "EC-1", "TrackedPackages": [
+        {"PackageReferenceForAllLegsAssignedByMpd": "EP-1", "Events": null},
         {"Reference": "EP-2", "Events": [
             {"TimeStamp": "2026-11-26T09:00:00.1234567+00:00", "Description": "Collected",
              "SignedBy": "A. PERSON", "Location": " "},

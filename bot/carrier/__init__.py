@@ -1,6 +1,7 @@
 """The Sorted PRO (Electio API) client: the only code that knows the wire."""
 
 from bot.carrier.client import API_VERSION, CarrierClient, LabelFormat
+from bot.carrier.customs import CustomsProfile
 from bot.carrier.errors import (
     CarrierError,
     CarrierUnavailable,
@@ -19,6 +20,7 @@ __all__ = [
     "CarrierClient",
     "CarrierError",
     "CarrierUnavailable",
+    "CustomsProfile",
     "ErrorDetail",
     "InvalidRequest",
     "LabelFormat",

@@ -36,6 +36,7 @@ from tenacity import (
 )
 
 from bot.carrier import mapping, tracking, wire
+from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile
 from bot.carrier.errors import (
     CarrierError,
     CarrierUnavailable,
@@ -62,7 +63,8 @@ from bot.models import (
 log = logging.getLogger("shipbot.carrier")
 
 API_VERSION = "1.1"
-LabelFormat = Literal["PDF", "ZPL", "ZPLII", "PNG"]
+# PNG is no longer a documented format of Get Labels in Format (the SDK: not supported).
+LabelFormat = Literal["PDF", "ZPL", "ZPLII"]
 Method = Literal["GET", "POST", "PUT"]
 T = TypeVar("T")
 
@@ -101,10 +103,14 @@ class CarrierClient:
         max_retry_after: float = 30.0,
         backoff: float = _BACKOFF_BASE,
         clock: Callable[[], datetime] = _utc_now,
+        customs: CustomsProfile = DEFAULT_PROFILE,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._manifest_method: Method = manifest_method
+        self._customs = customs
+        # Which tracking route answers on this account: the flattened one until it says 404.
+        self._tracking_flattened = True
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
         self._clock = clock
@@ -145,7 +151,9 @@ class CarrierClient:
 
     def create_consignment(self, request: ShipmentRequest, shipping_location: str) -> str:
         """POST /consignments -> 201 `[{"Rel":"Link","Href":".../consignments/EC-..."}]`."""
-        body = mapping.create_consignment_request(request, shipping_location)
+        body = mapping.create_consignment_request(
+            request, shipping_location, self._customs, declared_on=self._now().date()
+        )
         response = self._call("POST", "/consignments", body)
         return self._read(
             response, _LINKS, lambda links: mapping.consignment_reference_from_links(links)
@@ -161,7 +169,10 @@ class CarrierClient:
         )
 
     def allocate_with_quote(self, quote: Quote) -> Allocation:
-        """PUT /allocation/{ref}/allocatewithquote/{quoteRef}, no body; refused if expired."""
+        """PUT /allocation/{ref}/allocatewithquote/{quoteRef}, no body; refused if expired.
+
+        The reply is an array of AllocationSummary, or one object (CONFLICT: both accepted).
+        """
         now = self._now()
         expires_at = quote.expires_at
         if expires_at.tzinfo is None:
@@ -186,7 +197,7 @@ class CarrierClient:
         """GET /labels/{ref}/{format} -> `{File: base64, ContentType}`."""
         fmt = label_format.upper()
         if fmt not in mapping.LABEL_EXTENSIONS:
-            raise ValueError(f"label_format must be one of PDF, ZPL, ZPLII, PNG: {label_format!r}")
+            raise ValueError(f"label_format must be one of PDF, ZPL, ZPLII: {label_format!r}")
         # The docs' only example URL writes the format in lower case (".../pdf"); the
         # reference text writes it in upper case. Lower case follows the example.
         path = f"/labels/{_seg(consignment_reference)}/{fmt.lower()}"
@@ -198,7 +209,11 @@ class CarrierClient:
         )
 
     def get_customs_documents(self, consignment_reference: str) -> tuple[Document, ...]:
-        """GET /consignments/docs/{ref} -> CN22/CN23/commercial invoice PDFs."""
+        """GET /consignments/docs/{ref} -> CN22/CN23/commercial invoice PDFs.
+
+        Only for an allocated consignment ("PRO returns an error" before); any list may be
+        missing, null or empty.
+        """
         response = self._call("GET", f"/consignments/docs/{_seg(consignment_reference)}")
         return self._read(
             response,
@@ -222,7 +237,8 @@ class CarrierClient:
         return self._read(response, _MANIFEST, mapping.manifest_result)
 
     def get_consignment(self, consignment_reference: str) -> ConsignmentStatus:
-        """GET /consignments/{ref}."""
+        """GET /consignments/{ref}: state, and once allocated the SDK's `Allocation` (service,
+        date, price) with the carrier and tracking numbers from `ConsignmentLegs`."""
         response = self._call("GET", f"/consignments/{_seg(consignment_reference)}")
         return self._read(
             response,
@@ -231,20 +247,42 @@ class CarrierClient:
         )
 
     def cancel(self, consignment_reference: str) -> None:
-        """PUT /consignments/{ref}/cancel (documented 201)."""
+        """PUT /consignments/{ref}/cancel: 200 with no body (one table says 201): any 2xx."""
         response = self._call("PUT", f"/consignments/{_seg(consignment_reference)}/cancel")
         _refuse_unsuccessful_result(response)
 
     def get_tracking(self, consignment_reference: str) -> tuple[TrackingEvent, ...]:
-        """GET /tracking/{ref}: the carrier's scans, oldest first.
+        """The carrier's scans, oldest first; () when tracking is not available.
 
-        GUESS: route and shape from a third-party spec only (see `tracking.py`).
+        GET /tracking/flattened/{ref} first (events per package); if that route answers 404
+        or 403, GET /tracking/{ref} (events per leg), and this client keeps to that route
+        once it has answered. Either shape is read from either route (`tracking.py`).
+        Whether tracking is enabled on every account is undocumented, so 404/403 from the
+        last route is "not available", not an error; packages with neither Events nor Legs
+        raise UnexpectedResponse.
         """
-        response = self._call("GET", f"/tracking/{_seg(consignment_reference)}")
-        return self._read(response, tracking.TRACKING, tracking.tracking_events)
+        segment = _seg(consignment_reference)
+        if self._tracking_flattened:
+            try:
+                response = self._call("GET", f"/tracking/flattened/{segment}")
+            except (NotFound, InvalidRequest) as exc:
+                if exc.status not in _TRACKING_UNAVAILABLE:
+                    raise
+            else:
+                return self._read(response, tracking.TRACKING, tracking.tracking_events)
+        try:
+            response = self._call("GET", f"/tracking/{segment}")
+        except (NotFound, InvalidRequest) as exc:
+            if exc.status not in _TRACKING_UNAVAILABLE:
+                raise
+            return ()
+        events = self._read(response, tracking.TRACKING, tracking.tracking_events)
+        # The per-leg route answered where the flattened one did not: use it from now on.
+        self._tracking_flattened = False
+        return events
 
     def deallocate(self, consignment_reference: str) -> None:
-        """PUT /consignments/{ref}/deallocate."""
+        """PUT /consignments/{ref}/deallocate: 200 with no body; any 2xx is success."""
         response = self._call("PUT", f"/consignments/{_seg(consignment_reference)}/deallocate")
         _refuse_unsuccessful_result(response)
 
@@ -388,6 +426,8 @@ _MANIFEST = TypeAdapter(wire.ManifestFromQueryResponse)
 _CONSIGNMENT = TypeAdapter(wire.ConsignmentResponse)
 _ERROR = TypeAdapter(wire.ApiErrorBody)
 _ANY_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+# Tracking may not be enabled on every account (undocumented): these mean "not available".
+_TRACKING_UNAVAILABLE = frozenset({403, 404})
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -462,8 +502,9 @@ def _retry_after(response: httpx.Response, now: datetime) -> float | None:
 
 
 def _refuse_unsuccessful_result(response: httpx.Response) -> None:
-    """Cancel/Deallocate bodies are undocumented; GUESS: like Set Ready To Ship they may
-    be `[{"IsSuccess": false, "Message": ...}]` with a 2xx. Refuse that; ignore the rest."""
+    """Cancel/Deallocate answer 200 with no body (help page, SDK); any 2xx with or without
+    a body is success. GUESS, kept as a safety: a body shaped like Set Ready To Ship's
+    `[{"IsSuccess": false, "Message": ...}]` is a refusal. Anything else is ignored."""
     try:
         body = _ANY_JSON.validate_json(response.content) if response.content else None
     except ValidationError:

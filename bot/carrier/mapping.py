@@ -10,10 +10,12 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
 from bot.carrier import wire
+from bot.carrier.customs import DEFAULT_PROFILE, SHIPPERS_EORI_KEY, CustomsProfile
 from bot.carrier.errors import InvalidRequest, UnexpectedResponse
 from bot.models import (
     Allocation,
@@ -21,7 +23,6 @@ from bot.models import (
     ConsignmentStatus,
     Document,
     DocumentKind,
-    ExportReason,
     ManifestResult,
     Money,
     Price,
@@ -33,40 +34,38 @@ from bot.models import (
 
 # -- Create Consignment ----------------------------------------------------------------------
 
-# GUESS: CategoryType values beyond the docs' "Other" follow the usual CN23 categories.
-CATEGORY_TYPES: dict[ExportReason, str] = {
-    ExportReason.SALE: "Sale",
-    ExportReason.GIFT: "Gift",
-    ExportReason.SAMPLE: "CommercialSample",
-    ExportReason.RETURN: "ReturnedGoods",
-    ExportReason.DOCUMENTS: "Documents",
-}
-
 _PENNY = Decimal("0.01")
 
 
 def create_consignment_request(
-    request: ShipmentRequest, shipping_location: str
+    request: ShipmentRequest,
+    shipping_location: str,
+    customs: CustomsProfile = DEFAULT_PROFILE,
+    declared_on: date | None = None,
 ) -> wire.CreateConsignmentRequest:
-    """Our shipment as PRO's consignment, shipping from a pre-configured location."""
+    """Our shipment as PRO's consignment, shipping from a pre-configured location.
+
+    Abroad, it carries what the Brexit guide lists for CN22/CN23 and invoices, as far as
+    the form (`request.customs`) and the shipper's settings (`customs`) can supply it;
+    `declared_on` dates the declaration and the invoice (left out when None).
+    """
+    meta_data = []
+    if request.order_number:
+        meta_data.append(
+            wire.MetaDataEntry(key_value="OrderNumber", string_value=request.order_number)
+        )
+    if request.customs and customs.shippers_eori:
+        # The guide: "Order > Metadata / Consignment > Metadata, KeyValue ShippersEORI".
+        meta_data.append(
+            wire.MetaDataEntry(key_value=SHIPPERS_EORI_KEY, string_value=customs.shippers_eori)
+        )
     return wire.CreateConsignmentRequest(
         consignment_reference_provided_by_customer=request.shipper_reference,
         source="Api",
         direction="Outbound",
-        meta_data=(
-            [wire.MetaDataEntry(key_value="OrderNumber", string_value=request.order_number)]
-            if request.order_number
-            else None
-        ),
+        meta_data=meta_data or None,
         packages=_packages(request),
-        customs_documentation=(
-            wire.CustomsDocumentation(
-                reason_for_export=request.customs.reason.value,
-                category_type=CATEGORY_TYPES[request.customs.reason],
-            )
-            if request.customs
-            else None
-        ),
+        customs_documentation=_customs_documentation(request, customs, declared_on),
         addresses=[
             wire.Address(
                 address_type="Origin",
@@ -78,11 +77,39 @@ def create_consignment_request(
     )
 
 
+def _customs_documentation(
+    request: ShipmentRequest, profile: CustomsProfile, declared_on: date | None
+) -> wire.CustomsDocumentation | None:
+    customs = request.customs
+    if customs is None:
+        return None
+    # The docs' example writes these dates as midnight with an offset.
+    when = datetime.combine(declared_on, time(0), UTC) if declared_on else None
+    return wire.CustomsDocumentation(
+        # ReasonForExport is free text in the docs' example ("Sale"); CategoryType is the enum.
+        reason_for_export=customs.reason.value,
+        category_type=profile.category_for(customs.reason),
+        declaration_date=when,
+        invoice_date=when,
+        shipping_terms=profile.shipping_terms,
+        shippers_vat_number=profile.shippers_vat_number,
+        designated_person_responsible=profile.designated_person_responsible,
+    )
+
+
 def _packages(request: ShipmentRequest) -> list[wire.Package]:
     parcel = request.parcel
     values = split_evenly(request.value.amount, request.parcel_count)
+    # One customs line per package (quantity 1): the goods' value is shared like the
+    # declared value, so the lines add up to what the agent declared.
+    item_values = (
+        split_evenly(request.customs.item_value.amount, request.parcel_count)
+        if request.customs
+        else [None] * request.parcel_count
+    )
     packages = []
-    for number, amount in enumerate(values, start=1):
+    pairs = zip(values, item_values, strict=True)
+    for number, (amount, item_value) in enumerate(pairs, start=1):
         packages.append(
             wire.Package(
                 package_reference_provided_by_customer=f"{request.shipper_reference}-{number}",
@@ -95,7 +122,7 @@ def _packages(request: ShipmentRequest) -> list[wire.Package]:
                 ),
                 description=request.contents,
                 value=_money(Money(amount=amount, currency=request.value.currency)),
-                items=[_customs_item(request)] if request.customs else None,
+                items=[_customs_item(request, item_value)] if item_value is not None else None,
             )
         )
     return packages
@@ -110,14 +137,14 @@ def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
     return [first] + [each] * (parts - 1)
 
 
-def _customs_item(request: ShipmentRequest) -> wire.Item:
+def _customs_item(request: ShipmentRequest, value: Decimal) -> wire.Item:
     customs = request.customs
     assert customs is not None
     return wire.Item(
         description=customs.contents,
         harmonisation_code=customs.hs_code,
         country_of_origin=_country(customs.origin_country),
-        value=_money(customs.item_value),
+        value=_money(Money(amount=value, currency=customs.item_value.currency)),
         weight=_weight(request.parcel.weight_kg),
         quantity=1,
     )
@@ -233,11 +260,22 @@ def _price(quote: wire.WireQuote) -> Price:
     rate = quote.price if quote.price and quote.price.gross is not None else quote.base_price
     if rate is None:
         raise UnexpectedResponse(f"quote {quote.quote_reference} has no Price")
+    price = price_from_rate(rate)
+    if price is None:
+        raise UnexpectedResponse(f"quote {quote.quote_reference} has no gross price")
+    return price
+
+
+def price_from_rate(rate: wire.Rate) -> Price | None:
+    """Net, VAT and gross from a Rate, filling one missing figure from the other two.
+
+    None when the gross cannot be known (no Gross, and not both Net and VatAmount).
+    """
     net, vat, gross = rate.net, rate.vat_amount, rate.gross
     if gross is None and net is not None and vat is not None:
         gross = net + vat
     if gross is None:
-        raise UnexpectedResponse(f"quote {quote.quote_reference} has no gross price")
+        return None
     if vat is None:
         vat = gross - net if net is not None else Decimal(0)
     if net is None:
@@ -318,13 +356,14 @@ def _tracking(legs: Iterable[wire.ConsignmentLeg]) -> tuple[str, ...]:
 
 # -- Documents -------------------------------------------------------------------------------
 
-LABEL_EXTENSIONS = {"PDF": "pdf", "ZPL": "zpl", "ZPLII": "zpl", "PNG": "png"}
+# The current docs list PDF, ZPL and ZPLII; older pages also PNG, but the SDK says Get
+# Consignment Labels does not support it, so we never ask for it.
+LABEL_EXTENSIONS = {"PDF": "pdf", "ZPL": "zpl", "ZPLII": "zpl"}
 # GUESS: only application/pdf is documented; used when PRO sends no ContentType.
 LABEL_CONTENT_TYPES = {
     "PDF": "application/pdf",
     "ZPL": "text/plain",
     "ZPLII": "text/plain",
-    "PNG": "image/png",
 }
 
 
@@ -483,11 +522,17 @@ def consignment_status(
     legs = list(response.consignment_legs)
     for package in response.packages:
         legs.extend(package.consignment_legs or ())
+    # VERIFIED (SDK): Allocation names the service only; the carrier is on the legs.
     allocation = response.allocation or wire.ConsignmentAllocation()
-    carrier_code = allocation.carrier_reference or _first(leg.carrier_reference for leg in legs)
-    carrier_name = allocation.carrier_name or _first(leg.carrier_name for leg in legs)
+    carrier_code = _first(leg.carrier_reference for leg in legs)
+    carrier_name = _first(leg.carrier_name for leg in legs)
     if carrier_code and not carrier_name:
         carrier_name = humanise_carrier(carrier_code)
+    service_name = (
+        allocation.mpd_carrier_service_name
+        or allocation.carrier_service_name
+        or allocation.mpd_carrier_service
+    )
     return ConsignmentStatus(
         reference=response.reference or consignment_reference,
         state=ConsignmentState.parse(raw_state),
@@ -495,7 +540,10 @@ def consignment_status(
         shipper_reference=response.consignment_reference_provided_by_customer or None,
         carrier_code=carrier_code,
         carrier_name=carrier_name,
-        service_name=allocation.carrier_service_name or allocation.mpd_carrier_service,
+        service_name=service_name,
+        service_code=allocation.mpd_carrier_service_reference,
+        allocated_at=allocation.allocation_date,
+        price=price_from_rate(allocation.price) if allocation.price else None,
         tracking_numbers=_tracking(legs),
         earliest_delivery=response.earliest_delivery_date,
         latest_delivery=response.latest_delivery_date,

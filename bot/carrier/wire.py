@@ -1,4 +1,4 @@
-"""Sorted PRO's JSON, field for field (reference: /work/shared/electio-api.md).
+"""Sorted PRO's JSON, field for field (reference: docs/electio-api.md).
 
 PascalCase on the wire, snake_case here. Everything is optional and unknown fields are
 ignored: the docs' examples are hand-written and the live API serialises nulls explicitly,
@@ -382,8 +382,11 @@ class AllocationSummary(WireModel):
     carrier_service_name: str | None = None
 
 
+# CONFLICT: the include and the SDK give an array of AllocationSummary; the allocating help
+# page says "either singularly or ... in an array", and the PHP client reads one object.
+# Both are accepted (200 and 202 are both documented statuses).
 AllocateWithQuoteResponse: TypeAdapter[list[AllocationSummary]] = TypeAdapter(
-    list[AllocationSummary]
+    Annotated[list[AllocationSummary], BeforeValidator(_one_or_many)]
 )
 
 
@@ -448,13 +451,25 @@ def _object_or_none(value: object) -> object:
 
 
 class ConsignmentAllocation(WireModel):
-    """GUESS: the docs show `Allocation` only as null; we read the AllocationSummary names."""
+    """Get Consignment's `Allocation` as the SDK defines it (VERIFIED); null until allocated.
 
-    carrier_reference: str | None = None
-    carrier_name: str | None = None
-    carrier_service_reference: str | None = None
-    carrier_service_name: str | None = None
+    It names the *service* only: the carrier and tracking numbers are in `ConsignmentLegs`.
+    The PHP client spells the date `AllocateDate`; both spellings are read.
+    """
+
+    carrier_service_group_reference: str | None = None
+    mpd_carrier_service_group_name: str | None = None
     mpd_carrier_service_reference: str | None = None
+    mpd_carrier_service_name: str | None = None
+    allocation_date: WireDateTime = Field(
+        default=None,
+        validation_alias=AliasChoices("AllocationDate", "AllocateDate", "allocation_date"),
+        serialization_alias="AllocationDate",
+    )
+    price: Rate | None = None
+    # Tolerated, not documented: an earlier guess of ours (the AllocationSummary names).
+    # Only read when the SDK's names are missing.
+    carrier_service_name: str | None = None
     mpd_carrier_service: str | None = None
 
 

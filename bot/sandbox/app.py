@@ -32,7 +32,8 @@ from bot.sandbox.validation import parse_create, parse_json_object, parse_manife
 
 log = logging.getLogger(__name__)
 
-LABEL_FORMATS = ("PDF", "PNG", "ZPL", "ZPLII")
+# The current docs: PDF, ZPL or ZPLII. PNG (older pages) is refused with its own message.
+LABEL_FORMATS = ("PDF", "ZPL", "ZPLII")
 
 
 def json_response(
@@ -48,6 +49,11 @@ def json_response(
 
 def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+def _no_body() -> Response:
+    """200 with no body: what Cancel and Deallocate answer (help pages, SDK)."""
+    return Response(status_code=200)
 
 
 def _success(request: Request, reference: str, message: str) -> dict[str, Any]:
@@ -120,6 +126,7 @@ class Sandbox:
             Route("/labels/package/{ref}/{package}/{format}", self.get_labels, methods=["GET"]),
             Route("/labels/{ref}", self.get_labels, methods=["GET"]),
             Route("/labels/{ref}/{format}", self.get_labels, methods=["GET"]),
+            Route("/tracking/flattened/{ref}", self.get_tracking_flattened, methods=["GET"]),
             Route("/tracking/{ref}", self.get_tracking, methods=["GET"]),
             Route("/__sandbox/faults", self.faults_endpoint, methods=["GET", "POST", "DELETE"]),
             Route("/__sandbox/requests", self.requests_endpoint, methods=["GET", "DELETE"]),
@@ -180,7 +187,8 @@ class Sandbox:
         return json_response({"File": base64.b64encode(data).decode(), "ContentType": content_type})
 
     async def get_customs_documents(self, request: Request) -> Response:
-        view = self.state.view(request.path_params["ref"])
+        # "PRO returns an error" for a consignment that is not allocated yet.
+        view = self.state.documents(request.path_params["ref"])
         issued = self.state.now().date()
         forms = await run_in_threadpool(documents.customs_pdfs, view, issued)
         invoice = await run_in_threadpool(documents.commercial_invoice_pdf, view, issued)
@@ -211,19 +219,22 @@ class Sandbox:
         return json_response(render.consignment(self.state.view(request.path_params["ref"])))
 
     async def get_tracking(self, request: Request) -> Response:
-        # GUESS: route and shape from a third-party spec (see bot/sandbox/tracking.py).
+        """Get Tracking Events: packages -> legs -> events (see bot/sandbox/tracking.py)."""
         view = self.state.view(request.path_params["ref"])
         return json_response(tracking.tracking_response(view))
 
+    async def get_tracking_flattened(self, request: Request) -> Response:
+        """Get Events Per Package: packages -> events, each naming its carrier service."""
+        view = self.state.view(request.path_params["ref"])
+        return json_response(tracking.flattened_response(view))
+
     async def cancel(self, request: Request) -> Response:
-        view = self.state.cancel(request.path_params["ref"])
-        message = f"Consignment {view.reference} has been cancelled successfully."
-        return json_response(_success(request, view.reference, message), 201)
+        self.state.cancel(request.path_params["ref"])
+        return _no_body()
 
     async def deallocate(self, request: Request) -> Response:
-        view = self.state.deallocate(request.path_params["ref"])
-        message = f"Consignment {view.reference} has been deallocated successfully."
-        return json_response(_success(request, view.reference, message))
+        self.state.deallocate(request.path_params["ref"])
+        return _no_body()
 
     async def set_ready_to_ship(self, request: Request) -> Response:
         ready = request.url.path.endswith("/setreadytoship")
@@ -302,7 +313,7 @@ def _label_format(raw: str) -> str:
     if label_format == "PNG":
         message = "Get Consignment Labels does not support PNG labels; ask for PDF or ZPL."
     elif label_format not in LABEL_FORMATS:
-        message = f"Label format {raw!r} is not one of PDF, PNG, ZPL or ZPLII."
+        message = f"Label format {raw!r} is not one of PDF, ZPL or ZPLII."
     else:
         return label_format
     raise ApiProblem(

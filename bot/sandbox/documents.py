@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4, A6, landscape
@@ -214,12 +215,14 @@ def label_zpl(view: ConsignmentView, only: int | None = None) -> bytes:
 
 # -- customs -----------------------------------------------------------------------------
 
+# The CN22/CN23 boxes, keyed by the CategoryType that ticks them (Personal and None tick
+# Other, as the forms have no box for them).
 CATEGORIES = (
     ("Gift", "Gift"),
-    ("Sample", "Commercial sample"),
+    ("CommercialSample", "Commercial sample"),
     ("Documents", "Documents"),
-    ("Return", "Returned goods"),
-    ("Sale", "Sale of goods"),
+    ("ReturnedGoods", "Returned goods"),
+    ("SaleOfGoods", "Sale of goods"),
     ("Other", "Other"),
 )
 
@@ -272,8 +275,19 @@ def _money(value: Decimal) -> str:
 
 
 def _category(view: ConsignmentView) -> str:
-    reason = view.request.reason_for_export.lower()
-    return next((label for key, label in CATEGORIES if key.lower() == reason), "Other")
+    category = view.request.category_type
+    return next((label for key, label in CATEGORIES if key == category), "Other")
+
+
+def _document_date(customs: dict[str, Any], key: str, issued: date) -> date:
+    """The request's DeclarationDate/InvoiceDate when it sent one, else the day we print."""
+    value = customs.get(key)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        except ValueError:
+            pass
+    return issued
 
 
 def _address_block(page: _Page, heading: str, address: Address) -> None:
@@ -380,7 +394,8 @@ def _customs_page(
     ):
         page.line(text, 6, gap=1.2)
     signer = customs.get("DesignatedPersonResponsible") or request.origin.text("CompanyName")
-    page.line(f"Date: {issued:%d/%m/%Y}    Signature of sender: {signer}", 8)
+    declared = _document_date(customs, "DeclarationDate", issued)
+    page.line(f"Date: {declared:%d/%m/%Y}    Signature of sender: {signer}", 8)
     canvas.setFont("Helvetica", 5)
     canvas.drawCentredString(width / 2, 3 * mm, SANDBOX_NOTE)
     canvas.showPage()
@@ -401,9 +416,9 @@ def customs_pdfs(view: ConsignmentView, issued: date) -> list[tuple[str, bytes]]
 
 
 def commercial_invoice_pdf(view: ConsignmentView, issued: date) -> bytes | None:
-    """For a sale leaving GB: the invoice customs wants beside the CN22/CN23."""
+    """For a sale leaving GB (CategoryType SaleOfGoods): the invoice beside the CN22/CN23."""
     request = view.request
-    if not needs_customs(view) or request.reason_for_export.lower() != "sale":
+    if not needs_customs(view) or request.category_type != "SaleOfGoods":
         return None
     customs = request.customs or {}
     invoices = customs.get("ReferencesOfAttachedInvoices") or []
@@ -413,14 +428,17 @@ def commercial_invoice_pdf(view: ConsignmentView, issued: date) -> bytes | None:
     width, height = A4
     page = _Page(canvas, 15 * mm, height - 15 * mm, width - 30 * mm, bottom=15 * mm)
     page.line("COMMERCIAL INVOICE", 18, bold=True)
-    page.line(f"Invoice number: {number}    Date: {issued:%d/%m/%Y}", 9)
-    page.line(f"Consignment {view.reference}    Reason for export: Sale", 9)
+    invoiced = _document_date(customs, "InvoiceDate", issued)
+    page.line(f"Invoice number: {number}    Date: {invoiced:%d/%m/%Y}", 9)
+    page.line(f"Consignment {view.reference}    Reason for export: Sale of goods", 9)
     if customs.get("ShippingTerms"):
         page.line(f"Terms of delivery (Incoterms): {customs['ShippingTerms']}", 9)
     page.rule()
     _address_block(page, "EXPORTER", request.origin)
     if customs.get("ShippersVatNumber"):
         page.line(f"VAT number: {customs['ShippersVatNumber']}", 8)
+    if eori := request.metadata_text("ShippersEORI"):
+        page.line(f"EORI number: {eori}", 8)
     page.space(4)
     _address_block(page, "CONSIGNEE", request.destination)
     if customs.get("ReceiversVatNumber"):

@@ -22,9 +22,12 @@ ERROR_CODES: dict[str, str] = {
     "LabelNotFound": "404: no labels: the consignment is not allocated (or was cancelled).",
     "InvalidState": "400: the consignment's state does not allow this (or a query names a state "
     "that cannot be manifested).",
-    "UnsupportedLabelFormat": "400: label format is not PDF, ZPL or ZPLII (PNG is refused, as "
-    "the SDK says Get Consignment Labels does not support it).",
+    "UnsupportedLabelFormat": "400: label format is not PDF, ZPL or ZPLII (PNG is refused: the "
+    "current docs no longer list it, and the SDK says Get Consignment Labels does not support "
+    "it).",
     "PackageNotFound": "404: the consignment has no package with this reference.",
+    "CustomsDocumentsNotFound": "404: no customs documents: the consignment is not allocated "
+    "(or was cancelled).",
     "InjectedFault": "any status: a fault armed with POST /__sandbox/faults.",
     "InternalError": "500: a bug in the sandbox itself; the message says what failed.",
 }

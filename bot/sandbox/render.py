@@ -220,15 +220,15 @@ def allocation_summary(base_url: str, view: ConsignmentView) -> list[dict[str, A
 
 
 def _allocation(allocation: AllocationRecord | None) -> dict[str, Any] | None:
+    """The SDK's Consignments.Allocation: the service only, no carrier (that is on the legs)."""
     if allocation is None:
         return None
     return {
-        "CarrierReference": allocation.carrier.reference,
-        "CarrierName": allocation.carrier.name,
-        "CarrierServiceReference": allocation.service.mpd_reference,
-        "CarrierServiceName": allocation.service.name,
+        # The sandbox has no service groups; a real account may (null when it has none).
+        "CarrierServiceGroupReference": None,
+        "MpdCarrierServiceGroupName": None,
         "MpdCarrierServiceReference": allocation.service.mpd_reference,
-        "QuoteReference": allocation.quote.reference,
+        "MpdCarrierServiceName": allocation.service.name,
         "AllocationDate": precise(allocation.allocated_at),
         "Price": rate(allocation.quote.pricing.total),
     }

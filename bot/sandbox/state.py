@@ -46,6 +46,9 @@ QUOTABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED})
 HOLDS_ALLOCATION = frozenset({ALLOCATED, READY_TO_SHIP, MANIFEST_FAILED})
 LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS})
 CANCELLABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED, *HOLDS_ALLOCATION})
+# The states page: De-allocate from Allocated, Manifested and Manifest Failed (and
+# ReadyToShip, which is Allocated marked for the manifest). Not once the carrier has it.
+DEALLOCATABLE = frozenset({*HOLDS_ALLOCATION, MANIFESTED})
 
 _ALPHANUMERIC = string.ascii_uppercase + string.digits
 
@@ -330,6 +333,21 @@ class SandboxState:
             consignment.state = ALLOCATED
             return self._view(consignment, now)
 
+    def documents(self, reference: str) -> ConsignmentView:
+        """The consignment for its customs documents: they exist once it is allocated."""
+        with self._lock:
+            consignment = self._get(reference)
+            now = self.clock.now()
+            state = self._state(consignment, now)
+            if state not in LABELLED or consignment.allocation is None:
+                raise ApiProblem(
+                    404,
+                    "CustomsDocumentsNotFound",
+                    f"Consignment {consignment.reference} is {state}: customs documents "
+                    f"exist once it is allocated.",
+                )
+            return self._view(consignment, now)
+
     def labels(self, reference: str) -> ConsignmentView:
         """The consignment for printing; marks its labels printed (LabelsPrinted: true)."""
         with self._lock:
@@ -387,7 +405,7 @@ class SandboxState:
                     f"Consignment {consignment.reference} is {state}: there is nothing to "
                     f"deallocate.",
                 )
-            if state not in HOLDS_ALLOCATION:
+            if state not in DEALLOCATABLE:
                 raise ApiProblem(
                     400,
                     "InvalidState",
@@ -396,6 +414,7 @@ class SandboxState:
             consignment.state = UNALLOCATED
             consignment.allocation = None
             consignment.labels_printed_at = None
+            consignment.manifested_at = None
             return self._view(consignment, now)
 
     def set_ready_to_ship(self, reference: str, ready: bool) -> str:

@@ -125,6 +125,37 @@ class NewConsignment:
     def reason_for_export(self) -> str:
         return str((self.customs or {}).get("ReasonForExport") or "")
 
+    @property
+    def category_type(self) -> str:
+        """The CustomsDocumentation's CategoryType in its documented spelling ("" if none)."""
+        raw = (self.customs or {}).get("CategoryType")
+        return (_category(raw) or "") if isinstance(raw, str) else ""
+
+    def metadata_text(self, key: str) -> str:
+        """A consignment MetaData entry's StringValue (e.g. the Brexit guide's ShippersEORI)."""
+        for entry in self.metadata:
+            if isinstance(entry, dict) and entry.get("KeyValue") == key:
+                return str(entry.get("StringValue") or "")
+        return ""
+
+
+# The SDK's CategoryType enum, plus SaleOfGoods and Personal (the later PHP client; the
+# Brexit guide). Read case-insensitively, as .NET's string-enum converter does (GUESS).
+CATEGORY_TYPES = (
+    "None",
+    "Gift",
+    "CommercialSample",
+    "Documents",
+    "Other",
+    "ReturnedGoods",
+    "SaleOfGoods",
+    "Personal",
+)
+
+
+def _category(value: str) -> str | None:
+    return next((name for name in CATEGORY_TYPES if name.lower() == value.strip().lower()), None)
+
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
@@ -431,6 +462,8 @@ def parse_create(body: dict[str, Any]) -> NewConsignment:
     if customs is not None and not isinstance(customs, dict):
         problems.add("Invalid", "CustomsDocumentation", "CustomsDocumentation must be an object.")
         customs = None
+    if customs is not None:
+        _customs(problems, customs)
     problems.raise_if_any()
     assert addresses is not None  # raise_if_any() refused a missing pair
     origin, destination = addresses
@@ -447,6 +480,20 @@ def parse_create(body: dict[str, Any]) -> NewConsignment:
         tags=list(body.get("Tags") or []),
         requested_delivery=body.get("RequiredDeliveryDate", body.get("RequestedDeliveryDate")),
     )
+
+
+def _customs(problems: _Problems, customs: dict[str, Any]) -> None:
+    """CategoryType must be one of the enum's values (a sale is SaleOfGoods, not Sale)."""
+    category = customs.get("CategoryType")
+    if category is None:
+        return
+    if not isinstance(category, str) or _category(category) is None:
+        target = "CustomsDocumentation.CategoryType"
+        problems.add(
+            "Invalid",
+            target,
+            f"{target} {category!r} is not one of {', '.join(CATEGORY_TYPES)}.",
+        )
 
 
 MANIFESTABLE_STATES = ("Allocated", "ManifestFailed", "ReadyToShip")
