@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.presets import ParcelPreset, parse_parcel_presets
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SORTED_PRODUCTION_URL = "https://api.electioapp.com"
 SORTED_SANDBOX_URL = "https://apisandbox.electioapp.com"
@@ -40,6 +42,7 @@ def _split_ids(value: object) -> object:
 
 
 UserIds = Annotated[list[str], NoDecode]
+ParcelPresets = Annotated[tuple[ParcelPreset, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -72,6 +75,8 @@ class Settings(BaseSettings):
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
     shipbot_log_level: str = "INFO"
+    # `Small box=30x20x10@1.0;Mailer=35x25x3@0.3`: the form's first select fills size and weight.
+    shipbot_parcel_presets: ParcelPresets = ()
 
     _split = field_validator(
         "shipbot_manifest_users",
@@ -80,6 +85,11 @@ class Settings(BaseSettings):
         "shipbot_approvers",
         mode="before",
     )(_split_ids)
+
+    @field_validator("shipbot_parcel_presets", mode="before")
+    @classmethod
+    def _parse_presets(cls, value: object) -> object:
+        return parse_parcel_presets(value) if isinstance(value, str) else value
 
     @field_validator("shipbot_approval_above", mode="before")
     @classmethod
@@ -187,5 +197,6 @@ def load_settings(**overrides: object) -> tuple[Settings | None, list[str]]:
         lines = []
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            lines.append(f"{name}: {error['msg']} (got {error.get('input')!r}).")
+            message = error["msg"].removeprefix("Value error, ")  # our own validators' words
+            lines.append(f"{name}: {message} (got {error.get('input')!r}).")
         return None, lines
