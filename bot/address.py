@@ -505,7 +505,8 @@ def _anchor(parts: list[_Part]) -> _Anchor | None:
             continue  # "France" alone, or in a sentence: not an address
         return _foreign_anchor(parts, index, rest, country)
     for part in parts:
-        if _is_street(part.text) and any(char.isdigit() for char in part.text):
+        text = part.text
+        if _is_street(text) and any(c.isdigit() for c in text) and any(c.isalpha() for c in text):
             last = max(i for i, p in enumerate(parts) if p.block == part.block)
             return _Anchor(last + 1, part.block, _Place(None, None, None), None)
     return None
