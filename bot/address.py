@@ -247,6 +247,11 @@ _POSTCODE_COUNTRY = {"JE": "JE", "GY": "GG", "IM": "IM"}
 _UK_CODES = frozenset({"GB", "JE", "GG", "IM"})
 
 
+def uk_postcode_country(postcode: str) -> str:
+    """GB, or the Crown Dependency a UK-format postcode belongs to (JE, GY -> GG, IM)."""
+    return _POSTCODE_COUNTRY.get(postcode[:2].upper(), "GB")
+
+
 def _country_of(text: str) -> str | None:
     return _COUNTRY_NAMES.get(text.strip().strip(".").casefold())
 
@@ -486,7 +491,7 @@ def _anchor(parts: list[_Part]) -> _Anchor | None:
             continue  # a UK-looking code followed by "France" is not a UK postcode
         town = part.text[: match.start()].strip(" ,")
         place = _Place(town or None, None, postcode)
-        return _Anchor(index, part.block, place, _POSTCODE_COUNTRY.get(postcode[:2], "GB"))
+        return _Anchor(index, part.block, place, uk_postcode_country(postcode))
     for index, part in enumerate(parts):
         country = _country_of(part.text)
         rest = ""
