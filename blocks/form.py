@@ -382,7 +382,7 @@ def address_notice(guess: AddressGuess) -> str | None:
         sentences.append(f"Couldn't find {_or(wanted)} in the message.")
     if too_long:
         sentences.append(f"Too long for the form, so left for you: {_or(too_long, 'and')}.")
-    if guess.line3 and ADDRESS_LINE2 not in too_long and guess.line2:
+    if guess.line2 and guess.line3 and "address line 3" not in too_long:
         sentences.append("Check address line 2: two lines of the message share it.")
     return " ".join(sentences) or None
 
@@ -515,7 +515,6 @@ _VIEW_KEYS = (
     "clear_on_close",
     "notify_on_close",
     "external_id",
-    "submit_disabled",
 )
 _PRESET_PROMPT = "📦 *Parcel preset*: fills in the size and weight below."
 _MAX_OPTION_TEXT = 75
@@ -609,12 +608,12 @@ def _set_initial(element: Json, value: str, *, option: Json | None = None) -> No
 
 def _address_fields(guess: AddressGuess) -> tuple[dict[str, str], list[str]]:
     """(initial values, the labels of found values too long for their field)."""
-    line2 = guess.line2
-    if guess.line2 and guess.line3:
+    line2 = guess.line2 or guess.line3
+    line3_left_out = False
+    if guess.line2 and guess.line3:  # the form has two address lines
         joined = f"{guess.line2}, {guess.line3}"
-        line2 = joined if len(joined) <= MAX_ADDRESS_LINE else guess.line2
-    elif guess.line3:
-        line2 = guess.line3
+        line3_left_out = len(joined) > MAX_ADDRESS_LINE
+        line2 = guess.line2 if line3_left_out else joined
     fields = (
         (RECIPIENT_NAME, "the name", guess.name, MAX_NAME),
         (RECIPIENT_COMPANY, "the company", guess.company, MAX_COMPANY),
@@ -632,6 +631,8 @@ def _address_fields(guess: AddressGuess) -> tuple[dict[str, str], list[str]]:
             initial[block_id] = value
         elif value:
             too_long.append(label)
+    if line3_left_out:
+        too_long.append("address line 3")
     if guess.country in COUNTRY_NAMES:
         initial[ADDRESS_COUNTRY] = guess.country
     return initial, too_long
