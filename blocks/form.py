@@ -7,12 +7,24 @@ submission, so the client-side hints set here always match what the server enfor
 
 from __future__ import annotations
 
+import copy
 import unicodedata
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
 from blocks.ids import CallbackId
+from bot.address import (
+    COUNTRY,
+    NAME,
+    PHONE,
+    POSTCODE,
+    STREET,
+    TOWN,
+    AddressGuess,
+    uk_postcode_country,
+)
 from bot.forms import (
     ACTION,
     ADDRESS_COUNTRY,
@@ -37,6 +49,7 @@ from bot.forms import (
     MAX_ADDRESS_LINE,
     MAX_COMPANY,
     MAX_CONTENTS,
+    MAX_EMAIL,
     MAX_NAME,
     MAX_ORDER_NUMBER,
     MAX_PARCELS,
@@ -55,6 +68,7 @@ from bot.forms import (
     PARCEL_COUNT,
     PARCEL_HEIGHT,
     PARCEL_LENGTH,
+    PARCEL_PRESET,
     PARCEL_WEIGHT,
     PARCEL_WIDTH,
     RECIPIENT_COMPANY,
@@ -63,9 +77,12 @@ from bot.forms import (
     RECIPIENT_PHONE,
     SHIPMENT_BLOCK_IDS,
     SHIPPER_REFERENCE,
+    form_action,
     format_money,
+    normalise_uk_postcode,
 )
-from bot.models import ExportReason, ShipmentRequest
+from bot.models import Customs, ExportReason, Money, ShipmentRequest
+from bot.presets import ParcelPreset
 
 __all__ = [
     "ACTION",
@@ -88,6 +105,7 @@ __all__ = [
     "PARCEL_COUNT",
     "PARCEL_HEIGHT",
     "PARCEL_LENGTH",
+    "PARCEL_PRESET",
     "PARCEL_WEIGHT",
     "PARCEL_WIDTH",
     "RECIPIENT_COMPANY",
@@ -98,11 +116,20 @@ __all__ = [
     "SHIPPER_REFERENCE",
     "SHIP_CUSTOMS",
     "SHIP_FORM",
+    "address_modal",
+    "address_notice",
+    "apply_preset",
+    "carry_customs",
     "country_label",
     "country_option",
     "country_options",
     "customs_modal",
+    "postcode_prefill",
+    "prefill_from_address",
+    "ship_again_draft",
+    "ship_again_modal",
     "shipment_modal",
+    "with_notice",
 ]
 
 SHIP_FORM = CallbackId.SHIP_FORM
@@ -121,15 +148,29 @@ View = dict[str, Any]
 Json = dict[str, Any]
 
 
+Initial = Mapping[str, str]
+"""block_id -> what the field shows at first: typed text, or a select's option value."""
+
+
 def shipment_modal(
-    private_metadata: str, *, shipper_reference: str, draft: ShipmentRequest | None = None
+    private_metadata: str,
+    *,
+    shipper_reference: str,
+    draft: ShipmentRequest | None = None,
+    initial: Initial | None = None,
+    presets: Sequence[ParcelPreset] = (),
 ) -> View:
     """Page 1. `draft` re-opens it filled in ("edit and retry"); its own shipper reference is
     ignored in favour of `shipper_reference`, so the caller decides whether a retry reuses it.
+
+    `initial` fills single fields over the draft (an address from a message, a postcode);
+    a value the field can't take (too long, out of range) is left out, never cut, so Slack
+    never refuses the view. `presets` adds the parcel-preset select on top.
     """
     recipient = draft.recipient if draft else None
     parcel = draft.parcel if draft else None
     blocks = [
+        *([_preset_block(presets)] if presets else []),
         _header("Recipient"),
         _input(
             RECIPIENT_NAME,
@@ -254,6 +295,9 @@ def shipment_modal(
             hint="Must be unique. A new one is filled in; change it only if you need to.",
         ),
     ]
+    for block in blocks:
+        if block["type"] == "input" and initial and block["block_id"] in initial:
+            _set_initial(block["element"], initial[block["block_id"]])
     return _modal(SHIP_FORM, _TITLE, private_metadata, blocks)
 
 
@@ -310,10 +354,296 @@ def customs_modal(private_metadata: str, *, shipment: ShipmentRequest) -> View:
     return _modal(SHIP_CUSTOMS, _CUSTOMS_TITLE, private_metadata, blocks)
 
 
-def with_notice(view: View, text: str) -> View:
+def with_notice(view: View, text: str, *, emoji: str = "⚠️") -> View:
     """The same form with a warning on top: why it came back (e.g. the carrier refused it)."""
-    notice = _section(f"⚠️ {_escape(text)}")
+    notice = _section(f"{emoji} {_escape(text)}")
     return {**view, "blocks": [notice, *view["blocks"]]}
+
+
+# --- prefills: the same form, filled in from a message, a postcode or a past consignment ---
+
+
+def prefill_from_address(guess: AddressGuess) -> dict[str, str]:
+    """Initial values for `shipment_modal(initial=...)` from what `parse_address` read.
+
+    Only what was found, and only what fits its field; the notice says what's left to type.
+    """
+    return _address_fields(guess)[0]
+
+
+def address_notice(guess: AddressGuess) -> str | None:
+    """ "Couldn't find a postcode or a phone number in the message." (None: all found)."""
+    _, too_long = _address_fields(guess)
+    missing = list(guess.missing)
+    if {STREET, TOWN, POSTCODE} <= set(missing):
+        return "Couldn't find an address in the message: fill in the form."
+    sentences = []
+    if missing:
+        wanted = [_MISSING_WORDS.get(label, label) for label in missing]
+        sentences.append(f"Couldn't find {_or(wanted)} in the message.")
+    if too_long:
+        sentences.append(f"Too long for the form, so left for you: {_or(too_long, 'and')}.")
+    if guess.line2 and guess.line3 and "address line 3" not in too_long:
+        sentences.append("Check address line 2: two lines of the message share it.")
+    return " ".join(sentences) or None
+
+
+def address_modal(
+    private_metadata: str,
+    *,
+    shipper_reference: str,
+    guess: AddressGuess,
+    presets: Sequence[ParcelPreset] = (),
+) -> View:
+    """The form for "Ship to this address": filled from `guess`, what's missing said on top."""
+    view = shipment_modal(
+        private_metadata,
+        shipper_reference=shipper_reference,
+        initial=prefill_from_address(guess),
+        presets=presets,
+    )
+    notice = address_notice(guess)
+    return with_notice(view, notice) if notice else view
+
+
+def postcode_prefill(text: str) -> dict[str, str] | None:
+    """`/ship sw1a2aa` -> the postcode (and JE/GG/IM for theirs); None: not a UK postcode."""
+    postcode = normalise_uk_postcode(text) if len(text) <= 2 * MAX_POSTCODE else None
+    if postcode is None:
+        return None
+    return {ADDRESS_POSTCODE: postcode, ADDRESS_COUNTRY: uk_postcode_country(postcode)}
+
+
+def ship_again_draft(request: ShipmentRequest) -> ShipmentRequest:
+    """A past consignment as a new one: same recipient, parcels, contents, value and customs;
+    no order number (a new order has its own). The caller gives a new shipper reference.
+    """
+    return request.model_copy(update={"order_number": None})
+
+
+def ship_again_modal(
+    private_metadata: str,
+    *,
+    request: ShipmentRequest,
+    shipper_reference: str,
+    presets: Sequence[ParcelPreset] = (),
+) -> View:
+    """The form for "Ship again", saying what was copied and what's left to the agent."""
+    view = shipment_modal(
+        private_metadata,
+        shipper_reference=shipper_reference,
+        draft=ship_again_draft(request),
+        presets=presets,
+    )
+    customs = " and customs" if request.customs else ""
+    return with_notice(
+        view,
+        f"Copied from {request.shipper_reference}: recipient, parcels, contents{customs}. "
+        "Add the new order number and check the parcels.",
+        emoji="📦",
+    )
+
+
+def carry_customs(shipment: ShipmentRequest, previous: Customs | None) -> ShipmentRequest:
+    """Page 1's `shipment` with a past consignment's customs, for `customs_modal`'s prefill.
+
+    The item value moves to the new currency and never above the new declared value (the
+    page would refuse it): if either changed, it starts at the declared value, as a new one.
+    """
+    if previous is None:
+        return shipment
+    declared = shipment.value
+    item = previous.item_value
+    if item.currency != declared.currency or item.amount > declared.amount:
+        item = Money(amount=declared.amount, currency=declared.currency)
+    return shipment.model_copy(update={"customs": previous.model_copy(update={"item_value": item})})
+
+
+# --- parcel presets ---------------------------------------------------------------------------
+
+
+def apply_preset(view: Mapping[str, Any], preset: ParcelPreset) -> View:
+    """The view for `views.update` after the agent chose `preset` (pass the payload's hash).
+
+    Slack keeps what was typed in an element while its block_id and action_id stay the same,
+    and ignores a new initial_value there. So the size and weight elements get a new action_id
+    ("value.2": `bot.forms` reads any `value.N`, and the block ids it reports errors on stay);
+    every other field keeps its ids, and its typed value is also copied into its initial
+    value, so the result is right whether or not Slack keeps the state. Still editable.
+    """
+    values = view.get("state", {}).get("values", {})
+    sizes = {
+        PARCEL_WEIGHT: preset.weight_kg,
+        PARCEL_LENGTH: preset.length_cm,
+        PARCEL_WIDTH: preset.width_cm,
+        PARCEL_HEIGHT: preset.height_cm,
+    }
+    blocks = []
+    for original in view["blocks"]:
+        block = copy.deepcopy(original)
+        block_id = block.get("block_id")
+        if block.get("type") == "input":
+            element = block["element"]
+            if block_id in sizes:
+                element["initial_value"] = _decimal_text(sizes[block_id])
+                element["action_id"] = _rekeyed(element.get("action_id"))
+            elif isinstance(values.get(block_id), Mapping):
+                state = form_action(values[block_id])
+                if isinstance(state, Mapping):
+                    _carry_typed(element, state)
+        elif block_id == PARCEL_PRESET and isinstance(block.get("accessory"), dict):
+            select = block["accessory"]
+            chosen = [o for o in select.get("options", []) if o.get("value") == preset.name]
+            if chosen:
+                select["initial_option"] = chosen[0]
+        blocks.append(block)
+    updated: View = {key: view[key] for key in _VIEW_KEYS if key in view}
+    if not updated.get("external_id"):
+        updated.pop("external_id", None)  # Slack echoes "", which views.update won't take
+    updated["blocks"] = blocks
+    return updated
+
+
+# What views.update takes from a view payload (Slack's echo adds id, hash, state, app_id…).
+_VIEW_KEYS = (
+    "type",
+    "callback_id",
+    "title",
+    "submit",
+    "close",
+    "blocks",
+    "private_metadata",
+    "clear_on_close",
+    "notify_on_close",
+    "external_id",
+)
+_PRESET_PROMPT = "📦 *Parcel preset*: fills in the size and weight below."
+_MAX_OPTION_TEXT = 75
+
+_MISSING_WORDS = {
+    NAME: "a name",
+    STREET: "a street address",
+    TOWN: "a town",
+    POSTCODE: "a postcode",
+    COUNTRY: "the country",
+    PHONE: "a phone number",
+}
+
+
+def _preset_block(presets: Sequence[ParcelPreset]) -> Json:
+    """A section with a select, not an input: it dispatches block_actions the moment it
+    changes, can never block a submission, and the parser never sees it.
+    """
+    options = [_option(_preset_label(preset), preset.name) for preset in presets]
+    select: Json = {
+        "type": "static_select",
+        "action_id": PARCEL_PRESET,
+        "placeholder": _plain("Choose a box…"),
+        "options": options,
+    }
+    return {
+        "type": "section",
+        "block_id": PARCEL_PRESET,
+        "text": {"type": "mrkdwn", "text": _PRESET_PROMPT},
+        "accessory": select,
+    }
+
+
+def _preset_label(preset: ParcelPreset) -> str:
+    label = f"{preset.name} · {preset.describe()}"
+    return label if len(label) <= _MAX_OPTION_TEXT else preset.name
+
+
+def _rekeyed(action_id: object) -> str:
+    """ "value" -> "value.2" -> "value.3": a new id each time, so Slack drops the typed value."""
+    number = 1
+    if isinstance(action_id, str) and action_id.startswith(f"{ACTION}."):
+        suffix = action_id.removeprefix(f"{ACTION}.")
+        number = int(suffix) if suffix.isdigit() and len(suffix) <= 6 else 1
+    return f"{ACTION}.{number % 999_999 + 1}"
+
+
+def _carry_typed(element: Json, state: Mapping[str, Any]) -> None:
+    """What the agent typed becomes the element's initial value (when the element takes it)."""
+    if element.get("type") in ("static_select", "external_select"):
+        option = state.get("selected_option")
+        if isinstance(option, Mapping) and isinstance(option.get("value"), str):
+            _set_initial(element, option["value"], option=dict(option))
+        elif "selected_option" in state:
+            element.pop("initial_option", None)
+        return
+    if "value" in state:
+        value = state.get("value")
+        _set_initial(element, value if isinstance(value, str) else "")
+
+
+def _set_initial(element: Json, value: str, *, option: Json | None = None) -> None:
+    """Show `value` at first; "" clears it; a value the element can't take is left out."""
+    kind = element.get("type")
+    if kind in ("static_select", "external_select"):
+        element.pop("initial_option", None)
+        chosen = option
+        if kind == "static_select":
+            chosen = next((o for o in element.get("options", []) if o.get("value") == value), None)
+        elif chosen is None and value in COUNTRY_NAMES:  # the country selects
+            chosen = country_option(value)
+        if chosen is not None:
+            element["initial_option"] = chosen
+        return
+    element.pop("initial_value", None)
+    if not value:
+        return
+    if kind == "number_input":
+        try:
+            number = Decimal(value)
+            low, high = Decimal(element["min_value"]), Decimal(element["max_value"])
+        except (InvalidOperation, KeyError, TypeError):
+            return
+        if number.is_finite() and low <= number <= high:
+            element["initial_value"] = value
+        return
+    limit = element.get("max_length", MAX_EMAIL)
+    if len(value) <= limit:
+        element["initial_value"] = value
+
+
+def _address_fields(guess: AddressGuess) -> tuple[dict[str, str], list[str]]:
+    """(initial values, the labels of found values too long for their field)."""
+    line2 = guess.line2 or guess.line3
+    line3_left_out = False
+    if guess.line2 and guess.line3:  # the form has two address lines
+        joined = f"{guess.line2}, {guess.line3}"
+        line3_left_out = len(joined) > MAX_ADDRESS_LINE
+        line2 = guess.line2 if line3_left_out else joined
+    fields = (
+        (RECIPIENT_NAME, "the name", guess.name, MAX_NAME),
+        (RECIPIENT_COMPANY, "the company", guess.company, MAX_COMPANY),
+        (RECIPIENT_EMAIL, "the email", guess.email, MAX_EMAIL),
+        (RECIPIENT_PHONE, "the phone number", guess.phone, MAX_PHONE),
+        (ADDRESS_LINE1, "address line 1", guess.line1, MAX_ADDRESS_LINE),
+        (ADDRESS_LINE2, "address line 2", line2, MAX_ADDRESS_LINE),
+        (ADDRESS_TOWN, "the town", guess.town, MAX_TOWN),
+        (ADDRESS_POSTCODE, "the postcode", guess.postcode, MAX_POSTCODE),
+    )
+    initial: dict[str, str] = {}
+    too_long: list[str] = []
+    for block_id, label, value, limit in fields:
+        if value and len(value) <= limit:
+            initial[block_id] = value
+        elif value:
+            too_long.append(label)
+    if line3_left_out:
+        too_long.append("address line 3")
+    if guess.country in COUNTRY_NAMES:
+        initial[ADDRESS_COUNTRY] = guess.country
+    return initial, too_long
+
+
+def _or(words: Sequence[str], last: str = "or") -> str:
+    """ "a, b or c"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
 def country_label(code: str) -> str:

@@ -17,11 +17,17 @@ class ActionId(StrEnum):
     REPRINT = "op_reprint"
     CANCEL = "op_cancel"
     LIST_PAGE = "op_list_page"
+    # A consignment's thread button and `/ship again <ref>`: the form filled in from it.
+    SHIP_AGAIN = "ship_again"
+    # The form's parcel preset select (dispatches at once; never blocks a submission).
+    PARCEL_PRESET = "parcel_preset"
 
 
 class CallbackId(StrEnum):
     SHIP_FORM = "ship_form"
     SHIP_CUSTOMS = "ship_customs"
+    # The message shortcut "Ship to this address" (callback_id in app_manifest.yml).
+    SHIP_TO_ADDRESS = "ship_to_address"
 
 
 CHOOSE_QUOTE = ActionId.CHOOSE_QUOTE
@@ -32,3 +38,5 @@ MANIFEST_TRY_AGAIN = ActionId.MANIFEST_TRY_AGAIN
 EDIT_FORM = ActionId.EDIT_FORM
 APPROVE = ActionId.APPROVE
 DECLINE = ActionId.DECLINE
+SHIP_AGAIN = ActionId.SHIP_AGAIN
+SHIP_TO_ADDRESS = CallbackId.SHIP_TO_ADDRESS

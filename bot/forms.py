@@ -23,8 +23,15 @@ from bot.models import Customs, ExportReason, Money, Parcel, Recipient, Shipment
 FieldErrors = dict[str, str]
 """block_id -> message; only ids of input blocks, as `ack(response_action="errors")` needs."""
 
-# Every input has a single element, and they all use this action id.
+# Every input has a single element, and they all use this action id. A view rebuilt to
+# replace what the agent typed (a parcel preset) gives the element a new one, "value.2":
+# Slack keeps typed input only while block_id *and* action_id stay the same, so block ids
+# (what this parser and `response_action="errors"` use) never change.
 ACTION = "value"
+_REKEYED_ACTION = re.compile(r"value\.\d{1,6}", re.ASCII)
+
+# The form's parcel-preset select (block id and action id): not an input, so never parsed.
+PARCEL_PRESET = "parcel_preset"  # = blocks.ids.ActionId.PARCEL_PRESET (forms sits below blocks)
 
 # Page 1 (callback "ship_form") input block ids.
 RECIPIENT_NAME = "recipient_name"
@@ -148,6 +155,20 @@ def format_money(amount: Decimal, currency: str) -> str:
     shown = f"{amount.quantize(Decimal('0.01')):,}"
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{symbol}{shown}" if symbol else f"{shown} {currency}"
+
+
+def is_form_action(action_id: object) -> bool:
+    """The action id of a form input: `ACTION`, or `ACTION` re-keyed by a view update."""
+    return action_id == ACTION or (
+        isinstance(action_id, str) and _REKEYED_ACTION.fullmatch(action_id) is not None
+    )
+
+
+def form_action(block: Mapping[str, Any]) -> Any:
+    """One input block's element state from `state.values[block_id]`, whatever its key."""
+    if ACTION in block:
+        return block[ACTION]
+    return next((state for key, state in block.items() if is_form_action(key)), None)
 
 
 def normalise_uk_postcode(text: str) -> str | None:
@@ -314,7 +335,7 @@ class _Reader:
 
     def _action(self, block_id: str) -> Mapping[str, Any]:
         block = self.values.get(block_id)
-        action = block.get(ACTION) if isinstance(block, Mapping) else None
+        action = form_action(block) if isinstance(block, Mapping) else None
         return action if isinstance(action, Mapping) else {}
 
     def raw(self, block_id: str) -> str | None:

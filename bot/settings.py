@@ -22,6 +22,7 @@ from bot.carrier.customs import (
     CustomsProfile,
     parse_category_overrides,
 )
+from bot.presets import ParcelPreset, parse_parcel_presets
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SORTED_PRODUCTION_URL = "https://api.electioapp.com"
@@ -47,6 +48,7 @@ def _split_ids(value: object) -> object:
 
 
 UserIds = Annotated[list[str], NoDecode]
+ParcelPresets = Annotated[tuple[ParcelPreset, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -92,6 +94,8 @@ class Settings(BaseSettings):
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
     shipbot_log_level: str = "INFO"
+    # `Small box=30x20x10@1.0;Mailer=35x25x3@0.3`: the form's first select fills size and weight.
+    shipbot_parcel_presets: ParcelPresets = ()
 
     _split = field_validator(
         "shipbot_manifest_users",
@@ -101,6 +105,11 @@ class Settings(BaseSettings):
         "shipbot_auditors",
         mode="before",
     )(_split_ids)
+
+    @field_validator("shipbot_parcel_presets", mode="before")
+    @classmethod
+    def _parse_presets(cls, value: object) -> object:
+        return parse_parcel_presets(value) if isinstance(value, str) else value
 
     @field_validator("shipbot_approval_above", mode="before")
     @classmethod
@@ -253,5 +262,6 @@ def load_settings(**overrides: object) -> tuple[Settings | None, list[str]]:
         lines = []
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            lines.append(f"{name}: {error['msg']} (got {error.get('input')!r}).")
+            message = error["msg"].removeprefix("Value error, ")  # our own validators' words
+            lines.append(f"{name}: {message} (got {error.get('input')!r}).")
         return None, lines

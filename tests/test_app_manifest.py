@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from blocks.ids import SHIP_TO_ADDRESS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every Web API method the code calls, and the bot scope it needs (None: no scope).
@@ -71,3 +73,16 @@ def test_scopes_are_exactly_what_the_code_calls() -> None:
     needed = {METHOD_SCOPES[m] for m in called} - {None} | {"commands"}
     assert set(_manifest()["oauth_config"]["scopes"]["bot"]) == needed
     assert {"chat.postMessage", "chat.update", "views.open"} <= called
+
+
+def test_message_shortcut_ship_to_this_address() -> None:
+    """Shortcuts need only the `commands` scope, which /ship already asks for."""
+    [shortcut] = _manifest()["features"]["shortcuts"]
+    assert shortcut == {
+        "name": "Ship to this address",
+        "type": "message",
+        "callback_id": SHIP_TO_ADDRESS,
+        "description": shortcut["description"],
+    }
+    assert len(shortcut["name"]) <= 24 and 1 <= len(shortcut["description"]) <= 150
+    assert "commands" in _manifest()["oauth_config"]["scopes"]["bot"]

@@ -21,7 +21,13 @@ from blocks.form import (
     customs_modal,
     shipment_modal,
 )
-from bot.forms import FieldErrors, normalise_uk_postcode, parse_customs, parse_shipment
+from bot.forms import (
+    FieldErrors,
+    is_form_action,
+    normalise_uk_postcode,
+    parse_customs,
+    parse_shipment,
+)
 from bot.models import (
     Customs,
     ExportReason,
@@ -135,7 +141,7 @@ def check_slack_accepts(view: dict[str, Any]) -> None:
     assert len(json.dumps(view).encode()) < 250_000  # views.open: view_too_large
     for block in input_blocks(view):
         el = block["element"]
-        assert el["action_id"] == ACTION
+        assert is_form_action(el["action_id"])  # ACTION, or "value.N" after a preset
         if el["type"] == "number_input":
             for key in ("min_value", "max_value", "initial_value"):
                 if key in el:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.devslack.server import FakeSlack
 from bot.models import ExportReason
+from bot.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.sandbox.server import RunningSandbox
 from bot.settings import (
     PLACEHOLDER_API_KEY,
@@ -257,3 +259,89 @@ def test_serve_with_a_key_says_which_customs_fields_pro_will_not_get(
         "DesignatedPersonResponsible (set SHIPBOT_SHIPPERS_EORI, SHIPBOT_DESIGNATED_PERSON); "
         "some carriers need them"
     ]
+
+
+# --- parcel presets ------------------------------------------------------------------------
+
+
+def test_parcel_presets_are_parsed_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "SHIPBOT_PARCEL_PRESETS", " Small  box=30x20x10@1.0; Mailer = 35 x 25 x 3.5 @ 0.25kg ;"
+    )
+    settings, errors = load_settings()
+    assert errors == [] and settings is not None
+    small, mailer = settings.shipbot_parcel_presets
+    assert small == ParcelPreset(
+        name="Small box",
+        length_cm=Decimal("30"),
+        width_cm=Decimal("20"),
+        height_cm=Decimal("10"),
+        weight_kg=Decimal("1.0"),
+    )
+    assert (mailer.name, mailer.height_cm, mailer.weight_kg) == (
+        "Mailer",
+        Decimal("3.5"),
+        Decimal("0.25"),
+    )
+    assert mailer.describe() == "35×25×3.5 cm, 0.25 kg"
+    assert preset_named(settings.shipbot_parcel_presets, "Mailer") is mailer
+    assert preset_named(settings.shipbot_parcel_presets, "Gone") is None
+
+
+@pytest.mark.parametrize("value", ["", " ", ";"])
+def test_no_parcel_presets_by_default(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    assert Settings(_env_file=None).shipbot_parcel_presets == ()  # type: ignore[call-arg]
+    monkeypatch.setenv("SHIPBOT_PARCEL_PRESETS", value)
+    settings, errors = load_settings()
+    assert errors == [] and settings is not None and settings.shipbot_parcel_presets == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("Small box=30x20@1", "should look like Name=LxWxH@kg"),
+        ("30x20x10@1", "should look like Name=LxWxH@kg"),
+        ("=30x20x10@1", "should look like Name=LxWxH@kg"),
+        ("Box=30x20x10", "should look like Name=LxWxH@kg"),
+        ("Box=30,5x20x10@1", "should look like Name=LxWxH@kg"),
+        ("Box=thirty x20x10@1", "should look like Name=LxWxH@kg"),
+        ("Box=300x20x10@1", "each side must be 1 to 200 cm"),
+        ("Box=30.25x20x10@1", "at most 1 decimal place"),
+        ("Box=30x20x0@1", "each side must be 1 to 200 cm"),
+        ("Box=30x20x10@0", "weight must be 0.01 to 30 kg"),
+        ("Box=30x20x10@31", "weight must be 0.01 to 30 kg"),
+        ("Box=30x20x10@1.0005", "at most 3 decimal places"),
+        ("Box=150x50x50@1", "too big"),
+        ("Box=1x1x1@1;box=2x2x2@2", "twice"),
+        ("B" * 41 + "=1x1x1@1", "over 40 characters"),
+        ("Bo\u200bx=1x1x1@1", "control characters"),
+        (";".join(f"Box {n}=1x1x1@1" for n in range(21)), "at most 20"),
+    ],
+)
+def test_a_bad_parcel_preset_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, words: str
+) -> None:
+    monkeypatch.setenv("SHIPBOT_PARCEL_PRESETS", value)
+    settings, errors = load_settings()
+    assert settings is None
+    [line] = errors
+    assert line.startswith("SHIPBOT_PARCEL_PRESETS: ") and words in line, line
+    assert "Value error" not in line and "\n" not in line
+
+
+def test_twenty_presets_of_forty_characters_fit() -> None:
+    value = ";".join(f"{n:02d}" + "x" * 38 + "=100x50x50@30" for n in range(20))
+    presets = parse_parcel_presets(value)
+    assert len(presets) == 20 and all(len(preset.name) == 40 for preset in presets)
+
+
+def test_serve_with_bad_presets_exits_2_naming_the_variable(tmp_path: Path) -> None:
+    result = _run(
+        ["serve", "--http", "--port", "0"],
+        {"SLACK_BOT_TOKEN": "xoxb-ok", "SHIPBOT_PARCEL_PRESETS": "Small box=30x20@1"},
+        tmp_path,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if "SHIPBOT_PARCEL_PRESETS" in line]
+    assert len(lines) == 1 and "Name=LxWxH@kg" in lines[0]
+    assert "Traceback" not in result.stderr
