@@ -1,0 +1,57 @@
+"""Shared builders of our own models for tests and benchmarks that need a request or quotes
+without going through the form or the carrier."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bot.models import Money, Parcel, Price, Quote, QuoteSet, Recipient, ShipmentRequest
+
+
+def shipment_request(
+    ref: str = "SHIP-1",
+    *,
+    order_number: str | None = "1182",
+    name: str = "Rosa Customer",
+    postcode: str = "SW1A 2AA",
+    country: str = "GB",
+    town: str = "London",
+    parcel_count: int = 2,
+) -> ShipmentRequest:
+    return ShipmentRequest(
+        shipper_reference=ref,
+        order_number=order_number,
+        recipient=Recipient(
+            name=name, line1="1 Road", town=town, postcode=postcode, country=country
+        ),
+        parcel=Parcel(
+            weight_kg=Decimal("1.2"),
+            length_cm=Decimal(30),
+            width_cm=Decimal(20),
+            height_cm=Decimal(10),
+        ),
+        parcel_count=parcel_count,
+        value=Money(amount=Decimal("49.99")),
+        contents="Shoes",
+    )
+
+
+def quote_set(consignment_reference: str, n: int = 2, *, ttl: timedelta | None = None) -> QuoteSet:
+    expires = datetime.now(UTC) + (ttl or timedelta(minutes=15))
+    return QuoteSet(
+        request_reference="req-1",
+        quotes=tuple(
+            Quote(
+                reference=f"q-{i}",
+                consignment_reference=consignment_reference,
+                carrier_code="DPD",
+                carrier_name="DPD",
+                service_code="DPD_NEXT",
+                service_name="Next Day",
+                price=Price(net=Decimal("6.60"), vat=Decimal("1.32"), gross=Decimal("7.92")),
+                expires_at=expires,
+            )
+            for i in range(n)
+        ),
+    )
