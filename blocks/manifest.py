@@ -19,6 +19,8 @@ def summary(
     by_carrier: Counter[str],
     failed_records: Sequence[ConsignmentRecord],
     failed_refs: Sequence[str],
+    *,
+    cancelled: Sequence[str] = (),
 ) -> Message:
     total = sum(by_carrier.values())
     carriers = ", ".join(f"{escape(name)} {n}" for name, n in by_carrier.most_common())
@@ -31,6 +33,11 @@ def summary(
         if len(failed_refs) > 20:
             text += f" (+{len(failed_refs) - 20} more)"
     blocks: list[Block] = [section(text), context(f"Requested by <@{user}>")]
+    if cancelled:
+        refs = ", ".join(escape(r) for r in cancelled[:20])
+        blocks.append(
+            context(f"⚠️ Cancelled at Sorted PRO, not by shipbot, so not manifested: {refs}")
+        )
     if failed_records:
         blocks.append(
             context("The failed ones stay allocated: run `/ship manifest` again to retry them.")

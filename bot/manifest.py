@@ -18,7 +18,7 @@ from blocks import Message
 from blocks import manifest as manifest_blocks
 from bot import messages
 from bot.carrier.errors import CarrierError
-from bot.core import Asker, Shipbot
+from bot.core import BOT, Asker, Shipbot
 from bot.jobs import RetryLater
 from bot.models import (
     ALLOCATED,
@@ -69,7 +69,11 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
     asker = Asker(user, str(payload.get("channel") or ""), payload.get("response_url"))
     held = _hold_ready(bot)
     if not held:
-        bot.send(asker, messages.NOTHING_TO_MANIFEST)
+        on_its_way = len(bot.store.list_in(ALLOCATED))
+        text = messages.NOTHING_TO_MANIFEST
+        if on_its_way:
+            text += " " + messages.LABELS_ON_THEIR_WAY.format(n=on_its_way)
+        bot.send(asker, text)
         bot.store.audit(user, "manifest", "nothing to manifest")
         return
     failure: CarrierError | None = None
@@ -82,12 +86,12 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
         failure = exc  # a lost reply may still have manifested: the lookups below decide
     held_ids = {c.id for c in held}
     others = [c for c in bot.store.list_in(ALLOCATED) if c.id not in held_ids]
+    states: dict[int, ConsignmentState] = {}
     if result is not None and result.queued == len(held) and not result.failed and not others:
         confirmed = held_ids  # the carrier's count is exactly ours
-    elif result is not None and result.queued == 0:
-        confirmed = set()
     else:
-        confirmed = _looked_up(bot, held + others)
+        states = _looked_up(bot, held + others)
+        confirmed = _manifested(states)
     if failure is not None and not confirmed:
         _release(bot, held)
         bot.store.audit(
@@ -99,25 +103,25 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
         reason = messages.carrier_problem("manifest", failure)
         bot.send(asker, manifest_blocks.manifest_failed(reason, failure.correlation_id))
         return
-    _record(bot, user, asker, held, others, confirmed, result.message if result else "")
+    cancelled = {cid for cid, state in states.items() if state is ConsignmentState.CANCELLED}
+    _record(bot, user, asker, held, others, confirmed, cancelled, result.message if result else "")
 
 
-def _looked_up(bot: Shipbot, records: list[ConsignmentRecord]) -> set[int]:
-    """When in doubt: the consignments the carrier itself shows as manifested (or later)."""
-    confirmed = set()
+def _looked_up(bot: Shipbot, records: list[ConsignmentRecord]) -> dict[int, ConsignmentState]:
+    """When in doubt: each consignment's state as the carrier itself shows it."""
+    states: dict[int, ConsignmentState] = {}
     for c in records:
         if not c.carrier_reference:
             continue
         try:
-            status = bot.carrier.get_consignment(c.carrier_reference)
+            states[c.id] = bot.carrier.get_consignment(c.carrier_reference).state
         except CarrierError as exc:
             log.warning("manifest lookup of %s failed: %s", c.id, type(exc).__name__)
-            continue
-        if status.state.manifested_or_later:
-            confirmed.add(c.id)
-        elif status.state is ConsignmentState.CANCELLED:
-            log.info("manifest lookup: %s is cancelled at the carrier", c.id)
-    return confirmed
+    return states
+
+
+def _manifested(states: dict[int, ConsignmentState]) -> set[int]:
+    return {cid for cid, state in states.items() if state.manifested_or_later}
 
 
 def _record(
@@ -127,10 +131,12 @@ def _record(
     held: list[ConsignmentRecord],
     others: list[ConsignmentRecord],
     confirmed: set[int],
+    cancelled: set[int],
     carrier_message: str,
 ) -> None:
     taken = [c for c in held if c.id in confirmed]
-    not_taken = [c for c in held if c.id not in confirmed]
+    gone = [c for c in held if c.id in cancelled]
+    not_taken = [c for c in held if c.id not in confirmed | cancelled]
     moved = bot.store.record_manifest(
         requested_by=user,
         channel_id=asker.channel,
@@ -140,6 +146,14 @@ def _record(
         leaving=MANIFEST_HOLD,
     )
     _release(bot, not_taken)
+    for c in gone:
+        # Cancelled at the carrier behind our back: the store follows the carrier.
+        with bot.locked(c.id):
+            if bot.store.transition(c.id, MANIFEST_HOLD, Step.CANCELLED):
+                bot.store.audit(
+                    BOT, "cancel", "found cancelled at the carrier", consignment_id=c.id
+                )
+        show_channel(bot, bot.store.require(c.id))
     # Still getting or uploading its label, yet the carrier's query took it: the flow
     # finishes its upload and then records it manifested.
     swept = [c for c in others if c.id in confirmed]
@@ -150,10 +164,16 @@ def _record(
     bot.store.audit(
         user,
         "manifest",
-        f"queued {len(done)}, not taken {len(not_taken)}",
+        f"queued {len(done)}, not taken {len(not_taken)}, cancelled at carrier {len(gone)}",
         detail=carrier_message or "(reply lost: looked up)",
     )
-    summary = manifest_blocks.summary(user, by_carrier, not_taken, [c.reference for c in not_taken])
+    summary = manifest_blocks.summary(
+        user,
+        by_carrier,
+        not_taken,
+        [c.reference for c in not_taken],
+        cancelled=[c.reference for c in gone],
+    )
     _post_summary(bot, asker, summary)
     for c in done:
         fresh = bot.store.get(c.id)
@@ -195,7 +215,7 @@ def resume_held(bot: Shipbot) -> None:
     held = bot.store.list_in(MANIFEST_HOLD)
     if not held:
         return
-    confirmed = _looked_up(bot, held)
+    confirmed = _manifested(_looked_up(bot, held))
     for c in held:
         with bot.locked(c.id):
             if c.id in confirmed:

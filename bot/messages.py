@@ -129,7 +129,7 @@ ALREADY_CLAIMED = "⚠️ This consignment is already being allocated by <@{user
 ALREADY_DONE = "This consignment is already allocated. Nothing more to do."
 STILL_QUOTING = "⏳ Quotes are still coming in. Try again in a moment."
 QUOTE_GONE = "⚠️ That quote is no longer offered. Choose one from the latest list in the thread."
-NOTHING_TO_MANIFEST = "Nothing to manifest: no allocated consignments are waiting."
+NOTHING_TO_MANIFEST = "Nothing to manifest: no allocated consignment is waiting with its label."
 UPLOAD_FAILED = "I couldn't upload {name} to this thread. Press Try again to upload it again."
 UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` to start again."
 
@@ -202,3 +202,7 @@ TRACKING_UNREADABLE = (
     "the carrier's own tracking link below still works."
 )
 TRACKING_UNAVAILABLE = "Sorted PRO didn't answer for tracking just now; the carrier's link works."
+LABELS_ON_THEIR_WAY = (
+    "{n} allocated consignment(s) are still getting their labels: run `/ship manifest` again "
+    "once the labels are in their threads."
+)

@@ -88,7 +88,7 @@ def test_only_the_store_writes_the_step() -> None:
     for path in _python_files():
         text = path.read_text()
         for lineno, line in enumerate(text.splitlines(), 1):
-            if "SET step" in line or "step = ?" in line and "UPDATE" in text:
+            if "SET step" in line or ("step = ?" in line and "UPDATE" in text):
                 writers.append(f"{path.relative_to(ROOT)}:{lineno}")
     assert writers and all(w.startswith("bot/store.py") for w in writers), writers
     assert len(writers) == 1, writers

@@ -1,0 +1,132 @@
+"""Races a shipping bot meets every day: manifest vs cancel, manifest vs a slow label, a deploy
+restart mid-allocate. After each, the thread says what the carrier confirmed and the store
+agrees with the carrier (asserted against the sandbox's own state)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import httpx
+
+from bot.models import ConsignmentRecord, Step
+from bot.sandbox.server import RunningSandbox
+from tests.harness import CHANNEL, Harness
+
+MANIFEST = r"^/consignments/manifestFromQuery$"
+LABEL = r"^/labels/"
+
+
+def _carrier_state(sandbox: RunningSandbox, reference: str | None) -> str:
+    """What the sandbox itself holds (its control API), not what our client reads."""
+    assert reference
+    response = httpx.get(
+        f"{sandbox.url}/consignments/{reference}",
+        headers={"ocp-apim-subscription-key": "test", "electio-api-version": "1.1"},
+    )
+    return str(response.json()["ConsignmentState"])
+
+
+def _allocated(h: Harness, **kwargs: Any) -> ConsignmentRecord:
+    record = h.quoted(**kwargs)
+    h.click_quote(record)
+    return h.wait_step(record.id, Step.UPLOADED)
+
+
+def _texts(h: Harness, record: ConsignmentRecord) -> str:
+    assert record.message_ts
+    thread = h.fake.thread(record.channel_id, record.message_ts)
+    return json.dumps([m.text for m in thread] + [m.blocks for m in thread], ensure_ascii=False)
+
+
+def _channel_posts(h: Harness) -> list[str]:
+    return [m.text for m in h.fake.messages(CHANNEL) if not m.thread_ts]
+
+
+def test_cancel_pressed_during_a_slow_manifest_is_refused_and_says_why(harness: Harness) -> None:
+    h = harness
+    record = _allocated(h)
+    h.sandbox.arm_fault(MANIFEST, kind="latency", seconds=1.5)
+    h.driver.command("manifest")
+    h.wait(lambda: (r := h.store.get(record.id)) is not None and r.step is Step.MANIFESTING)
+    assert record.quotes_ts
+    h.driver.click(CHANNEL, record.quotes_ts, "op_cancel", str(record.id))
+    cancel_url = h.driver.last_response_url or ""
+    h.wait(lambda: bool(h.fake.responses_to(cancel_url)))
+    answer = h.fake.responses_to(cancel_url)[-1]["text"]
+    assert "being manifested" in answer
+    done = h.wait_step(record.id, Step.MANIFESTED)
+    assert h.sandbox.count("PUT", r"/cancel$") == 0  # the carrier never saw a cancel
+    assert _carrier_state(h.sandbox, done.carrier_reference) == "Manifested"
+    assert any("Queued 1 consignment" in t for t in _channel_posts(h))
+    h.wait(lambda: "Manifested with the carrier" in _texts(h, done))
+
+
+def test_a_cancel_that_wins_leaves_nothing_for_the_manifest(harness: Harness) -> None:
+    h = harness
+    record = _allocated(h)
+    h.sandbox.arm_fault(r"/cancel$", kind="latency", seconds=1.0)
+    assert record.quotes_ts
+    h.driver.click(CHANNEL, record.quotes_ts, "op_cancel", str(record.id))
+    h.wait(lambda: (r := h.store.get(record.id)) is not None and r.step is Step.CANCELLING)
+    h.driver.command("manifest")
+    manifest_url = h.driver.last_response_url or ""
+    h.wait(lambda: bool(h.fake.responses_to(manifest_url)))
+    assert "Nothing to manifest" in h.fake.responses_to(manifest_url)[-1]["text"]
+    done = h.wait_step(record.id, Step.CANCELLED)
+    assert h.sandbox.count("POST", MANIFEST) + h.sandbox.count("PUT", MANIFEST) == 0
+    assert _carrier_state(h.sandbox, done.carrier_reference) == "Cancelled"
+    assert not any("Queued" in t for t in _channel_posts(h))
+
+
+def test_manifest_during_a_slow_label_still_posts_the_label(harness: Harness) -> None:
+    h = harness
+    ready = _allocated(h)
+    slow = h.quoted()
+    h.sandbox.arm_fault(LABEL, kind="latency", seconds=1.5)
+    h.click_quote(slow)
+    h.wait(lambda: h.sandbox.count("GET", LABEL) == 2)  # the second label call is in flight
+    assert h.store.require(slow.id).step is Step.ALLOCATED
+    h.driver.command("manifest")
+    # The carrier's query takes both (both are Allocated there): the bot trusts its count,
+    # looks the second one up, and its label still reaches the thread.
+    h.wait_step(ready.id, Step.MANIFESTED)
+    done = h.wait_step(slow.id, Step.MANIFESTED)
+    assert _carrier_state(h.sandbox, done.carrier_reference) == "Manifested"
+    assert _carrier_state(h.sandbox, ready.carrier_reference) == "Manifested"
+    files = [f.filename for f in h.fake.files if f.thread_ts == done.message_ts]
+    assert files == [f"{done.carrier_reference}.pdf"]
+    assert any("Queued 2 consignments" in t for t in _channel_posts(h))
+
+
+def test_manifest_reports_only_what_the_carrier_queued(harness: Harness) -> None:
+    """A consignment cancelled at the carrier behind our back is not counted as queued."""
+    h = harness
+    kept = _allocated(h)
+    gone = _allocated(h)
+    assert gone.carrier_reference
+    h.bot.carrier.cancel(gone.carrier_reference)  # e.g. in Sorted PRO's web app
+    h.driver.command("manifest")
+    h.wait_step(kept.id, Step.MANIFESTED)
+    h.wait(lambda: any("Queued" in t for t in _channel_posts(h)))
+    h.bot.runner.wait_idle()
+    summary = next(m for m in h.fake.messages(CHANNEL) if "Queued" in m.text)
+    assert "Queued 1 consignment" in summary.text
+    assert gone.reference in json.dumps(summary.blocks)  # said as cancelled at the carrier
+    assert h.store.require(gone.id).step is Step.CANCELLED  # the store follows the carrier
+    assert "Manifested with the carrier" not in _texts(h, gone)
+
+
+def test_one_manifest_at_a_time_even_when_pressed_twice(harness: Harness) -> None:
+    h = harness
+    _allocated(h)
+    h.sandbox.arm_fault(MANIFEST, kind="latency", seconds=0.5)
+    clicks = [threading.Thread(target=h.driver.command, args=("manifest",)) for _ in range(2)]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join()
+    h.wait(lambda: any("Queued" in t for t in _channel_posts(h)))
+    h.bot.runner.wait_idle()
+    assert h.sandbox.count("POST", MANIFEST) + h.sandbox.count("PUT", MANIFEST) == 1
