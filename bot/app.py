@@ -9,19 +9,22 @@ thread ever waits on the carrier. Slow work runs on the job runner's own threads
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
+from blocks import Message, section
+from bot import logsafe, messages
 from bot.carrier.client import CarrierClient
 from bot.jobs import JobRunner
 from bot.locks import ConsignmentLocks
 from bot.operations import Operations
 from bot.services import Services
 from bot.settings import Settings
-from bot.slackio import SlackOut, make_client
+from bot.slackio import SlackOut, SlackProblem, make_client
 from bot.store import Store
 from handlers import actions, commands, events, options, views
 
@@ -55,8 +58,10 @@ def build(
     post_interval: float = 1.0,
     job_backoff: float = 1.0,
 ) -> Shipbot:
+    logsafe.install()  # before Bolt logs anything: no request or response body in the logs
     client = make_client(settings.slack_bot_token, settings.slack_base_url)
     app = App(
+        name="shipbot.bolt",  # Bolt's per-listener loggers live under the guarded name
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         request_verification_enabled=bool(settings.slack_signing_secret),
@@ -95,10 +100,11 @@ def build(
     app.middleware(drop_event_retries)
     app.middleware(inject_services)
 
+    slack_out = SlackOut(client)
+
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        log.exception("listener failed: %s", type(error).__name__, exc_info=error)
-        return BoltResponse(status=200, body="")
+        return failure_response(error, body, slack_out)
 
     for module in (commands, views, actions, options, events):
         module.register(app)
@@ -110,6 +116,93 @@ def build(
         carrier=carrier,
         operations=operations,
     )
+
+
+def failure_response(error: Exception, body: dict[str, Any], slack: SlackOut) -> BoltResponse:
+    """A listener raised: never the empty 200 that Slack reads as "close the modal".
+
+    A view submission keeps its form open with the error on its first input block (Slack
+    shows field errors only on input blocks); a view without one is replaced by a short
+    error view. Anything else is acked, and the person is told privately (through the
+    response_url if there is one, else chat.postEphemeral) on a thread of its own, so the
+    ack is not held up by that call. The log has the type and traceback, not the message,
+    which may quote what was sent (pydantic does).
+    """
+    kind = type(error).__name__
+    payload_type = str(body.get("type") or ("slash_commands" if "command" in body else "?"))
+    where = _listener_name(body)
+    summary = logsafe.exception_summary((type(error), error, error.__traceback__))
+    log.error("listener failed on %s %s: %s\n%s", payload_type, where, kind, summary)
+    if payload_type == "view_submission":
+        raw_view = body.get("view")
+        view: dict[str, Any] = raw_view if isinstance(raw_view, dict) else {}
+        block_id = _first_input_block(view)
+        if block_id is not None:
+            errors = {block_id: messages.FORM_FAILED.format(kind=kind)}
+            return BoltResponse(
+                status=200,
+                body={"response_action": "errors", "errors": errors},
+                headers={"content-type": "application/json"},
+            )
+        error_view = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Something went wrong"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [section(f"⚠️ {messages.VIEW_FAILED.format(kind=kind)}")],
+        }
+        return BoltResponse(
+            status=200,
+            body={"response_action": "update", "view": error_view},
+            headers={"content-type": "application/json"},
+        )
+    if payload_type == "block_suggestion":
+        return BoltResponse(
+            status=200, body={"options": []}, headers={"content-type": "application/json"}
+        )
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (
+        (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+        or body.get("channel_id")
+    )
+    response_url = body.get("response_url")
+    if isinstance(user, str) and (response_url or isinstance(channel, str)):
+        text = f"⚠️ {messages.LISTENER_FAILED.format(kind=kind)}"
+        threading.Thread(
+            target=_tell_privately,
+            args=(slack, str(channel or ""), user, Message(text=text, blocks=[section(text)])),
+            kwargs={"response_url": response_url if isinstance(response_url, str) else None},
+            name="shipbot-error-answer",
+            daemon=True,
+        ).start()
+    return BoltResponse(status=200, body="")
+
+
+def _first_input_block(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def _listener_name(body: dict[str, Any]) -> str:
+    """callback_id, action_id or command: where it failed, never what was sent."""
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("callback_id"):
+        return str(view["callback_id"])
+    acts = body.get("actions")
+    if isinstance(acts, list) and acts and isinstance(acts[0], dict):
+        return str(acts[0].get("action_id"))
+    return str(body.get("command") or body.get("action_id") or "")
+
+
+def _tell_privately(
+    slack: SlackOut, channel: str, user: str, message: Message, *, response_url: str | None
+) -> None:
+    try:
+        slack.ephemeral(channel, user, message, response_url=response_url)
+    except SlackProblem as exc:
+        log.warning("could not tell %s that a listener failed: %s", user, exc.error)
 
 
 def create_app(settings: Settings, store: Store, carrier: CarrierClient) -> App:

@@ -116,10 +116,44 @@ def retryable(exc: CarrierError) -> bool:
     return isinstance(exc, RateLimited | OutcomeUnknown | CarrierUnavailable)
 
 
+# A listener raised ({kind} is the exception's type: no message, no trace).
+FORM_FAILED = (
+    "Something went wrong on our side ({kind}). Your form is kept: check the channel for "
+    "the consignment, and if it isn't there, submit again. If it keeps happening, tell "
+    "whoever runs shipbot."
+)
+VIEW_FAILED = (
+    "Something went wrong on our side ({kind}). Close this and try again; if it keeps "
+    "happening, tell whoever runs shipbot."
+)
+LISTENER_FAILED = (
+    "Something went wrong on our side ({kind}). Check the thread before you try again; "
+    "if it keeps happening, tell whoever runs shipbot."
+)
+
 NOT_IN_CHANNEL = (
     "I'm not a member of <#{channel}>, so I can't post the consignment there. "
     "Type `/invite @shipbot` in that channel, then press Try again. Your form is saved."
 )
+# Slack errors a retry can't fix, each with who should act ({where} is a channel mention).
+SLACK_CHANNEL_GONE = (
+    "I can't find {where}: it was deleted, or it's private and I was never added. "
+    "Nothing is lost: run `/ship` in another channel, or ask a channel member to add me."
+)
+SLACK_CHANNEL_ARCHIVED = (
+    "{where} is archived, so I can't post there. Nothing is lost: run `/ship` in another "
+    "channel, or ask a workspace admin to unarchive it."
+)
+SLACK_AUTH_BROKEN = (
+    "Slack refused shipbot's token ({error}), so I can't post anything. Trying again won't "
+    "help: ask whoever runs shipbot to check SLACK_BOT_TOKEN and that the app is still "
+    "installed."
+)
+SLACK_MISSING_SCOPE = (
+    "Slack refused: shipbot lacks a permission it needs ({error}). Trying again won't help: "
+    "ask your Slack admin to reinstall the app from app_manifest.yml."
+)
+SLACK_PASSING = "Slack refused a message ({error}). Press Try again."
 AWAITING_APPROVAL = (
     "⚠️ <@{user}> already chose a quote and it is waiting for approval. Nothing more to do."
 )

@@ -619,10 +619,7 @@ class Services:
         return False
 
     def _slack_failed(self, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
-        if exc.membership:
-            text = messages.NOT_IN_CHANNEL.format(channel=c.channel_id)
-        else:
-            text = f"Slack refused a message ({exc.error}). Press Try again."
+        text = exc.message(c.channel_id)
         problem = Problem(step=resume, kind=f"slack:{exc.error}", message=text)
         self.store.set_step(c.id, Step.FAILED, problem=problem)
         self.store.audit(BOT, "slack", f"failed: {exc.error}", consignment_id=c.id)
