@@ -85,7 +85,15 @@ class SlackWSGI:
                 _log_refused(environ, timestamp, len(body))
             return start_response(status, headers, *exc_info)
 
-        return self.bolt(inner, answer)
+        try:
+            return self.bolt(inner, answer)
+        except Exception as exc:  # Bolt parses the body before it checks the signature
+            log.warning(
+                "refused a request Bolt could not parse (%s), %d bytes (body not logged) (400)",
+                type(exc).__name__,
+                len(body),
+            )
+            return _json(start_response, "400 Bad Request", {"error": "bad request"})
 
 
 class BodyTooLarge(Exception):
