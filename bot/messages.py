@@ -6,6 +6,7 @@ CorrelationId travels separately, in a context line for support.
 
 from __future__ import annotations
 
+from blocks import escape
 from bot.carrier.errors import (
     CarrierError,
     CarrierUnavailable,
@@ -52,7 +53,7 @@ def carrier_problem(step: str, exc: CarrierError, *, nothing_bought: bool = Fals
     if isinstance(exc, NotFound):
         return f"Sorted PRO doesn't know this consignment (while {doing}).{bought}"
     if isinstance(exc, InvalidRequest):
-        fields = ", ".join(d.target for d in exc.details if d.target)
+        fields = escape(", ".join(d.target for d in exc.details if d.target))
         where = f" ({fields})" if fields else ""
         return f"Sorted PRO refused the request while {doing}{where}.{bought} Check the details."
     return f"Something went wrong while {doing}.{bought} Try again."
@@ -107,7 +108,8 @@ def refused_fields(exc: CarrierError) -> list[tuple[str, str]]:
 def form_refused(exc: CarrierError) -> str:
     fields = refused_fields(exc)
     names = " and ".join(label for label, _ in fields) or "some details"
-    reasons = "; ".join(d.message for d in exc.details if d.message)[:300]
+    # The carrier's own words, escaped: they go into mrkdwn.
+    reasons = escape("; ".join(d.message for d in exc.details if d.message)[:300])
     why = f" ({reasons})" if reasons else ""
     return f"Sorted PRO refused the {names}{why}. Nothing was bought. Edit the form to fix it."
 
