@@ -419,3 +419,31 @@ def test_slack_errors_a_retry_cannot_fix_say_who_acts(
     assert "/invite" not in failed.problem.message
     harness.wait(lambda: any(says in e.text for e in harness.fake.ephemerals))
     assert harness.sandbox.count("POST", r"^/consignments$") == 0
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'on_message invoked: (message: {"payload": {"name": "Rosa Customer"}})',
+        "Sending a message (session id: s1, message: {'name': 'Rosa Customer'})",
+        'Sending a request - url: https://hooks/x, body: {"text": "Rosa Customer"}, headers: {}',
+        "Responding with status: 200 body: \"{'view': 'Rosa Customer'}\" (3 millis)",
+        "Unsuccessful Bolt execution result (status: 500, body: Rosa Customer)",
+        "Request body: {'name': 'Rosa Customer'}",
+    ],
+)
+def test_library_messages_seen_in_socket_mode_and_webhooks_are_cut(message: str) -> None:
+    """Formats Bolt and slack_sdk use outside the HTTP flow above (Socket Mode, respond())."""
+    from bot import logsafe
+
+    logsafe.install()
+    name = "slack_sdk.socket_mode.builtin.client"
+    record = logging.getLogger(name).makeRecord(
+        name, logging.DEBUG, __file__, 1, message, None, None
+    )
+    assert "Rosa" not in record.getMessage()
+    assert logsafe.REDACTED in record.getMessage()
+    huge = logging.getLogger(name).makeRecord(
+        name, logging.DEBUG, __file__, 1, "x" * 20_000_000, None, None
+    )
+    assert len(huge.getMessage()) < logsafe.MAX_MESSAGE + 40
