@@ -17,7 +17,7 @@ MAX_QUOTES_SHOWN = 20  # 2 blocks a quote + header/context stays well under 50 b
 
 def money(amount: Decimal, currency: str) -> str:
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency.upper()}"
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {escape(currency.upper())}"
 
 
 def price_text(price: Price) -> str:
@@ -71,7 +71,7 @@ def headline(c: ConsignmentRecord) -> str:
 def status_line(c: ConsignmentRecord) -> str:
     quote = c.chosen_quote
     service = quote.service_name if quote else (c.allocation.service_name if c.allocation else "")
-    tracking = ", ".join(c.allocation.tracking_numbers) if c.allocation else ""
+    tracking = escape(", ".join(c.allocation.tracking_numbers)) if c.allocation else ""
     carrier = c.allocation.carrier_name if c.allocation else (quote.carrier_name if quote else "")
     match c.step:
         case Step.NEW | Step.CREATING:
@@ -118,7 +118,7 @@ def channel_message(c: ConsignmentRecord) -> Message:
     bits.append(f"ref {escape(r.shipper_reference)}")
     status = status_line(c)
     return Message(
-        text=f"{c.reference}: {status}",
+        text=f"{escape(c.reference)}: {status}",
         blocks=[
             section(headline(c), block_id=f"head-{c.id}-{c.step.value}"),
             section(status, block_id=f"status-{c.id}-{c.step.value}"),
@@ -165,7 +165,9 @@ def quote_list(c: ConsignmentRecord) -> Message:
         notes.append(unavailable_summary(c))
     if notes:
         blocks.append(context(" · ".join(notes)))
-    return Message(text=f"{len(quotes)} quotes for {c.reference}: choose one", blocks=blocks)
+    return Message(
+        text=f"{len(quotes)} quotes for {escape(c.reference)}: choose one", blocks=blocks
+    )
 
 
 _REASON_WORDS = (
@@ -216,7 +218,7 @@ def allocated(c: ConsignmentRecord) -> Message:
     price = f" · {price_text(quote.price)}" if quote else ""
     who = f" by <@{c.claimed_by}>" if c.claimed_by else ""
     when = f" at {slack_time(c.allocated_at)}" if c.allocated_at else ""
-    tracking = ", ".join(a.tracking_numbers) or "not given"
+    tracking = escape(", ".join(a.tracking_numbers)) or "not given"
     text = (
         f"✅ Allocated to {escape(service_label(a.carrier_name, a.service_name))}{who}{when}"
         f"{price} · tracking {tracking}"
@@ -257,7 +259,7 @@ def problem(c: ConsignmentRecord) -> Message:
             )
         )
     if p and p.correlation_id:
-        blocks.append(context(f"Carrier correlation id for support: `{p.correlation_id}`"))
+        blocks.append(context(f"Carrier correlation id for support: `{escape(p.correlation_id)}`"))
     return Message(text=f"⚠️ {message}", blocks=blocks)
 
 

@@ -55,5 +55,5 @@ def manifest_failed(reason: str, correlation_id: str | None) -> Message:
         actions(button("Try again", MANIFEST_TRY_AGAIN, "manifest", style="primary")),
     ]
     if correlation_id:
-        blocks.append(context(f"Carrier correlation id for support: `{correlation_id}`"))
+        blocks.append(context(f"Carrier correlation id for support: `{escape(correlation_id)}`"))
     return Message(text=f"⚠️ {reason}", blocks=blocks)

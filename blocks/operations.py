@@ -299,7 +299,7 @@ def status_card(view: StatusView, tz: ZoneInfo) -> Message:
         buttons.append(cancel_button(c))
     if buttons:
         blocks.append(actions(*buttons))
-    return Message(text=f"{c.reference}: {state}", blocks=blocks)
+    return Message(text=f"{ref(c)}: {state}", blocks=blocks)
 
 
 def _state(checked: ConsignmentStatus | None) -> ConsignmentState | None:
@@ -415,7 +415,7 @@ def audit_message(
         blocks.append(context(f"The {hidden} oldest entries are not shown."))
     blocks += [section(chunk) for chunk in _chunks(shown)]
     blocks.append(context("Times show in your own time zone."))
-    return Message(text=f"Audit of {c.reference}", blocks=blocks[:MESSAGE_BLOCKS_MAX])
+    return Message(text=f"Audit of {ref(c)}", blocks=blocks[:MESSAGE_BLOCKS_MAX])
 
 
 def _chunks(lines: Sequence[str], limit: int = SECTION_MAX) -> list[str]:
@@ -446,7 +446,7 @@ def cancel_confirm(c: ConsignmentRecord) -> Message:
     )
     text = f"Cancel *{ref(c)}* ({what} · {escape(short_name(c.request.recipient.name))})? {bought}"
     return Message(
-        text=f"Cancel {c.reference}?",
+        text=f"Cancel {ref(c)}?",
         blocks=[
             section(text),
             actions(cancel_button(c, f"Cancel {c.reference}"), status_button(c, "Status first")),

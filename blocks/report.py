@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from blocks import Block, Message, context, section
+from blocks import Block, Message, context, escape, section
 from blocks.consignment import money
 
 
@@ -20,7 +20,7 @@ def _totals(rows: Sequence[dict[str, Any]], key: str) -> list[str]:
         total[2] += r["gross"]
     lines = []
     for (name, currency), (count, net, gross) in sorted(sums.items(), key=lambda kv: -kv[1][2]):
-        who = f"<@{name}>" if key == "agent" else name
+        who = f"<@{name}>" if key == "agent" else escape(name)  # carrier names are its text
         lines.append(
             f"• {who}: {int(count)} label{'s' if count != 1 else ''} · net "
             f"{money(net, currency)} · gross {money(gross, currency)}"

@@ -340,7 +340,7 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
         except SlackProblem as exc:
             if exc.membership and exc.error == "not_in_channel" and bot.slack.join(c.channel_id):
                 raise RetryLater("joined the channel; uploading again", delay=0) from exc
-            if exc.membership:
+            if exc.membership or exc.fatal:
                 return slack_failed(bot, c, exc, resume=Step.LABEL_SAVED)
             # A passing Slack failure: the job runner tries again with backoff, and
             # after its last attempt the thread says so, with Try again.
@@ -410,15 +410,17 @@ def carrier_failed(
 
 
 def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
-    if exc.membership:
-        text = messages.NOT_IN_CHANNEL.format(channel=c.channel_id)
-    else:
-        text = f"Slack refused a message ({exc.error}). Press Try again."
-    problem = Problem(step=resume, kind=f"slack:{exc.error}", message=text)
+    """Said as what it is: a retry can't fix a revoked token or an archived channel."""
+    problem = Problem(
+        step=resume,
+        kind=f"slack:{exc.error}",
+        message=exc.message(c.channel_id),
+        retryable=not exc.fatal or exc.error == "not_in_channel",
+    )
     bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
     bot.store.audit(BOT, "slack", f"failed: {exc.error}", consignment_id=c.id)
     c = bot.store.require(c.id)
-    if exc.membership or c.message_ts is None:
+    if exc.membership or exc.fatal or c.message_ts is None:
         # We can't write in the channel: tell the agent through the command's
         # response_url, which works without membership.
         if c.response_url:

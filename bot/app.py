@@ -17,7 +17,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from blocks import section
-from bot import advance, approval, cancel, label, lookup, manifest, report, show
+from bot import advance, approval, cancel, label, logsafe, lookup, manifest, messages, report, show
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
 from bot.jobs import JobRunner
@@ -29,10 +29,6 @@ from handlers import actions, commands, events, options, views
 log = logging.getLogger("shipbot.app")
 
 FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup)
-FAILED = (
-    "⚠️ Something went wrong on our side and nothing was sent to the carrier. "
-    "Your form is kept: press the button again."
-)
 
 
 @dataclass
@@ -72,8 +68,10 @@ def build(
     post_interval: float = 1.0,
     job_backoff: float = 1.0,
 ) -> RunningBot:
+    logsafe.install()  # before Bolt logs anything: no request or response body in the logs
     client = make_client(settings.slack_bot_token, settings.slack_base_url)
     app = App(
+        name="shipbot.bolt",  # Bolt's per-listener loggers live under the guarded name
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         request_verification_enabled=bool(settings.slack_signing_secret),
@@ -114,8 +112,7 @@ def build(
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         if isinstance(error, Refused):
             return answer_privately(core, body, error.text)
-        log.exception("listener failed: %s", type(error).__name__, exc_info=error)
-        return answer_privately(core, body, FAILED)
+        return failure_response(core, error, body)
 
     for module in (commands, views, actions, options, events):
         module.register(app)
@@ -134,23 +131,29 @@ def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResp
     if body.get("type") == "view_submission":
         block = _first_input(body.get("view") or {})
         if block:
-            return _json({"response_action": "errors", "errors": {block: text[:150]}})
+            return _json({"response_action": "errors", "errors": {block: text}})
         return _json(
             {
                 "response_action": "update",
                 "view": {
                     "type": "modal",
-                    "title": {"type": "plain_text", "text": "Ship a parcel"},
+                    "title": {"type": "plain_text", "text": "Something went wrong"},
+                    "close": {"type": "plain_text", "text": "Close"},
                     "blocks": [section(text)],
                 },
             }
         )
     user = (body.get("user") or {}).get("id") or body.get("user_id")
-    if user:
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id", ""
+    if isinstance(user, str):
+        channel = (
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or body.get("channel_id")
+            or ""
         )
-        core.answer(Asker(str(user), str(channel or ""), body.get("response_url")), text)
+        response_url = body.get("response_url")
+        url = response_url if isinstance(response_url, str) else None
+        core.answer(Asker(user, str(channel), url), text)
     return BoltResponse(status=200, body="")
 
 
@@ -165,3 +168,33 @@ def _json(body: dict[str, Any]) -> BoltResponse:
     return BoltResponse(
         status=200, body=json.dumps(body), headers={"content-type": "application/json"}
     )
+
+
+def failure_response(core: Shipbot, error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """A listener raised: never the empty 200 that Slack reads as "close the modal".
+
+    The log has the type and traceback, not the message, which may quote what was sent
+    (pydantic does); the person who acted is told what happened and that their form is kept.
+    """
+    kind = type(error).__name__
+    payload_type = str(body.get("type") or ("slash_commands" if "command" in body else "?"))
+    summary = logsafe.exception_summary((type(error), error, error.__traceback__))
+    log.error("listener failed on %s %s: %s\n%s", payload_type, _listener_name(body), kind, summary)
+    if payload_type == "block_suggestion":
+        return _json({"options": []})
+    if payload_type == "view_submission":
+        if _first_input(body.get("view") or {}):
+            return answer_privately(core, body, messages.FORM_FAILED.format(kind=kind))
+        return answer_privately(core, body, f"⚠️ {messages.VIEW_FAILED.format(kind=kind)}")
+    return answer_privately(core, body, f"⚠️ {messages.LISTENER_FAILED.format(kind=kind)}")
+
+
+def _listener_name(body: dict[str, Any]) -> str:
+    """callback_id, action_id or command: where it failed, never what was sent."""
+    view = body.get("view")
+    if isinstance(view, dict) and view.get("callback_id"):
+        return str(view["callback_id"])
+    acts = body.get("actions")
+    if isinstance(acts, list) and acts and isinstance(acts[0], dict):
+        return str(acts[0].get("action_id"))
+    return str(body.get("command") or body.get("action_id") or "")

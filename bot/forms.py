@@ -144,6 +144,12 @@ _HS_CODE = re.compile(r"\d{6,10}", re.ASCII)
 # points: nothing a label printer or a carrier's API should see.
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _ALLOWED_WHITESPACE = frozenset("\t\n\r")
+# Emoji building blocks (see _clean): zero-width joiner, variation selector 16, the black
+# flag and the tag characters that make it a subdivision flag.
+_ZWJ = "\u200d"
+_VS16 = "\ufe0f"
+_BLACK_FLAG = "\U0001f3f4"
+_TAG_FIRST, _TAG_LAST, _TAG_END = 0xE0020, 0xE007F, "\U000e007f"
 # A number longer than this is junk, not a value (and we never feed junk to Decimal).
 _MAX_NUMBER_CHARS = 24
 
@@ -406,13 +412,45 @@ class _Reader:
 
 
 def _clean(raw: str) -> str | None:
-    """Trimmed, whitespace runs folded to one space, NFC; None if it holds junk characters."""
-    for char in raw:
+    """Trimmed, whitespace runs folded to one space, NFC; None if it holds junk characters.
+
+    The format characters that emoji are built of stay valid where they build an emoji: a
+    zero-width joiner between two emoji (👨‍👩‍👧‍👦, 🏳️‍🌈) and the tag characters of a
+    subdivision flag (Scotland's, England's). Anywhere else they hide text, and are refused.
+    """
+    for i, char in enumerate(raw):
         if char in _ALLOWED_WHITESPACE:
             continue
-        if unicodedata.category(char) in _BAD_CATEGORIES:
-            return None
+        if unicodedata.category(char) not in _BAD_CATEGORIES:
+            continue
+        if char == _ZWJ and 0 < i < len(raw) - 1 and _joins(raw[i - 1], raw[i + 1]):
+            continue
+        if _TAG_FIRST <= ord(char) <= _TAG_LAST and _in_tag_flag(raw, i):
+            continue
+        return None
     return unicodedata.normalize("NFC", " ".join(raw.split()))
+
+
+def _is_emoji(char: str) -> bool:
+    """Pictographs, symbols and skin tones (So, Sk); VS16 ends an emoji too (🏳️ is 🏳 + VS16)."""
+    return char == _VS16 or unicodedata.category(char) in ("So", "Sk")
+
+
+def _joins(before: str, after: str) -> bool:
+    return _is_emoji(before) and unicodedata.category(after) == "So"
+
+
+def _in_tag_flag(raw: str, i: int) -> bool:
+    """Tag characters after 🏴, up to the cancel tag that closes the flag."""
+    start = i
+    while start > 0 and _TAG_FIRST <= ord(raw[start - 1]) <= _TAG_LAST:
+        start -= 1
+    if start == 0 or raw[start - 1] != _BLACK_FLAG:
+        return False
+    end = i
+    while end < len(raw) and _TAG_FIRST <= ord(raw[end]) <= _TAG_LAST and raw[end] != _TAG_END:
+        end += 1
+    return end < len(raw) and raw[end] == _TAG_END
 
 
 def _decimal(text: str) -> Decimal | None:

@@ -110,8 +110,8 @@ def _job_label(bot: Shipbot, payload: dict[str, Any]) -> None:
             bot.slack.upload_one(c.channel_id, c.message_ts, document)
         except SlackProblem as exc:
             text = (
-                messages.NOT_IN_CHANNEL.format(channel=c.channel_id)
-                if exc.membership
+                exc.message(c.channel_id)
+                if exc.membership or exc.fatal
                 else messages.LABEL_UPLOAD_FAILED.format(ref=render.ref(c))
             )
             bot.store.audit(user, "reprint", "failed: slack", consignment_id=c.id)

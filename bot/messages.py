@@ -6,6 +6,7 @@ CorrelationId travels separately, in a context line for support.
 
 from __future__ import annotations
 
+from blocks import escape
 from bot.carrier.errors import (
     CarrierError,
     CarrierUnavailable,
@@ -52,7 +53,7 @@ def carrier_problem(step: str, exc: CarrierError, *, nothing_bought: bool = Fals
     if isinstance(exc, NotFound):
         return f"Sorted PRO doesn't know this consignment (while {doing}).{bought}"
     if isinstance(exc, InvalidRequest):
-        fields = ", ".join(d.target for d in exc.details if d.target)
+        fields = escape(", ".join(d.target for d in exc.details if d.target))
         where = f" ({fields})" if fields else ""
         return f"Sorted PRO refused the request while {doing}{where}.{bought} Check the details."
     return f"Something went wrong while {doing}.{bought} Try again."
@@ -107,7 +108,8 @@ def refused_fields(exc: CarrierError) -> list[tuple[str, str]]:
 def form_refused(exc: CarrierError) -> str:
     fields = refused_fields(exc)
     names = " and ".join(label for label, _ in fields) or "some details"
-    reasons = "; ".join(d.message for d in exc.details if d.message)[:300]
+    # The carrier's own words, escaped: they go into mrkdwn.
+    reasons = escape("; ".join(d.message for d in exc.details if d.message)[:300])
     why = f" ({reasons})" if reasons else ""
     return f"Sorted PRO refused the {names}{why}. Nothing was bought. Edit the form to fix it."
 
@@ -116,10 +118,44 @@ def retryable(exc: CarrierError) -> bool:
     return isinstance(exc, RateLimited | OutcomeUnknown | CarrierUnavailable)
 
 
+# A listener raised ({kind} is the exception's type: no message, no trace).
+FORM_FAILED = (
+    "Something went wrong on our side ({kind}). Your form is kept: check the channel for "
+    "the consignment, and if it isn't there, submit again. If it keeps happening, tell "
+    "whoever runs shipbot."
+)
+VIEW_FAILED = (
+    "Something went wrong on our side ({kind}). Close this and try again; if it keeps "
+    "happening, tell whoever runs shipbot."
+)
+LISTENER_FAILED = (
+    "Something went wrong on our side ({kind}). Check the thread before you try again; "
+    "if it keeps happening, tell whoever runs shipbot."
+)
+
 NOT_IN_CHANNEL = (
     "I'm not a member of <#{channel}>, so I can't post the consignment there. "
     "Type `/invite @shipbot` in that channel, then press Try again. Your form is saved."
 )
+# Slack errors a retry can't fix, each with who should act ({where} is a channel mention).
+SLACK_CHANNEL_GONE = (
+    "I can't find {where}: it was deleted, or it's private and I was never added. "
+    "Nothing is lost: run `/ship` in another channel, or ask a channel member to add me."
+)
+SLACK_CHANNEL_ARCHIVED = (
+    "{where} is archived, so I can't post there. Nothing is lost: run `/ship` in another "
+    "channel, or ask a workspace admin to unarchive it."
+)
+SLACK_AUTH_BROKEN = (
+    "Slack refused shipbot's token ({error}), so I can't post anything. Trying again won't "
+    "help: ask whoever runs shipbot to check SLACK_BOT_TOKEN and that the app is still "
+    "installed."
+)
+SLACK_MISSING_SCOPE = (
+    "Slack refused: shipbot lacks a permission it needs ({error}). Trying again won't help: "
+    "ask your Slack admin to reinstall the app from app_manifest.yml."
+)
+SLACK_PASSING = "Slack refused a message ({error}). Press Try again."
 AWAITING_APPROVAL = (
     "⚠️ <@{user}> already chose a quote and it is waiting for approval. Nothing more to do."
 )

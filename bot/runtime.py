@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from bot.settings import CarrierMode, Settings
@@ -55,7 +56,8 @@ def connect_carrier(
 
 
 def setup_logging(level: str) -> None:
-    """One line per event on stderr. slack_sdk and httpx keep their production levels."""
+    """One line per event on stderr; at any level, no request or response body (logsafe)."""
+    logsafe.install()
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         stream=sys.stderr,

@@ -15,16 +15,31 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from blocks import Message
+from bot import messages
 from bot.models import Document
 
 log = logging.getLogger("shipbot.slack")
 
-# Errors that mean "the bot can't see that channel" rather than "Slack is having a moment".
+# Errors that mean "the bot can't post in that channel" rather than "Slack is having a
+# moment": trying again won't help until someone acts. Only not_in_channel is fixed by an
+# invite; a channel that is gone or archived needs another channel.
 MEMBERSHIP_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+CHANNEL_GONE_ERRORS = frozenset({"channel_not_found", "is_archived"})
+# The bot's token or its install is broken: every call fails until whoever runs shipbot (or
+# the workspace's Slack admin) fixes it.
+AUTH_ERRORS = frozenset(
+    {"invalid_auth", "account_inactive", "token_revoked", "token_expired", "not_authed"}
+)
+SCOPE_ERRORS = frozenset({"missing_scope", "not_allowed_token_type"})
+FATAL_ERRORS = MEMBERSHIP_ERRORS | AUTH_ERRORS | SCOPE_ERRORS
 
 
 class SlackProblem(Exception):
-    """A Slack call failed; `error` is Slack's code (e.g. not_in_channel, ratelimited)."""
+    """A Slack call failed; `error` is Slack's code (e.g. not_in_channel, ratelimited).
+
+    `fatal` says a retry can't fix it, `who_acts` who can, and `message(channel)` says so
+    to the agent in one sentence.
+    """
 
     def __init__(self, error: str) -> None:
         super().__init__(error)
@@ -32,7 +47,49 @@ class SlackProblem(Exception):
 
     @property
     def membership(self) -> bool:
+        """The channel can't take our messages (not invited, gone or archived)."""
         return self.error in MEMBERSHIP_ERRORS
+
+    @property
+    def channel_gone(self) -> bool:
+        return self.error in CHANNEL_GONE_ERRORS
+
+    @property
+    def auth(self) -> bool:
+        """shipbot's Slack token or install is broken (including a missing scope)."""
+        return self.error in AUTH_ERRORS or self.error in SCOPE_ERRORS
+
+    @property
+    def fatal(self) -> bool:
+        """Trying again won't help until someone acts (see `who_acts`)."""
+        return self.error in FATAL_ERRORS
+
+    @property
+    def who_acts(self) -> str:
+        """ "agent" (use another channel), "channel" (invite the bot), "admin" (whoever runs
+        shipbot or the Slack admin), or "retry" (a passing failure: try again)."""
+        if self.channel_gone:
+            return "agent"
+        if self.error == "not_in_channel":
+            return "channel"
+        if self.auth:
+            return "admin"
+        return "retry"
+
+    def message(self, channel: str | None = None) -> str:
+        """What happened and who should act, for the agent (mrkdwn; `channel` is an id)."""
+        where = f"<#{channel}>" if channel else "that channel"
+        if self.error == "is_archived":
+            return messages.SLACK_CHANNEL_ARCHIVED.format(where=where)
+        if self.error == "channel_not_found":
+            return messages.SLACK_CHANNEL_GONE.format(where=where)
+        if self.error == "not_in_channel":
+            return messages.NOT_IN_CHANNEL.format(channel=channel or "")
+        if self.error in SCOPE_ERRORS:
+            return messages.SLACK_MISSING_SCOPE.format(error=self.error)
+        if self.error in AUTH_ERRORS:
+            return messages.SLACK_AUTH_BROKEN.format(error=self.error)
+        return messages.SLACK_PASSING.format(error=self.error)
 
 
 def make_client(token: str, base_url: str, *, timeout: int = 15) -> WebClient:

@@ -738,3 +738,47 @@ def test_blank_form_untouched_asks_for_the_required_fields() -> None:
         "declared_value",
         "contents",
     }
+
+
+# --- emoji are text; invisible characters are not ------------------------------------------
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
+RAINBOW_FLAG = "\U0001f3f3\ufe0f\u200d\U0001f308"  # 🏳️‍🌈 (VS16 before the joiner)
+SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+
+@pytest.mark.parametrize(
+    "field, typed",
+    [
+        ("recipient_name", f"Rosa {FAMILY}"),
+        ("recipient_name", f"{RAINBOW_FLAG} Sam"),
+        ("recipient_name", "Ana \U0001f44d\U0001f3fd"),  # skin-tone modifier
+        ("recipient_name", "Dev \U0001f469\U0001f3fd\u200d\U0001f4bb"),  # 👩🏽‍💻
+        ("recipient_name", "Bo \u2764\ufe0f"),  # variation selector
+        ("recipient_name", f"Jo {SCOTLAND}"),  # tag sequence
+        ("recipient_company", f"{FAMILY} Toys"),
+        ("address_line2", "Flat 1\ufe0f\u20e3"),  # keycap 1️⃣
+    ],
+)
+def test_emoji_sequences_are_valid_text(field: str, typed: str) -> None:
+    request = parse_ok(example_state(**{field: typed}))
+    values = request.model_dump(mode="json")
+    assert typed in json.dumps(values, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ro\u200dsa",  # a joiner between letters hides nothing visible: refused
+        "\u200dRosa",
+        f"Rosa {FAMILY}\u200d",  # a trailing joiner joins nothing
+        "Rosa\u200b",  # zero-width space
+        "Rosa\u2066x\u2069",  # bidi isolates
+        "Rosa \U0001f3f4\U000e0067\U000e0062",  # tag characters without the closing tag
+        "Rosa \U000e0067\U000e007f",  # tag characters with no flag
+        "Rosa\u00ad",  # soft hyphen
+    ],
+)
+def test_invisible_characters_are_still_refused(typed: str) -> None:
+    errors = errors_of(example_state(recipient_name=typed))
+    assert "control characters" in errors["recipient_name"]
