@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(
-    fake: FakeSlack, sandbox: RunningSandbox, db: Path
+    fake: FakeSlack, sandbox: RunningSandbox, db: Path, **extra_env: str
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`shipbot serve --http` as a real process, started by the contract's variables."""
     port = _free_port()
@@ -42,6 +42,7 @@ def serve(
         SLACK_API_URL=fake.url,
         ELECTIO_API_URL=sandbox.url,
         SHIPBOT_DB=str(db),
+        **extra_env,
     )
     process = subprocess.Popen(
         [

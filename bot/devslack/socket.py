@@ -318,6 +318,10 @@ class FakeSocketMode:
         return None
 
     def _serve(self, ws: ServerConnection) -> None:
+        # Each apps.connections.open after this one hands out a new ticket, like Slack's; set
+        # before hello goes out, so a client that reconnects on hello never gets the old one.
+        if self._server is not None:
+            self.fake.set_socket_url(self.issue_url())
         with self._cond:
             self._accepted += 1
             link = _Link(self._accepted, ws)
@@ -343,9 +347,6 @@ class FakeSocketMode:
             pass
         finally:
             link.lock.release()
-        # Each apps.connections.open after this one hands out a new ticket, like Slack's.
-        if self._server is not None:
-            self.fake.set_socket_url(self.issue_url())
         try:
             for raw in ws:
                 self._receive(raw)
