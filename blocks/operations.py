@@ -43,7 +43,6 @@ from bot.models import (
 SECTION_MAX = 2900  # under Slack's 3000, leaving room for a "+N more" tail
 MESSAGE_BLOCKS_MAX = 50
 HOME_BLOCKS_MAX = 100
-BOT_ACTOR = "shipbot"
 DAY_TIME = "{date_short_pretty} {time}"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 

@@ -166,7 +166,6 @@ ALREADY_DONE = "This consignment is already allocated. Nothing more to do."
 STILL_QUOTING = "⏳ Quotes are still coming in. Try again in a moment."
 QUOTE_GONE = "⚠️ That quote is no longer offered. Choose one from the latest list in the thread."
 NOTHING_TO_MANIFEST = "Nothing to manifest: no allocated consignment is waiting with its label."
-UPLOAD_FAILED = "I couldn't upload {name} to this thread. Press Try again to upload it again."
 UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` to start again."
 
 # -- agent operations (/ship status, find, list, label, cancel, audit) --------------------

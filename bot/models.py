@@ -302,7 +302,6 @@ IN_FLIGHT = frozenset(
         Step.LABEL_SAVED,
     }
 )
-IN_FLIGHT_STEPS = IN_FLIGHT
 # Before any quote is shown: nothing to click or cancel yet.
 STILL_QUOTING = frozenset({Step.NEW, Step.CREATING, Step.CREATED, Step.QUOTING})
 # A click may claim a quote: QUOTING too, as the buttons are posted just before QUOTED.
