@@ -7,16 +7,7 @@ CorrelationId travels separately, in a context line for support.
 from __future__ import annotations
 
 from blocks import escape
-from bot.carrier.errors import (
-    CarrierError,
-    CarrierUnavailable,
-    InvalidRequest,
-    NotFound,
-    OutcomeUnknown,
-    QuoteExpired,
-    RateLimited,
-    Unauthorized,
-)
+from bot.carrier import errors
 
 STEP_WORDS = {
     "create": "creating the consignment",
@@ -30,29 +21,29 @@ STEP_WORDS = {
 }
 
 
-def carrier_problem(step: str, exc: CarrierError, *, nothing_bought: bool = False) -> str:
+def carrier_problem(step: str, exc: errors.CarrierError, *, nothing_bought: bool = False) -> str:
     """One sentence for a carrier failure at `step` (a key of STEP_WORDS)."""
     doing = STEP_WORDS.get(step, step)
     bought = " Nothing was bought." if nothing_bought else ""
-    if isinstance(exc, QuoteExpired):
+    if isinstance(exc, errors.QuoteExpired):
         return "These quotes expired. Get fresh quotes." + bought
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, errors.RateLimited):
         return (
             f"Sorted PRO is busy right now (too many requests) while {doing}.{bought} "
             "Try again in a minute."
         )
-    if isinstance(exc, OutcomeUnknown):
+    if isinstance(exc, errors.OutcomeUnknown):
         return f"Sorted PRO didn't answer in time while {doing}.{bought} Try again."
-    if isinstance(exc, CarrierUnavailable):
+    if isinstance(exc, errors.CarrierUnavailable):
         return f"Sorted PRO isn't answering while {doing}.{bought} Try again in a minute."
-    if isinstance(exc, Unauthorized):
+    if isinstance(exc, errors.Unauthorized):
         return (
             f"Sorted PRO refused our API key while {doing}.{bought} "
             "Ask whoever runs shipbot to check ELECTIO_API_KEY."
         )
-    if isinstance(exc, NotFound):
+    if isinstance(exc, errors.NotFound):
         return f"Sorted PRO doesn't know this consignment (while {doing}).{bought}"
-    if isinstance(exc, InvalidRequest):
+    if isinstance(exc, errors.InvalidRequest):
         fields = escape(", ".join(d.target for d in exc.details if d.target))
         where = f" ({fields})" if fields else ""
         return f"Sorted PRO refused the request while {doing}{where}.{bought} Check the details."
@@ -96,7 +87,7 @@ def refused_field(target: str | None) -> tuple[str, str] | None:
     return None
 
 
-def refused_fields(exc: CarrierError) -> list[tuple[str, str]]:
+def refused_fields(exc: errors.CarrierError) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for detail in exc.details:
         field = refused_field(detail.target)
@@ -105,7 +96,7 @@ def refused_fields(exc: CarrierError) -> list[tuple[str, str]]:
     return found
 
 
-def form_refused(exc: CarrierError) -> str:
+def form_refused(exc: errors.CarrierError) -> str:
     fields = refused_fields(exc)
     names = " and ".join(label for label, _ in fields) or "some details"
     # The carrier's own words, escaped: they go into mrkdwn.
@@ -114,8 +105,8 @@ def form_refused(exc: CarrierError) -> str:
     return f"Sorted PRO refused the {names}{why}. Nothing was bought. Edit the form to fix it."
 
 
-def retryable(exc: CarrierError) -> bool:
-    return isinstance(exc, RateLimited | OutcomeUnknown | CarrierUnavailable)
+def retryable(exc: errors.CarrierError) -> bool:
+    return isinstance(exc, errors.RateLimited | errors.OutcomeUnknown | errors.CarrierUnavailable)
 
 
 # A listener raised ({kind} is the exception's type: no message, no trace).

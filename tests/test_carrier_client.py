@@ -13,18 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.carrier import (
-    CarrierClient,
-    CarrierUnavailable,
-    InvalidRequest,
-    NotFound,
-    OutcomeUnknown,
-    QuoteExpired,
-    RateLimited,
-    Unauthorized,
-    UnexpectedResponse,
-)
-from bot.carrier.errors import ErrorDetail
+from bot.carrier import errors
+from bot.carrier.client import CarrierClient
 from bot.models import (
     ConsignmentState,
     DocumentKind,
@@ -212,7 +202,7 @@ def test_allocate_with_quote_puts_both_references_in_the_path(
 def test_expired_quote_is_refused_before_any_call(
     server: WireServer, client: CarrierClient, expires_at: datetime
 ) -> None:
-    with pytest.raises(QuoteExpired):
+    with pytest.raises(errors.QuoteExpired):
         client.allocate_with_quote(_quote(expires_at))
 
     assert server.requests == []
@@ -351,7 +341,7 @@ def test_cancel_refused_inside_a_success_is_an_error(
         Reply(200, [{"IsSuccess": False, "Message": "Consignment cannot be cancelled"}]),
     )
 
-    with pytest.raises(InvalidRequest, match="cannot be cancelled"):
+    with pytest.raises(errors.InvalidRequest, match="cannot be cancelled"):
         client.cancel(REF)
 
 
@@ -372,7 +362,7 @@ def test_401_reads_the_gateway_body(server: WireServer, client: CarrierClient) -
     message = "Access denied due to invalid subscription key."
     server.reply("GET", f"/consignments/{REF}", Reply(401, {"statusCode": 401, "message": message}))
 
-    with pytest.raises(Unauthorized) as caught:
+    with pytest.raises(errors.Unauthorized) as caught:
         client.get_consignment(REF)
 
     assert caught.value.status == 401
@@ -397,7 +387,7 @@ def test_404_carries_code_message_and_correlation(
         ),
     )
 
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(errors.NotFound) as caught:
         client.get_label(REF)
 
     error = caught.value
@@ -428,21 +418,21 @@ def test_400_carries_details(server: WireServer, client: CarrierClient) -> None:
         ),
     )
 
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(errors.InvalidRequest) as caught:
         client.create_consignment(_shipment(), "LOC")
 
     assert caught.value.status == 400
     assert caught.value.code == "ValidationError"
     assert caught.value.details == (
-        ErrorDetail(code="Required", target="Packages[0].Weight", message="Required"),
-        ErrorDetail(code="Invalid", target="Addresses[1].Postcode", message=None),
+        errors.ErrorDetail(code="Required", target="Packages[0].Weight", message="Required"),
+        errors.ErrorDetail(code="Invalid", target="Addresses[1].Postcode", message=None),
     )
 
 
 def test_other_4xx_is_invalid_request(server: WireServer, client: CarrierClient) -> None:
     server.reply("PUT", f"/consignments/{REF}/deallocate", Reply(409, "conflict, not JSON"))
 
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(errors.InvalidRequest) as caught:
         client.deallocate(REF)
 
     assert caught.value.status == 409 and caught.value.code is None
@@ -453,7 +443,7 @@ def test_5xx_on_post_is_unavailable_and_not_retried(
 ) -> None:
     server.reply("POST", "/consignments", Reply(502, "<html>Bad Gateway</html>"))
 
-    with pytest.raises(CarrierUnavailable) as caught:
+    with pytest.raises(errors.CarrierUnavailable) as caught:
         client.create_consignment(_shipment(), "LOC")
 
     assert caught.value.status == 502
@@ -475,7 +465,7 @@ def test_put_is_not_retried_after_503(server: WireServer, client: CarrierClient)
     path = f"/allocation/{REF}/allocatewithquote/{QUOTE_REF}"
     server.reply("PUT", path, Reply(503, {"Message": "busy"}), Reply(200, ALLOCATION_BODY))
 
-    with pytest.raises(CarrierUnavailable):
+    with pytest.raises(errors.CarrierUnavailable):
         client.allocate_with_quote(_quote())
 
     assert len(server.requests_to("PUT", path)) == 1
@@ -487,7 +477,7 @@ def test_a_gateway_timeout_on_put_is_outcome_unknown(
     path = f"/allocation/{REF}/allocatewithquote/{QUOTE_REF}"
     server.reply("PUT", path, Reply(504, None), Reply(200, ALLOCATION_BODY))
 
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         client.allocate_with_quote(_quote())
 
     assert len(server.requests_to("PUT", path)) == 1
@@ -496,7 +486,7 @@ def test_a_gateway_timeout_on_put_is_outcome_unknown(
 def test_get_gives_up_after_max_attempts(server: WireServer, make_client: MakeClient) -> None:
     server.reply("GET", f"/quotes/consignment/{REF}", Reply(500, {"Code": "Boom", "Message": "x"}))
 
-    with pytest.raises(CarrierUnavailable) as caught:
+    with pytest.raises(errors.CarrierUnavailable) as caught:
         make_client(max_attempts=3).get_quotes(REF)
 
     assert caught.value.code == "Boom"
@@ -525,7 +515,7 @@ def test_429_that_persists_is_rate_limited(server: WireServer, make_client: Make
     path = f"/consignments/{REF}/cancel"
     server.reply("PUT", path, Reply(429, {"statusCode": 429}, headers={"Retry-After": "0.1"}))
 
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(errors.RateLimited) as caught:
         make_client(max_attempts=3).cancel(REF)
 
     assert caught.value.retry_after == pytest.approx(0.1)
@@ -537,7 +527,7 @@ def test_429_that_persists_is_rate_limited(server: WireServer, make_client: Make
 def test_retry_after_is_capped(server: WireServer, make_client: MakeClient) -> None:
     server.reply("GET", f"/consignments/{REF}", Reply(429, None, headers={"Retry-After": "120"}))
 
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(errors.RateLimited) as caught:
         make_client(max_attempts=2, max_retry_after=0.1).get_consignment(REF)
 
     assert caught.value.retry_after == 120  # the gateway's hint is reported as given
@@ -552,7 +542,7 @@ def test_retry_after_as_an_http_date(server: WireServer, make_client: MakeClient
         Reply(429, None, headers={"Retry-After": "Wed, 25 Nov 2026 12:00:01 GMT"}),
     )
 
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(errors.RateLimited) as caught:
         make_client(max_attempts=1).get_consignment(REF)
 
     assert caught.value.retry_after == pytest.approx(1.0)
@@ -565,7 +555,7 @@ def test_read_timeout_on_allocate_is_outcome_unknown(
     path = f"/allocation/{REF}/allocatewithquote/{QUOTE_REF}"
     server.reply("PUT", path, Reply(200, ALLOCATION_BODY, delay=2.0))
 
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         make_client(read_timeout=0.3).allocate_with_quote(_quote())
 
     assert len(server.requests) == 1
@@ -589,7 +579,7 @@ def test_read_timeout_on_get_is_retried(server: WireServer, make_client: MakeCli
 def test_read_timeouts_on_get_end_unavailable(server: WireServer, make_client: MakeClient) -> None:
     server.reply("GET", f"/consignments/docs/{REF}", Reply(200, {}, delay=2.0))
 
-    with pytest.raises(CarrierUnavailable):
+    with pytest.raises(errors.CarrierUnavailable):
         make_client(read_timeout=0.3, max_attempts=2).get_customs_documents(REF)
 
     assert len(server.requests) == 2
@@ -600,7 +590,7 @@ def test_dropped_connection_on_post_is_outcome_unknown(
 ) -> None:
     server.reply("POST", "/consignments", Reply(drop=True))
 
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         client.create_consignment(_shipment(), "LOC")
 
     assert len(server.requests) == 1
@@ -630,7 +620,7 @@ def refused_url() -> Iterator[str]:
 def test_connection_refused_is_unavailable(refused_url: str, call: str) -> None:
     with (
         CarrierClient(refused_url, KEY, max_attempts=2, connect_timeout=1) as client,
-        pytest.raises(CarrierUnavailable) as caught,
+        pytest.raises(errors.CarrierUnavailable) as caught,
     ):
         if call == "get":
             client.get_consignment(REF)
@@ -666,7 +656,7 @@ def test_unreadable_success_is_unexpected_response(
         "manifest": lambda: client.manifest_from_query(["LOC"]),
     }
 
-    with pytest.raises(UnexpectedResponse) as caught:
+    with pytest.raises(errors.UnexpectedResponse) as caught:
         calls[call]()
 
     assert caught.value.status == reply.status
@@ -676,7 +666,7 @@ def test_unreadable_success_is_unexpected_response(
 def test_unexpected_response_is_a_carrier_error() -> None:
     from bot.carrier.errors import CarrierError
 
-    assert issubclass(UnexpectedResponse, CarrierError)
+    assert issubclass(errors.UnexpectedResponse, CarrierError)
 
 
 # -- logging and threads ---------------------------------------------------------------------
@@ -693,7 +683,7 @@ def test_one_debug_line_per_request_without_the_key(
     )
     caplog.set_level(logging.DEBUG, logger="shipbot.carrier")
 
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         client.get_consignment(REF)
 
     lines = [r.getMessage() for r in caplog.records if r.name == "shipbot.carrier"]
@@ -738,7 +728,7 @@ def test_503_with_retry_after_on_get_waits_as_asked(
 def test_naive_clock_is_read_as_utc(server: WireServer, make_client: MakeClient) -> None:
     client = make_client(clock=lambda: NOW.replace(tzinfo=None))
 
-    with pytest.raises(QuoteExpired):
+    with pytest.raises(errors.QuoteExpired):
         client.allocate_with_quote(_quote(NOW - timedelta(seconds=1)))
 
     assert server.requests == []

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from bot.carrier import CarrierClient, CarrierUnavailable, UnexpectedResponse
+from bot.carrier import CarrierClient
 from bot.carrier.customs import CustomsProfile
+from bot.carrier.errors import CarrierUnavailable, UnexpectedResponse
 from bot.models import (
     ConsignmentState,
     Customs,

@@ -20,17 +20,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from bot.carrier import errors
 from bot.carrier.client import CarrierClient
-from bot.carrier.errors import (
-    CarrierError,
-    CarrierUnavailable,
-    InvalidRequest,
-    NotFound,
-    OutcomeUnknown,
-    QuoteExpired,
-    RateLimited,
-    Unauthorized,
-)
 from bot.models import (
     ConsignmentState,
     Customs,
@@ -124,7 +115,9 @@ def first_quote(client: CarrierClient, reference: str) -> Quote:
     return client.get_quotes(reference).quotes[0]
 
 
-def refused_as(error: type[CarrierError], code: str | None, call: Callable[[], object]) -> None:
+def refused_as(
+    error: type[errors.CarrierError], code: str | None, call: Callable[[], object]
+) -> None:
     with pytest.raises(error) as caught:
         call()
     assert type(caught.value) is error, caught.value
@@ -207,14 +200,14 @@ def test_deallocate_then_cancel(client: CarrierClient) -> None:
 
 def test_refusals_map_to_error_classes(client: CarrierClient, sandbox: RunningSandbox) -> None:
     ghost = "EC-000-000-000"
-    refused_as(NotFound, "ConsignmentNotFound", lambda: client.get_consignment(ghost))
-    refused_as(NotFound, "ConsignmentNotFound", lambda: client.get_quotes(ghost))
+    refused_as(errors.NotFound, "ConsignmentNotFound", lambda: client.get_consignment(ghost))
+    refused_as(errors.NotFound, "ConsignmentNotFound", lambda: client.get_quotes(ghost))
     refused_as(
-        InvalidRequest,
+        errors.InvalidRequest,
         "UnknownShippingLocation",
         lambda: client.create_consignment(shipment(), "NOWHERE"),
     )
-    with pytest.raises(InvalidRequest) as invalid:
+    with pytest.raises(errors.InvalidRequest) as invalid:
         created(client, shipment(weight="0"))
     assert invalid.value.code == "ValidationError"
     assert [d.target for d in invalid.value.details] == ["Packages[0].Weight.Value"]
@@ -223,36 +216,38 @@ def test_refusals_map_to_error_classes(client: CarrierClient, sandbox: RunningSa
     other = created(client)
     quote = first_quote(client, reference)
     unknown = quote.model_copy(update={"reference": str(uuid.uuid4())})
-    refused_as(NotFound, "QuoteNotFound", lambda: client.allocate_with_quote(unknown))
+    refused_as(errors.NotFound, "QuoteNotFound", lambda: client.allocate_with_quote(unknown))
     foreign = first_quote(client, other)
     forged = foreign.model_copy(update={"consignment_reference": reference})
-    refused_as(InvalidRequest, "QuoteNotForConsignment", lambda: client.allocate_with_quote(forged))
-    refused_as(NotFound, "LabelNotFound", lambda: client.get_label(reference, "PDF"))
-    refused_as(NotFound, "LabelNotFound", lambda: client.get_label(reference, "ZPL"))
-    refused_as(InvalidRequest, "NotAllocated", lambda: client.deallocate(reference))
     refused_as(
-        NotFound, "CustomsDocumentsNotFound", lambda: client.get_customs_documents(reference)
+        errors.InvalidRequest, "QuoteNotForConsignment", lambda: client.allocate_with_quote(forged)
+    )
+    refused_as(errors.NotFound, "LabelNotFound", lambda: client.get_label(reference, "PDF"))
+    refused_as(errors.NotFound, "LabelNotFound", lambda: client.get_label(reference, "ZPL"))
+    refused_as(errors.InvalidRequest, "NotAllocated", lambda: client.deallocate(reference))
+    refused_as(
+        errors.NotFound, "CustomsDocumentsNotFound", lambda: client.get_customs_documents(reference)
     )
 
     client.allocate_with_quote(quote)
-    refused_as(InvalidRequest, "AlreadyAllocated", lambda: client.allocate_with_quote(quote))
-    refused_as(InvalidRequest, "InvalidState", lambda: client.get_quotes(reference))
+    refused_as(errors.InvalidRequest, "AlreadyAllocated", lambda: client.allocate_with_quote(quote))
+    refused_as(errors.InvalidRequest, "InvalidState", lambda: client.get_quotes(reference))
     refused_as(
-        InvalidRequest,
+        errors.InvalidRequest,
         "InvalidState",
         lambda: client.manifest_from_query([SANDBOX_SHIPPING_LOCATION], states=("Unallocated",)),
     )
     refused_as(
-        InvalidRequest,
+        errors.InvalidRequest,
         "UnknownShippingLocation",
         lambda: client.manifest_from_query(["ELSEWHERE"]),
     )
     client.manifest_from_query([SANDBOX_SHIPPING_LOCATION])
-    refused_as(InvalidRequest, "InvalidState", lambda: client.cancel(reference))
+    refused_as(errors.InvalidRequest, "InvalidState", lambda: client.cancel(reference))
     client.deallocate(reference)  # allowed from Manifested; 200 with no body
     assert client.get_consignment(reference).state is ConsignmentState.UNALLOCATED
     client.cancel(other)
-    refused_as(InvalidRequest, "InvalidState", lambda: client.cancel(other))
+    refused_as(errors.InvalidRequest, "InvalidState", lambda: client.cancel(other))
 
 
 def test_expired_quote_is_refused_by_the_sandbox_and_by_the_client(
@@ -263,13 +258,13 @@ def test_expired_quote_is_refused_by_the_sandbox_and_by_the_client(
     quote = first_quote(client, reference)
     sandbox.advance_clock(15 * 60)
     # The client's clock says the quote is still good, so the sandbox refuses it: the client
-    # raises QuoteExpired for the carrier's refusal too, so the flow has one case to handle.
-    refused_as(QuoteExpired, "QuoteExpired", lambda: client.allocate_with_quote(quote))
+    # raises errors.QuoteExpired for the carrier's refusal too, so the flow has one case to handle.
+    refused_as(errors.QuoteExpired, "QuoteExpired", lambda: client.allocate_with_quote(quote))
     assert sandbox.count("PUT", "^/allocation/") == 1
     # A client whose clock has passed ExpiryDate refuses before calling.
     fresh = first_quote(client, reference)
     later = make_client(clock=lambda: fresh.expires_at + timedelta(seconds=1))
-    with pytest.raises(QuoteExpired):
+    with pytest.raises(errors.QuoteExpired):
         later.allocate_with_quote(fresh)
     assert sandbox.count("PUT", "^/allocation/") == 1
 
@@ -279,13 +274,15 @@ def test_wrong_key_is_unauthorized() -> None:
         start_sandbox(SandboxConfig(api_key="the-right-key")) as running,
         CarrierClient(running.url, "a-wrong-key") as client,
     ):
-        with pytest.raises(Unauthorized) as caught:
+        with pytest.raises(errors.Unauthorized) as caught:
             client.get_consignment("EC-000-000-000")
         assert caught.value.status == 401
         assert "invalid subscription key" in caught.value.message
         with CarrierClient(running.url, "the-right-key") as right:
             refused_as(
-                NotFound, "ConsignmentNotFound", lambda: right.get_consignment("EC-000-000-000")
+                errors.NotFound,
+                "ConsignmentNotFound",
+                lambda: right.get_consignment("EC-000-000-000"),
             )
 
 
@@ -296,7 +293,7 @@ def test_503_on_a_put_is_not_repeated(client: CarrierClient, sandbox: RunningSan
     reference = created(client)
     quote = first_quote(client, reference)
     sandbox.arm_fault("^/allocation/", method="PUT", status=503)
-    with pytest.raises(CarrierUnavailable) as caught:
+    with pytest.raises(errors.CarrierUnavailable) as caught:
         client.allocate_with_quote(quote)
     assert caught.value.status == 503 and caught.value.code == "InjectedFault"
     assert sandbox.count("PUT", "^/allocation/") == 1
@@ -311,7 +308,7 @@ def test_503_on_a_get_is_retried(make_client: MakeClient, sandbox: RunningSandbo
     assert client.get_quotes(reference).quotes
     assert sandbox.count("GET", "^/quotes/") == 3
     sandbox.arm_fault("^/quotes/", status=503, retry_after=0, count=3)
-    with pytest.raises(CarrierUnavailable):
+    with pytest.raises(errors.CarrierUnavailable):
         client.get_quotes(reference)
 
 
@@ -324,7 +321,7 @@ def test_429_is_retried_after_the_hint_then_reported(
     assert sandbox.count("POST", "^/consignments$") == 2
     assert client.get_consignment(reference).state is ConsignmentState.UNALLOCATED
     sandbox.arm_fault("^/consignments$", method="POST", status=429, retry_after=0, count=2)
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(errors.RateLimited) as caught:
         created(client)
     assert caught.value.retry_after == 0
 
@@ -337,7 +334,7 @@ def test_lost_allocate_reply_is_outcome_unknown_and_took_effect(
     reference = created(client)
     quote = first_quote(client, reference)
     sandbox.arm_fault("^/allocation/", kind="timeout", method="PUT", seconds=3)
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         impatient.allocate_with_quote(quote)
     assert sandbox.count("PUT", "^/allocation/") == 1  # not repeated
     status = client.get_consignment(reference)
@@ -353,7 +350,7 @@ def test_slow_reply_to_a_get_is_retried(make_client: MakeClient, sandbox: Runnin
     assert sandbox.count("GET", "^/consignments/EC-") == 2
     gives_up = make_client(read_timeout=0.3, max_attempts=2)
     sandbox.arm_fault("^/consignments/EC-", kind="timeout", method="GET", seconds=2, count=2)
-    with pytest.raises(CarrierUnavailable):
+    with pytest.raises(errors.CarrierUnavailable):
         gives_up.get_consignment(reference)
     assert sandbox.count("GET", "^/consignments/EC-") == 4
 
@@ -366,7 +363,7 @@ def test_slow_reply_to_a_manifest_is_outcome_unknown(
     reference = created(client)
     client.allocate_with_quote(first_quote(client, reference))
     sandbox.arm_fault("manifestFromQuery", kind="latency", seconds=1)
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(errors.OutcomeUnknown):
         impatient.manifest_from_query([SANDBOX_SHIPPING_LOCATION])
     assert sandbox.count("POST", "manifestFromQuery") == 1
     # the call was only slow: it goes on to manifest the consignment after the client gave up

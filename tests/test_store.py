@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from bot.jobs import JobRunner, RetryLater
@@ -12,55 +10,20 @@ from bot.models import (
     Allocation,
     Document,
     DocumentKind,
-    Money,
-    Parcel,
-    Price,
-    Quote,
     QuoteSet,
-    Recipient,
     ShipmentRequest,
     Step,
 )
 from bot.store import Store
+from tests.factories import quote_set, shipment_request
 
 
 def _request(ref: str = "SHIP-1") -> ShipmentRequest:
-    return ShipmentRequest(
-        shipper_reference=ref,
-        order_number="1182",
-        recipient=Recipient(
-            name="Rosa Customer", line1="1 Road", town="London", postcode="SW1A 2AA", country="GB"
-        ),
-        parcel=Parcel(
-            weight_kg=Decimal("1.2"),
-            length_cm=Decimal(30),
-            width_cm=Decimal(20),
-            height_cm=Decimal(10),
-        ),
-        parcel_count=2,
-        value=Money(amount=Decimal("49.99")),
-        contents="Shoes",
-    )
+    return shipment_request(ref)
 
 
 def _quotes(cid_ref: str, n: int = 2) -> QuoteSet:
-    now = datetime.now(UTC)
-    return QuoteSet(
-        request_reference="req-1",
-        quotes=tuple(
-            Quote(
-                reference=f"q-{i}",
-                consignment_reference=cid_ref,
-                carrier_code="DPD",
-                carrier_name="DPD",
-                service_code="DPD_NEXT",
-                service_name="Next Day",
-                price=Price(net=Decimal("6.60"), vat=Decimal("1.32"), gross=Decimal("7.92")),
-                expires_at=now + timedelta(minutes=15),
-            )
-            for i in range(n)
-        ),
-    )
+    return quote_set(cid_ref, n)
 
 
 def test_schema_is_created_in_wal_mode(tmp_path: Path) -> None:
