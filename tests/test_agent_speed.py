@@ -8,6 +8,7 @@ what the modal shows (plus what the agent types) and check what the store kept.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,22 @@ from urllib.parse import urlencode
 
 import pytest
 
+from blocks.payloads import FormMetadata
 from bot.devslack.server import FakeSlack
+from bot.forms import parse_shipment
 from bot.models import Step
 from bot.sandbox.server import RunningSandbox
+from bot.store import Store
+from tests.form_states import example_state
 from tests.harness import AGENT2, CHANNEL, Harness, running_bot, wait_for_modal
 from tests.test_forms import state_from_modal_initials
 
 PRESETS = "Small box=30x20x10@1.0;Mailer=35x25x3@0.3"
 OTHER_CHANNEL = "C0OTHER01"
+
+_parsed = parse_shipment(example_state())
+assert not isinstance(_parsed, dict)
+EXAMPLE_REQUEST = _parsed
 
 CUSTOMER_MESSAGE = (
     "Hi team, my order never arrived, could you send a replacement to:\n"
@@ -265,3 +274,56 @@ def test_ship_postcode_opens_the_form_with_the_postcode(agent: Harness) -> None:
 
     response = agent.driver.command("hello")
     assert "don't know" in response.json()["text"] + json.dumps(response.json()["blocks"])
+
+
+def test_ship_again_from_a_status_card(agent: Harness) -> None:
+    """The status card of any consignment (here one still quoting) has Ship again too."""
+    first = agent.quoted()
+    agent.driver.command(f"status {first.reference}")
+    url = agent.driver.last_response_url
+    assert url
+    agent.wait(lambda: bool(agent.fake.responses_to(url)))
+    card = agent.fake.responses_to(url)[-1]
+    assert "ship_again" in json.dumps(card["blocks"])
+
+
+# --- what "repeats" is stored as ---------------------------------------------------------
+
+
+def test_form_metadata_carries_what_it_repeats() -> None:
+    metadata = FormMetadata(channel=CHANNEL, response_url="https://x", repeats=12)
+    assert FormMetadata.decode(metadata.encode()) == metadata
+    assert FormMetadata.decode('{"channel":"C1","repeats":true}') == FormMetadata("C1")
+    assert FormMetadata.decode('{"channel":"C1","repeats":"12"}') == FormMetadata("C1")
+
+
+def test_a_database_from_before_ship_again_gains_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE consignments DROP COLUMN repeats")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+    store = Store(path)
+    try:
+        cid, _ = store.add_consignment(
+            EXAMPLE_REQUEST, channel_id=CHANNEL, created_by=AGENT2, response_url=None, view_id="V1"
+        )
+        again = EXAMPLE_REQUEST.model_copy(update={"shipper_reference": "SHIP-AGAIN-1"})
+        cid2, _ = store.add_consignment(
+            again,
+            channel_id=CHANNEL,
+            created_by=AGENT2,
+            response_url=None,
+            view_id="V2",
+            repeats=cid,
+        )
+        record = store.get(cid2)
+        assert record is not None and record.repeats == cid
+        assert record.repeats_reference == EXAMPLE_REQUEST.shipper_reference
+        original = store.get(cid)
+        assert original is not None and original.repeats is None
+    finally:
+        store.close()
