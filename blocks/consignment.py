@@ -116,6 +116,8 @@ def channel_message(c: ConsignmentRecord) -> Message:
     if r.order_number:
         bits.append(f"order {escape(r.order_number)}")
     bits.append(f"ref {escape(r.shipper_reference)}")
+    if c.repeats_reference:
+        bits.append(f"🔁 Repeats {escape(c.repeats_reference)}")
     status = status_line(c)
     return Message(
         text=f"{escape(c.reference)}: {status}",

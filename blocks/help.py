@@ -7,6 +7,12 @@ from blocks.ids import MANIFEST
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("/ship", "Open the form to ship a parcel: quotes appear in the thread, pick one."),
+    ("/ship SW1A 2AA", "The form with that postcode filled in."),
+    (
+        "/ship again EC-000-05B-MMA",
+        "The form filled in from that consignment: recipient, parcels, customs. "
+        "Or *Ship again* in its thread.",
+    ),
     ("/ship manifest", "Hand every allocated parcel to the carriers for collection."),
     (
         "/ship status EC-000-05B-MMA",
@@ -47,11 +53,16 @@ def help_message(unknown: str | None = None) -> Message:
             )
         )
     )
-    blocks.append(context("Slash commands can't be typed in threads: use the buttons there."))
+    blocks.append(
+        context(
+            "Slash commands can't be typed in threads: use the buttons there. "
+            "On a customer's message, ⋯ → *Ship to this address* opens the form filled in."
+        )
+    )
     return Message(
         text=(
-            "shipbot commands: /ship, manifest, status, find, list, label, cancel, audit, "
-            "report, help"
+            "shipbot commands: /ship, /ship POSTCODE, again, manifest, status, find, list, "
+            "label, cancel, audit, report, help"
         ),
         blocks=blocks,
     )

@@ -23,7 +23,13 @@ from blocks.consignment import (
     status_line,
 )
 from blocks.payloads import ListPageValue
-from blocks.thread_buttons import OP_LIST_PAGE, cancel_button, reprint_button, status_button
+from blocks.thread_buttons import (
+    OP_LIST_PAGE,
+    cancel_button,
+    reprint_button,
+    ship_again_button,
+    status_button,
+)
 from blocks.tracking import customer_update, tracking_url, window
 from bot.models import (
     CANCELLED,
@@ -294,6 +300,7 @@ def status_card(view: StatusView, tz: ZoneInfo) -> Message:
     buttons = []
     if c.allocation and c.step in HAS_LABEL:
         buttons.append(reprint_button(c))
+    buttons.append(ship_again_button(c))  # any consignment, even a cancelled one
     if c.step not in CLOSED | CANCELLED:
         buttons.append(cancel_button(c))
     if buttons:

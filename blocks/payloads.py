@@ -80,12 +80,14 @@ class ListPageValue:
 @dataclass(frozen=True)
 class FormMetadata:
     """The `/ship` modal's private_metadata: where the consignment goes, and which one a
-    corrected form replaces. The page-1 answers of a form abroad live in the store (keyed
-    by the view), so no valid form can overflow Slack's 3,000 characters."""
+    corrected form replaces, and which one a "Ship again" form repeats (its thread names it).
+    The page-1 answers of a form abroad live in the store (keyed by the view), so no valid
+    form can overflow Slack's 3,000 characters."""
 
     channel: str
     response_url: str | None = None
     consignment: int | None = None
+    repeats: int | None = None
 
     def encode(self) -> str:
         data: dict[str, Any] = {"channel": self.channel}
@@ -93,6 +95,8 @@ class FormMetadata:
             data["response_url"] = self.response_url
         if self.consignment is not None:
             data["consignment"] = self.consignment
+        if self.repeats is not None:
+            data["repeats"] = self.repeats
         text = json.dumps(data, separators=(",", ":"))
         if slack_length(text) > MAX_PRIVATE_METADATA:  # only a forged response_url gets here
             text = json.dumps({k: v for k, v in data.items() if k != "response_url"})
@@ -108,11 +112,18 @@ class FormMetadata:
             return None
         url = data.get("response_url")
         replaces = data.get("consignment")
+        repeats = data.get("repeats")
         return cls(
             channel=data["channel"],
             response_url=url if isinstance(url, str) else None,
-            consignment=replaces if isinstance(replaces, int) else None,
+            consignment=_int_or_none(replaces),
+            repeats=_int_or_none(repeats),
         )
+
+
+def _int_or_none(value: object) -> int | None:
+    """JSON true is an int to Python: only a real id counts."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def slack_length(text: str) -> int:

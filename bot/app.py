@@ -24,7 +24,7 @@ from bot.jobs import JobRunner
 from bot.settings import Settings
 from bot.slackio import SlackOut, make_client
 from bot.store import Store
-from handlers import actions, commands, events, options, views
+from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")
 
@@ -114,7 +114,7 @@ def build(
             return answer_privately(core, body, error.text)
         return failure_response(core, error, body)
 
-    for module in (commands, views, actions, options, events):
+    for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
     return RunningBot(app=app, core=core)
 

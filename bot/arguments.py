@@ -28,6 +28,7 @@ USAGE: dict[str, tuple[str, str]] = {
     "reprint": ("a reference", "/ship label EC-000-05B-MMA"),
     "cancel": ("a reference", "/ship cancel EC-000-05B-MMA"),
     "audit": ("a reference", "/ship audit EC-000-05B-MMA"),
+    "again": ("a reference or order number", "/ship again EC-000-05B-MMA"),
 }
 
 

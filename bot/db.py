@@ -17,7 +17,7 @@ from pathlib import Path
 
 BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS consignments (
@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS consignments (
     problem_json TEXT,
     manifested_at TEXT,
     approval_ts TEXT,
-    allocate_deadline REAL
+    allocate_deadline REAL,
+    repeats INTEGER
 );
 CREATE INDEX IF NOT EXISTS consignments_step ON consignments(step);
 CREATE INDEX IF NOT EXISTS consignments_channel ON consignments(channel_id, created_at);
@@ -212,6 +213,8 @@ class Database:
             conn.execute("ALTER TABLE consignments ADD COLUMN approval_ts TEXT")
         if "allocate_deadline" not in columns:
             conn.execute("ALTER TABLE consignments ADD COLUMN allocate_deadline REAL")
+        if "repeats" not in columns:  # schema 4: "Ship again" names the consignment it repeats
+            conn.execute("ALTER TABLE consignments ADD COLUMN repeats INTEGER")
         job_columns = {r["name"] for r in conn.execute("PRAGMA table_info(jobs)")}
         if "owner" not in job_columns:
             conn.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")

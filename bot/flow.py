@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from blocks.form import View, customs_modal, shipment_modal, with_notice
+from blocks.form import Initial, View, carry_customs, customs_modal, shipment_modal, with_notice
 from blocks.payloads import FormMetadata
 from bot import messages
 from bot.advance import advance_later
@@ -36,19 +36,33 @@ def new_shipper_reference(bot: Shipbot) -> str:
             return ref
 
 
-def new_form(bot: Shipbot, user: str, metadata: FormMetadata) -> View:
-    """The empty `/ship` form, for someone allowed to ship."""
+def new_form(
+    bot: Shipbot, user: str, metadata: FormMetadata, initial: Initial | None = None
+) -> View:
+    """The `/ship` form, for someone allowed to ship; `initial` fills single fields
+    (`/ship SW1A 2AA`). The parcel presets, if any, are its first select."""
     bot.permit(Action.SHIP, user)
-    return shipment_modal(metadata.encode(), shipper_reference=new_shipper_reference(bot))
+    return shipment_modal(
+        metadata.encode(),
+        shipper_reference=new_shipper_reference(bot),
+        initial=initial,
+        presets=bot.settings.shipbot_parcel_presets,
+    )
 
 
 def customs_page(
     bot: Shipbot, request: ShipmentRequest, metadata: FormMetadata, view_id: str | None
 ) -> View:
-    """Page 2 for a parcel abroad; page 1's answers wait in the store, keyed by the view."""
+    """Page 2 for a parcel abroad; page 1's answers wait in the store, keyed by the view.
+
+    A "Ship again" form starts page 2 from the repeated consignment's customs.
+    """
     if view_id:
         bot.store.save_draft(view_id, request)
-    return customs_modal(metadata.encode(), shipment=request)
+    shown = request
+    if metadata.repeats is not None and (previous := bot.store.get(metadata.repeats)):
+        shown = carry_customs(request, previous.request.customs)
+    return customs_modal(metadata.encode(), shipment=shown)
 
 
 def page_one(bot: Shipbot, view_id: str | None) -> ShipmentRequest | None:
@@ -74,6 +88,7 @@ def submit(
         created_by=user,
         response_url=metadata.response_url,
         view_id=view_id,
+        repeats=metadata.repeats,
     )
     if created:
         bot.store.audit(user, "submit", "ok", consignment_id=cid, detail=request.shipper_reference)
@@ -180,7 +195,10 @@ def edit_form(bot: Shipbot, cid: int, user: str) -> View:
         channel=record.channel_id, response_url=record.response_url, consignment=record.id
     )
     view = shipment_modal(
-        metadata.encode(), shipper_reference=record.request.shipper_reference, draft=record.request
+        metadata.encode(),
+        shipper_reference=record.request.shipper_reference,
+        draft=record.request,
+        presets=bot.settings.shipbot_parcel_presets,
     )
     bot.store.audit(user, "edit form", "opened", consignment_id=cid)
     return with_notice(view, record.problem.message)

@@ -1,4 +1,4 @@
-"""Opening a modal right after the ack, on a small pool of our own.
+"""Opening (and updating) a modal right after the ack, on a small pool of our own.
 
 A trigger_id lasts 3 s from when Slack issued it: the listener acks at once and a thread
 from this pool calls views.open within milliseconds, so the ack never waits on Slack.
@@ -45,3 +45,25 @@ def _open(bot: Shipbot, trigger_id: str, view: View, asker: Asker, received: flo
     except (SlackClientError, OSError) as exc:
         log.warning("views.open failed: %s", type(exc).__name__)
         bot.answer(asker, "⚠️ Slack didn't answer when opening the form. Try again in a moment.")
+
+
+def update_soon(bot: Shipbot, view_id: str, view_hash: str | None, view: View) -> None:
+    """views.update off the listener: the ack (the select's block_actions) never waits on Slack."""
+    _OPENERS.submit(_update, bot, view_id, view_hash, view)
+
+
+def _update(bot: Shipbot, view_id: str, view_hash: str | None, view: View) -> None:
+    try:
+        if view_hash:
+            bot.slack.client.views_update(view_id=view_id, hash=view_hash, view=view)
+        else:
+            bot.slack.client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "hash_conflict":
+            # The view changed meanwhile (another preset chosen): the newer one stays.
+            log.info("views.update skipped: the view changed meanwhile (hash_conflict)")
+        else:
+            log.warning("views.update failed: %s", error)
+    except (SlackClientError, OSError) as exc:
+        log.warning("views.update failed: %s", type(exc).__name__)

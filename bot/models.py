@@ -394,6 +394,9 @@ class ConsignmentRecord(_Model):
     approval_ts: str | None = None
     # When the allocate request in flight can no longer complete (epoch seconds).
     allocate_deadline: float | None = None
+    # "Ship again": the consignment this one copied, and what agents call it.
+    repeats: int | None = None
+    repeats_reference: str | None = None
 
     @property
     def chosen_quote(self) -> Quote | None:

@@ -63,8 +63,12 @@ class Store(StoreReads):
         created_by: str,
         response_url: str | None,
         view_id: str | None,
+        repeats: int | None = None,
     ) -> tuple[int, bool]:
-        """Store the form; (id, created). The same view submitted twice gives the first id."""
+        """Store the form; (id, created). The same view submitted twice gives the first id.
+
+        `repeats`: the consignment a "Ship again" form copied, named in the new one's thread.
+        """
         now = now_iso()
         with self._tx() as conn:
             if view_id:
@@ -82,8 +86,8 @@ class Store(StoreReads):
             cur = conn.execute(
                 """INSERT INTO consignments (view_id, shipper_reference, order_number,
                 recipient_name, postcode, country, channel_id, response_url, created_by,
-                created_at, updated_at, step, request_json)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                created_at, updated_at, step, request_json, repeats)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
                     view_id,
                     request.shipper_reference,
@@ -98,6 +102,7 @@ class Store(StoreReads):
                     now,
                     Step.NEW.value,
                     request.model_dump_json(),
+                    repeats,
                 ),
             )
             cid = int(cur.lastrowid or 0)

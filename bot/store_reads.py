@@ -186,6 +186,8 @@ class StoreReads:
             manifested_at=_dt(row["manifested_at"]),
             approval_ts=row["approval_ts"],
             allocate_deadline=row["allocate_deadline"],
+            repeats=row["repeats"],
+            repeats_reference=_reference_of(conn, row["repeats"]),
         )
 
     def audit_log(self, consignment_id: int | None = None) -> list[AuditEntry]:
@@ -323,3 +325,13 @@ def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
         queued=tuple(int(i) for i in json.loads(row["queued_json"])),
         failed=tuple(str(r) for r in json.loads(row["failed_json"])),
     )
+
+
+def _reference_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
+    """What agents call a consignment (its carrier reference once there is one)."""
+    if cid is None:
+        return None
+    row = conn.execute(
+        "SELECT carrier_reference, shipper_reference FROM consignments WHERE id = ?", (cid,)
+    ).fetchone()
+    return (row["carrier_reference"] or row["shipper_reference"]) if row else None

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App
 
 from blocks.ids import ActionId
 from blocks.payloads import ConsignmentValue, ListPageValue, QuoteValue
-from bot import approval, cancel, flow, label, lookup, manifest, modal
+from bot import approval, cancel, flow, label, lookup, manifest, modal, prefill
 from bot.core import Asker, Shipbot
 
 log = logging.getLogger("shipbot.actions")
@@ -31,6 +31,8 @@ def register(app: App) -> None:
     app.action(ActionId.REPRINT)(reprint)
     app.action(ActionId.CANCEL)(cancel_clicked)
     app.action(ActionId.LIST_PAGE)(list_page)
+    app.action(ActionId.SHIP_AGAIN)(ship_again)
+    app.action(ActionId.PARCEL_PRESET)(parcel_preset)
 
 
 def asker(body: dict[str, Any]) -> Asker:
@@ -82,6 +84,25 @@ def edit_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: S
     if (cid := _consignment(action)) is not None:
         view = flow.edit_form(shipbot, cid, body["user"]["id"])
         modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def ship_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """The form filled in from this consignment, on the click's trigger (it lasts 3 s)."""
+    if (cid := _consignment(action)) is None:
+        ack()
+        return
+    view = prefill.ship_again_clicked(shipbot, cid, asker(body))
+    ack()
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def parcel_preset(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """The form's preset select: ack, then views.update with the view's hash off the listener."""
+    ack()
+    option = action.get("selected_option") or {}
+    view = body.get("view")
+    if isinstance(view, dict) and isinstance(option.get("value"), str):
+        prefill.preset_chosen(shipbot, view, option["value"])
 
 
 def status(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:

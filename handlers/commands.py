@@ -16,7 +16,7 @@ from blocks import Message
 from blocks import help as help_blocks
 from blocks import operations as render
 from blocks.payloads import FormMetadata
-from bot import flow, label, lookup, manifest, modal, report
+from bot import flow, label, lookup, manifest, modal, prefill, report
 from bot.arguments import clean_argument, log_operation
 from bot.cancel import cancel_command
 from bot.core import Asker, Shipbot
@@ -53,6 +53,10 @@ def ship(ack: Ack, command: dict[str, Any], shipbot: Shipbot) -> None:
         view = flow.new_form(shipbot, asker.user, metadata)
         ack()  # then open the modal: the ack never waits on Slack's views.open
         modal.open_soon(shipbot, command["trigger_id"], view, asker)
+    elif sub == "again":
+        view = prefill.ship_again_command(shipbot, clean_argument(sub, argument), asker)
+        ack()
+        modal.open_soon(shipbot, command["trigger_id"], view, asker)
     elif sub == "report":
         message = report.report(shipbot, asker.user, argument.strip().lower() or "today")
         ack(text=message.text, blocks=message.blocks)
@@ -67,6 +71,10 @@ def ship(ack: Ack, command: dict[str, Any], shipbot: Shipbot) -> None:
         message = SUBCOMMANDS[sub](shipbot, clean_argument(sub, argument), asker)
         ack(text=message.text, blocks=message.blocks)
         log_operation(sub, None, "answered", started)
+    elif (initial := prefill.postcode_initial(text)) is not None:
+        view = prefill.postcode_form(shipbot, initial, asker)
+        ack()
+        modal.open_soon(shipbot, command["trigger_id"], view, asker)
     else:
         shown = sub if len(sub) <= 30 and sub.isprintable() else "that"
         message = help_blocks.help_message(unknown=shown)

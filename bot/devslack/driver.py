@@ -21,6 +21,7 @@ from bot.devslack.server import BOT_USER_ID, TEAM_DOMAIN, Ephemeral, FakeSlack
 
 DEFAULT_USER = "U0AGENT1"
 DEFAULT_CHANNEL = "C0SHIP01"
+CUSTOMER_USER = "U0CUSTMR1"  # who wrote a message an agent runs a shortcut on
 # Slack still sends the deprecated verification token; Bolt ignores it.
 VERIFICATION_TOKEN = "fake-verification-token"
 _SELECTS = {"static_select", "radio_buttons", "overflow", "external_select"}
@@ -205,8 +206,10 @@ class SlackPayloads:
         *,
         block_id: str | None = None,
         user: str = DEFAULT_USER,
+        values: dict[str, dict[str, dict[str, Any]]] | None = None,
     ) -> dict[str, Any]:
-        """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
+        """A click inside a modal or an App Home tab (no response_url, as in Slack); `values`
+        is what the agent has typed so far (Slack sends it as `view.state`)."""
         view = self.fake.views.get(view_id)
         if view is None:
             homes = [v for v in self.fake.home_views.values() if v["id"] == view_id]
@@ -223,8 +226,42 @@ class SlackPayloads:
             "type": "block_actions",
             "container": {"type": "view", "view_id": view_id},
             "trigger_id": self.last_trigger_id,
-            "view": view,
+            "view": {**view, "state": {"values": values or {}}} if values else view,
             "actions": [_action(element, found_block, value)],
+        }
+
+    def message_action_payload(
+        self,
+        channel: str,
+        callback_id: str,
+        *,
+        text: str | None = None,
+        message_ts: str | None = None,
+        author: str = CUSTOMER_USER,
+        user: str = DEFAULT_USER,
+    ) -> dict[str, Any]:
+        """A message shortcut, shaped as Slack sends it (`message_action`: the message, its
+        channel, a trigger_id and a response_url). The message is one in the fake
+        (`message_ts`) or one a person wrote (`text`), which the fake Web API never saw."""
+        if message_ts is not None:
+            message = self.fake.message(channel, message_ts).to_dict()
+        elif text is not None:
+            message_ts = f"{time.time():.6f}"
+            message = {"type": "message", "ts": message_ts, "user": author, "text": text}
+        else:
+            raise ValueError("give the message's text or its ts")
+        self.last_response_url = self.fake.new_response_url(channel=channel, user=user)
+        self.last_trigger_id = self.fake.issue_trigger()
+        return {
+            **self._common(user),
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": self.last_trigger_id,
+            "action_ts": f"{time.time():.6f}",
+            "message_ts": message_ts,
+            "channel": {"id": channel, "name": self.fake.channel_name(channel)},
+            "message": message,
+            "response_url": self.last_response_url,
         }
 
     def event_payload(
@@ -362,10 +399,26 @@ class SlackDriver(SlackPayloads):
         *,
         block_id: str | None = None,
         user: str = DEFAULT_USER,
+        values: dict[str, dict[str, dict[str, Any]]] | None = None,
     ) -> httpx.Response:
         """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
         payload = self.click_in_view_payload(
-            view_id, action_id, value, block_id=block_id, user=user
+            view_id, action_id, value, block_id=block_id, user=user, values=values
+        )
+        return self._post_payload(payload)
+
+    def message_shortcut(
+        self,
+        channel: str,
+        callback_id: str,
+        *,
+        text: str | None = None,
+        message_ts: str | None = None,
+        user: str = DEFAULT_USER,
+    ) -> httpx.Response:
+        """A message shortcut (the message's "More actions" menu)."""
+        payload = self.message_action_payload(
+            channel, callback_id, text=text, message_ts=message_ts, user=user
         )
         return self._post_payload(payload)
 
