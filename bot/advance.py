@@ -48,12 +48,10 @@ def advance_later(bot: Shipbot, cid: int) -> None:
     bot.jobs.submit(ADVANCE_JOB, {"cid": cid}, dedupe_key=f"advance:{cid}")
 
 
-def resume_all(bot: Shipbot) -> list[int]:
+def resume(bot: Shipbot, pending: list[int]) -> None:
     """After a restart: every consignment left between submit and upload carries on."""
-    pending = bot.store.in_flight()
     for cid in pending:
         advance_later(bot, cid)
-    return pending
 
 
 def advance(bot: Shipbot, cid: int) -> None:

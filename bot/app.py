@@ -52,9 +52,12 @@ class RunningBot:
 
     def start(self) -> list[int]:
         """Take the database's job lease (RunnerBusy if another process has it) and resume."""
+        # Counted before the runner starts: its leftover jobs may finish some at once.
+        pending = self.store.in_flight()
         self.runner.start()
         manifest.resume_held(self.core)
-        return advance.resume_all(self.core)
+        advance.resume(self.core, pending)
+        return pending
 
     def stop(self, grace: float = 5.0) -> list[str]:
         return self.runner.stop(grace)
