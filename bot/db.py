@@ -15,6 +15,8 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlite_utils
+
 BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
 SCHEMA_VERSION = 4
@@ -152,6 +154,15 @@ CREATE TABLE IF NOT EXISTS seen_events (
 """
 
 
+# Columns added after the first release: (table, column, type), oldest first.
+_ADDED_COLUMNS: tuple[tuple[str, str, type], ...] = (
+    ("consignments", "approval_ts", str),
+    ("consignments", "allocate_deadline", float),
+    ("consignments", "repeats", int),  # schema 4: "Ship again" names what it repeats
+    ("jobs", "owner", str),
+)
+
+
 class DatabaseProblem(Exception):
     """The file at SHIPBOT_DB can't be our database: said in one line, no traceback."""
 
@@ -208,16 +219,10 @@ class Database:
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         """A database made by an earlier version gains the columns added since."""
-        columns = {r["name"] for r in conn.execute("PRAGMA table_info(consignments)")}
-        if "approval_ts" not in columns:
-            conn.execute("ALTER TABLE consignments ADD COLUMN approval_ts TEXT")
-        if "allocate_deadline" not in columns:
-            conn.execute("ALTER TABLE consignments ADD COLUMN allocate_deadline REAL")
-        if "repeats" not in columns:  # schema 4: "Ship again" names the consignment it repeats
-            conn.execute("ALTER TABLE consignments ADD COLUMN repeats INTEGER")
-        job_columns = {r["name"] for r in conn.execute("PRAGMA table_info(jobs)")}
-        if "owner" not in job_columns:
-            conn.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+        db = sqlite_utils.Database(conn)
+        for table, column, kind in _ADDED_COLUMNS:
+            if column not in db.table(table).columns_dict:
+                db.table(table).add_column(column, kind)
         if version < SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
