@@ -15,9 +15,8 @@ from bot.devslack.server import FakeSlack
 from bot.models import Step
 from bot.sandbox.server import RunningSandbox
 from bot.store import Store
-from tests.form_states import example_state
-from tests.harness import CHANNEL, SECRET, view_shipper_reference, wait_for_modal
-from tests.test_restart import _wait, serve
+from tests.harness import CHANNEL, SECRET
+from tests.test_restart import _wait, serve, ship_quoted
 
 ALLOCATE = r"^/allocation/"
 
@@ -52,16 +51,9 @@ def test_sigterm_mid_allocate_then_the_allocate_lands_after_the_restart(
     timeouts = {"ELECTIO_READ_TIMEOUT": "6", "ELECTIO_CONNECT_TIMEOUT": "1"}
     with serve(fake_slack, sandbox, db, SHIPBOT_STOP_GRACE="0.2", **timeouts) as (process, url):
         driver = SlackDriver(url, SECRET, fake_slack)
-        driver.command("", channel=CHANNEL)
-        view = wait_for_modal(fake_slack, 0)
-        reference = view_shipper_reference(view)
-        driver.submit_view(view, example_state(shipper_reference=reference))
         store = Store(db)
-        _wait(
-            lambda: (r := store.find_by_reference(reference)) is not None and r.step is Step.QUOTED
-        )
-        record = store.find_by_reference(reference)
-        assert record is not None and record.quotes_ts
+        record = ship_quoted(driver, fake_slack, store)
+        assert record.quotes_ts
         sandbox.arm_fault(ALLOCATE, kind="latency", seconds=2.5)
         quote = record.quotes[0]
         driver.click(CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{quote.reference}")
@@ -135,12 +127,8 @@ def test_backup_while_serving_is_a_consistent_copy(
     copy = tmp_path / "copy.db"
     with serve(fake_slack, sandbox, db) as (_process, url):
         driver = SlackDriver(url, SECRET, fake_slack)
-        driver.command("", channel=CHANNEL)
-        view = wait_for_modal(fake_slack, 0)
-        reference = view_shipper_reference(view)
-        driver.submit_view(view, example_state(shipper_reference=reference))
         store = Store(db)
-        _wait(lambda: store.find_by_reference(reference) is not None)
+        reference = ship_quoted(driver, fake_slack, store).request.shipper_reference
         result = _shipbot(["backup", str(copy)], db)
         driver.close()
     assert result.returncode == 0, result.stderr

@@ -16,7 +16,7 @@ import httpx
 
 from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack
-from bot.models import Step
+from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
 from bot.store import Store
 from tests.form_states import example_state
@@ -88,22 +88,28 @@ def _wait(predicate: object, timeout: float = 15.0) -> None:
     raise AssertionError("timed out")
 
 
+def ship_quoted(driver: SlackDriver, fake: FakeSlack, store: Store) -> ConsignmentRecord:
+    """/ship, the form submitted, and the consignment waiting for a click (its quotes shown)."""
+    opened = len(fake.opened_views())
+    driver.command("", channel=CHANNEL)
+    view = wait_for_modal(fake, opened)
+    reference = view_shipper_reference(view)
+    driver.submit_view(view, example_state(shipper_reference=reference))
+    _wait(lambda: (r := store.find_by_reference(reference)) is not None and r.step is Step.QUOTED)
+    record = store.find_by_reference(reference)
+    assert record is not None and record.quotes_ts
+    return record
+
+
 def test_kill_9_between_allocate_and_upload(
     fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     db = tmp_path / "crash.db"
     with serve(fake_slack, sandbox, db) as (process, url):
         driver = SlackDriver(url, SECRET, fake_slack)
-        driver.command("", channel=CHANNEL)
-        view = wait_for_modal(fake_slack, 0)
-        reference = view_shipper_reference(view)
-        driver.submit_view(view, example_state(shipper_reference=reference))
         store = Store(db)
-        _wait(
-            lambda: (r := store.find_by_reference(reference)) is not None and r.step is Step.QUOTED
-        )
-        record = store.find_by_reference(reference)
-        assert record is not None and record.quotes_ts
+        record = ship_quoted(driver, fake_slack, store)
+        assert record.quotes_ts
         sandbox.arm_fault(r"^/labels/", kind="latency", seconds=30)
         quote = record.quotes[0].reference
         driver.click(CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{quote}")
