@@ -147,33 +147,17 @@ def _cancelled_anyway(bot: Shipbot, c: ConsignmentRecord, exc: CarrierError, ask
             c.id, {Step.CANCELLING}, Step.MANIFESTED, manifested_at=bot.now().isoformat()
         )
         show_channel(bot, bot.store.require(c.id))
-        bot.store.audit(
-            asker.user,
-            "cancel",
-            f"refused (carrier says {status.raw_state})",
-            consignment_id=c.id,
-            correlation_id=exc.correlation_id,
-        )
         text = messages.CANCEL_LOST_TO_MANIFEST.format(
             ref=r, carrier=_carrier(c), tracking=_tracking(c)
         )
-        bot.send(asker, render.notice(text))
-        return False
+        return _carrier_said_no(bot, c, status, exc, asker, text)
     _undo_hold(bot, c)
     if status is not None and not status.state.cancellable:
         words = render.carrier_state_text(status).split(" ", 1)[-1].lower()
         text = messages.CANCEL_TOO_LATE_AT_CARRIER.format(
             ref=r, state=words, carrier=_carrier(c), tracking=_tracking(c)
         )
-        bot.store.audit(
-            asker.user,
-            "cancel",
-            f"refused (carrier says {status.raw_state})",
-            consignment_id=c.id,
-            correlation_id=exc.correlation_id,
-        )
-        bot.send(asker, render.notice(text))
-        return False
+        return _carrier_said_no(bot, c, status, exc, asker, text)
     if status is None and isinstance(exc, OutcomeUnknown):
         bot.store.audit(
             asker.user, "cancel", "unclear", consignment_id=c.id, correlation_id=exc.correlation_id
@@ -181,6 +165,25 @@ def _cancelled_anyway(bot: Shipbot, c: ConsignmentRecord, exc: CarrierError, ask
         bot.send(asker, render.notice(messages.CANCEL_UNCLEAR.format(ref=r)))
         return False
     carrier_refused(bot, c, "cancel", "cancel", exc, asker)
+    return False
+
+
+def _carrier_said_no(
+    bot: Shipbot,
+    c: ConsignmentRecord,
+    status: ConsignmentStatus,
+    exc: CarrierError,
+    asker: Asker,
+    text: str,
+) -> bool:
+    bot.store.audit(
+        asker.user,
+        "cancel",
+        f"refused (carrier says {status.raw_state})",
+        consignment_id=c.id,
+        correlation_id=exc.correlation_id,
+    )
+    bot.send(asker, render.notice(text))
     return False
 
 

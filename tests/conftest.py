@@ -42,3 +42,23 @@ def harness(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> I
 
     with running_bot(fake_slack, sandbox, tmp_path / "shipbot.db") as h:
         yield h
+
+
+LEAD = "U0LEAD001"
+
+
+@pytest.fixture
+def strict(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
+    """Roles set: the lead and AGENT2 ship, only the lead cancels, manifests and approves."""
+    from tests.harness import AGENT2, running_bot
+
+    with running_bot(
+        fake_slack,
+        sandbox,
+        tmp_path / "roles.db",
+        shipbot_ship_users=[LEAD, AGENT2],
+        shipbot_cancel_users=[LEAD],
+        shipbot_manifest_users=[LEAD],
+        shipbot_approvers=[LEAD],
+    ) as h:
+        yield h

@@ -20,7 +20,7 @@ from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
 
-LEAD = "U0LEAD001"
+LEAD = "U0LEAD001"  # = tests.conftest.LEAD, who holds every role in `strict`
 ALLOCATE = r"^/allocation/"
 
 
@@ -30,18 +30,6 @@ def _text(blocks: list[dict]) -> str:
 
 def _ephemeral_texts(h: Harness) -> list[str]:
     return [_text(e.blocks) + (e.text or "") for e in h.fake.ephemerals]
-
-
-@pytest.fixture
-def strict(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "roles.db",
-        shipbot_ship_users=[LEAD, AGENT2],
-        shipbot_cancel_users=[LEAD],
-    ) as h:
-        yield h
 
 
 def test_an_agent_without_the_ship_role_is_refused_before_any_call(strict: Harness) -> None:

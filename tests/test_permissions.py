@@ -5,11 +5,8 @@ audited, and leaves the carrier's request log and the open modals as they were."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from blocks.payloads import FormMetadata, slack_length
 from bot.devslack.server import FakeSlack
@@ -18,23 +15,9 @@ from bot.sandbox.server import RunningSandbox
 from tests.form_states import example_customs_state, example_state
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
 
-LEAD = "U0LEAD001"
+LEAD = "U0LEAD001"  # = tests.conftest.LEAD, who holds every role in `strict`
 INTRUDER = AGENT
 ELSEWHERE = "C0GENERAL"
-
-
-@pytest.fixture
-def strict(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "roles.db",
-        shipbot_ship_users=[LEAD, AGENT2],
-        shipbot_cancel_users=[LEAD],
-        shipbot_manifest_users=[LEAD],
-        shipbot_approvers=[LEAD],
-    ) as h:
-        yield h
 
 
 def _refused_privately(h: Harness, who: str) -> None:
