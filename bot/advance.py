@@ -22,6 +22,7 @@ from bot.carrier.errors import (
     QuoteExpired,
     UnexpectedResponse,
 )
+from bot.carrier.fields import refused_fields
 from bot.core import BOT, Shipbot
 from bot.jobs import RetryLater
 from bot.models import (
@@ -373,7 +374,7 @@ def carrier_failed(
     bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, resume: Step
 ) -> bool:
     nothing_bought = step in ("create", "quotes")
-    fields = messages.refused_fields(exc) if isinstance(exc, InvalidRequest) else []
+    fields = refused_fields(exc) if isinstance(exc, InvalidRequest) else []
     problem = Problem(
         step=resume,
         kind=type(exc).__name__,

@@ -338,3 +338,28 @@ def test_unset_customs_fields_are_named_by_their_wire_names() -> None:
         "ShippersVatNumber",
         "DesignatedPersonResponsible",
     )
+
+
+def test_refused_targets_name_the_form_field_that_holds_them() -> None:
+    from bot.carrier.errors import ErrorDetail, InvalidRequest
+    from bot.carrier.fields import refused_field, refused_fields
+
+    assert refused_field("Packages[0].Weight.Value") == ("weight", "parcel_weight_kg")
+    assert refused_field("Addresses[1].Postcode") == ("postcode", "address_postcode")
+    assert refused_field("Addresses[1].Country.IsoCode.TwoLetterCode") == (
+        "country",
+        "address_country",
+    )
+    assert refused_field("Something.Unknown") is None and refused_field(None) is None
+    refusal = InvalidRequest(
+        "refused",
+        details=(
+            ErrorDetail(code="Invalid", target="Addresses[1].Postcode", message="bad"),
+            ErrorDetail(code="Invalid", target="Addresses[1].Postcode", message="again"),
+            ErrorDetail(code="Required", target="Packages[0].Weight.Value", message=None),
+        ),
+    )
+    assert refused_fields(refusal) == [
+        ("postcode", "address_postcode"),
+        ("weight", "parcel_weight_kg"),
+    ]
