@@ -203,3 +203,16 @@ def test_get_fresh_quotes_by_an_intruder_gets_none(
         h.driver.click(CHANNEL, expired.quotes_ts, "requote", str(record.id), user=INTRUDER)
         _refused_privately(h, "can ship parcels")
         _untouched(h, expired, Step.EXPIRED, calls)
+
+
+def test_app_home_shows_only_the_users_own_consignments(harness: Harness) -> None:
+    h = harness
+    mine = h.quoted(user=AGENT2)
+    for user, sees in ((AGENT2, True), (INTRUDER, False)):
+        response = h.driver.event(
+            {"type": "app_home_opened", "user": user, "channel": "D0HOME01", "tab": "home"}
+        )
+        assert response.status_code == 200
+        h.wait(lambda user=user: user in h.fake.home_views)  # type: ignore[misc]
+        shown = json.dumps(h.fake.home_views[user], ensure_ascii=False)
+        assert (mine.reference in shown) is sees, (user, shown[:300])
