@@ -12,7 +12,7 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -24,6 +24,7 @@ DEFAULT_CHANNEL = "C0SHIP01"
 CUSTOMER_USER = "U0CUSTMR1"  # who wrote a message an agent runs a shortcut on
 # Slack still sends the deprecated verification token; Bolt ignores it.
 VERIFICATION_TOKEN = "fake-verification-token"
+R = TypeVar("R")
 _SELECTS = {"static_select", "radio_buttons", "overflow", "external_select"}
 
 
@@ -64,7 +65,7 @@ def _find_element(
     raise LookupError(f"no element {block_id or '*'}/{action_id} on this surface; found {seen}")
 
 
-class SlackPayloads:
+class SlackPayloads(Generic[R]):
     """Builds what Slack sends, from what the FakeSlack recorded; no transport.
 
     SlackDriver posts these over signed HTTP, SocketDriver sends them as Socket Mode
@@ -288,6 +289,116 @@ class SlackPayloads:
             "is_ext_shared_channel": False,
         }
 
+    # -- what Slack sends: built once, delivered by the transport's `_deliver*` -------------
+    def command(
+        self,
+        text: str = "",
+        *,
+        user: str = DEFAULT_USER,
+        channel: str = DEFAULT_CHANNEL,
+        command: str = "/ship",
+    ) -> R:
+        """A slash command; a non-empty answer (`ack(text)`) reaches the user as in Slack."""
+        form = self.command_payload(text, user=user, channel=channel, command=command)
+        return self._deliver_command(form, channel, user)
+
+    def submit_view(
+        self,
+        view: dict[str, Any] | str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        user: str = DEFAULT_USER,
+    ) -> R:
+        """Submit an open modal; its answer (errors/update/push/clear/close) reaches the fake."""
+        return self._deliver_view(self.view_submission_payload(view, values, user=user))
+
+    def click(
+        self,
+        channel: str,
+        message_ts: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block_id: str | None = None,
+        user: str = DEFAULT_USER,
+        thread_ts: str | None = None,
+    ) -> R:
+        """Click an element of a message as it is now; `value` defaults to the element's."""
+        payload = self.click_payload(
+            channel, message_ts, action_id, value, block_id=block_id, user=user, thread_ts=thread_ts
+        )
+        return self._deliver(payload)
+
+    def click_ephemeral(
+        self,
+        ephemeral: Ephemeral,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block_id: str | None = None,
+    ) -> R:
+        """Ephemeral messages come without `message`; Slack sends only the container."""
+        return self._deliver(
+            self.click_ephemeral_payload(ephemeral, action_id, value, block_id=block_id)
+        )
+
+    def click_in_view(
+        self,
+        view_id: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        block_id: str | None = None,
+        user: str = DEFAULT_USER,
+        values: dict[str, dict[str, dict[str, Any]]] | None = None,
+    ) -> R:
+        """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
+        payload = self.click_in_view_payload(
+            view_id, action_id, value, block_id=block_id, user=user, values=values
+        )
+        return self._deliver(payload)
+
+    def message_shortcut(
+        self,
+        channel: str,
+        callback_id: str,
+        *,
+        text: str | None = None,
+        message_ts: str | None = None,
+        user: str = DEFAULT_USER,
+    ) -> R:
+        """A message shortcut (the message's "More actions" menu)."""
+        payload = self.message_action_payload(
+            channel, callback_id, text=text, message_ts=message_ts, user=user
+        )
+        return self._deliver(payload)
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> R:
+        envelope = self.event_payload(event, event_id=event_id)
+        return self._deliver_event(envelope, retry_num, retry_reason)
+
+    # -- transport hooks --------------------------------------------------------------------
+    def _deliver_command(self, form: dict[str, str], channel: str, user: str) -> R:
+        raise NotImplementedError
+
+    def _deliver_view(self, payload: dict[str, Any]) -> R:
+        raise NotImplementedError
+
+    def _deliver(self, payload: dict[str, Any]) -> R:
+        raise NotImplementedError
+
+    def _deliver_event(
+        self, envelope: dict[str, Any], retry_num: int | None, retry_reason: str | None
+    ) -> R:
+        raise NotImplementedError
+
     def _common(self, user: str) -> dict[str, Any]:
         return {
             "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
@@ -304,7 +415,7 @@ class SlackPayloads:
         }
 
 
-class SlackDriver(SlackPayloads):
+class SlackDriver(SlackPayloads[httpx.Response]):
     def __init__(
         self,
         app_url: str,
@@ -328,17 +439,8 @@ class SlackDriver(SlackPayloads):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- what Slack sends ------------------------------------------------------------------
-    def command(
-        self,
-        text: str = "",
-        *,
-        user: str = DEFAULT_USER,
-        channel: str = DEFAULT_CHANNEL,
-        command: str = "/ship",
-    ) -> httpx.Response:
-        """A slash command; a non-empty answer (`ack(text)`) reaches the user as in Slack."""
-        form = self.command_payload(text, user=user, channel=channel, command=command)
+    # -- transport -------------------------------------------------------------------------
+    def _deliver_command(self, form: dict[str, str], channel: str, user: str) -> httpx.Response:
         response = self.post_raw(urlencode(form), content_type="application/x-www-form-urlencoded")
         if response.status_code == 200 and response.content.strip():
             is_json = response.headers.get("content-type", "").startswith("application/json")
@@ -346,91 +448,19 @@ class SlackDriver(SlackPayloads):
             self.fake.apply_command_ack(channel, user, ack)
         return response
 
-    def submit_view(
-        self,
-        view: dict[str, Any] | str,
-        values: dict[str, dict[str, dict[str, Any]]],
-        *,
-        user: str = DEFAULT_USER,
-    ) -> httpx.Response:
-        """Submit an open modal; its answer (errors/update/push/clear/close) reaches the fake."""
-        payload = self.view_submission_payload(view, values, user=user)
-        view_id = payload["view"]["id"]
+    def _deliver_view(self, payload: dict[str, Any]) -> httpx.Response:
         response = self._post_payload(payload)
         if response.status_code == 200:
             ack = response.json() if response.content.strip() else {}
-            self.fake.apply_view_ack(view_id, ack if isinstance(ack, dict) else {})
+            self.fake.apply_view_ack(payload["view"]["id"], ack if isinstance(ack, dict) else {})
         return response
 
-    def click(
-        self,
-        channel: str,
-        message_ts: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-        user: str = DEFAULT_USER,
-        thread_ts: str | None = None,
-    ) -> httpx.Response:
-        """Click an element of a message as it is now; `value` defaults to the element's."""
-        payload = self.click_payload(
-            channel, message_ts, action_id, value, block_id=block_id, user=user, thread_ts=thread_ts
-        )
+    def _deliver(self, payload: dict[str, Any]) -> httpx.Response:
         return self._post_payload(payload)
 
-    def click_ephemeral(
-        self,
-        ephemeral: Ephemeral,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
+    def _deliver_event(
+        self, envelope: dict[str, Any], retry_num: int | None, retry_reason: str | None
     ) -> httpx.Response:
-        """Ephemeral messages come without `message`; Slack sends only the container."""
-        payload = self.click_ephemeral_payload(ephemeral, action_id, value, block_id=block_id)
-        return self._post_payload(payload)
-
-    def click_in_view(
-        self,
-        view_id: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-        user: str = DEFAULT_USER,
-        values: dict[str, dict[str, dict[str, Any]]] | None = None,
-    ) -> httpx.Response:
-        """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
-        payload = self.click_in_view_payload(
-            view_id, action_id, value, block_id=block_id, user=user, values=values
-        )
-        return self._post_payload(payload)
-
-    def message_shortcut(
-        self,
-        channel: str,
-        callback_id: str,
-        *,
-        text: str | None = None,
-        message_ts: str | None = None,
-        user: str = DEFAULT_USER,
-    ) -> httpx.Response:
-        """A message shortcut (the message's "More actions" menu)."""
-        payload = self.message_action_payload(
-            channel, callback_id, text=text, message_ts=message_ts, user=user
-        )
-        return self._post_payload(payload)
-
-    def event(
-        self,
-        event: dict[str, Any],
-        *,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-    ) -> httpx.Response:
-        envelope = self.event_payload(event, event_id=event_id)
         headers: dict[str, str] = {}
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)

@@ -24,8 +24,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.devslack.driver import DEFAULT_CHANNEL, DEFAULT_USER, SlackPayloads
-from bot.devslack.server import APP_ID, Ephemeral, FakeSlack
+from bot.devslack.driver import SlackPayloads
+from bot.devslack.server import APP_ID, FakeSlack
 
 # Interactive payloads whose ack may carry an answer (`response_action`, options); Slack sets
 # `accepts_response_payload` false for the rest, e.g. block_actions and shortcuts.
@@ -382,7 +382,7 @@ class FakeSocketMode:
             self._cond.notify_all()
 
 
-class SocketDriver(SlackPayloads):
+class SocketDriver(SlackPayloads[dict[str, Any]]):
     """SlackDriver's flow methods over Socket Mode; each returns the ack's payload.
 
     The payloads are the ones SlackDriver posts over HTTP (built from what the FakeSlack
@@ -401,86 +401,27 @@ class SocketDriver(SlackPayloads):
         self.socket_mode = socket_mode
         self.timeout = timeout
 
-    def command(
-        self,
-        text: str = "",
-        *,
-        user: str = DEFAULT_USER,
-        channel: str = DEFAULT_CHANNEL,
-        command: str = "/ship",
-    ) -> dict[str, Any]:
-        """A slash command; a non-empty ack (`ack(text)`) reaches the user as in Slack."""
-        form = self.command_payload(text, user=user, channel=channel, command=command)
+    # -- transport: each returns the ack's payload ----------------------------------------
+    def _deliver_command(self, form: dict[str, str], channel: str, user: str) -> dict[str, Any]:
         ack = self.socket_mode.send_command(form, timeout=self.timeout)
         if ack:
             self.fake.apply_command_ack(channel, user, ack)
         return ack
 
-    def submit_view(
-        self,
-        view: dict[str, Any] | str,
-        values: dict[str, dict[str, dict[str, Any]]],
-        *,
-        user: str = DEFAULT_USER,
-    ) -> dict[str, Any]:
-        """Submit an open modal; its ack (errors/update/push/clear/close) reaches the fake."""
-        payload = self.view_submission_payload(view, values, user=user)
+    def _deliver_view(self, payload: dict[str, Any]) -> dict[str, Any]:
         ack = self.socket_mode.send_interactive(payload, timeout=self.timeout)
         self.fake.apply_view_ack(payload["view"]["id"], ack)
         return ack
 
-    def click(
-        self,
-        channel: str,
-        message_ts: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-        user: str = DEFAULT_USER,
-        thread_ts: str | None = None,
-    ) -> dict[str, Any]:
-        payload = self.click_payload(
-            channel, message_ts, action_id, value, block_id=block_id, user=user, thread_ts=thread_ts
-        )
+    def _deliver(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self.socket_mode.send_interactive(payload, timeout=self.timeout)
 
-    def click_ephemeral(
-        self,
-        ephemeral: Ephemeral,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-    ) -> dict[str, Any]:
-        payload = self.click_ephemeral_payload(ephemeral, action_id, value, block_id=block_id)
-        return self.socket_mode.send_interactive(payload, timeout=self.timeout)
-
-    def click_in_view(
-        self,
-        view_id: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-        user: str = DEFAULT_USER,
-    ) -> dict[str, Any]:
-        payload = self.click_in_view_payload(
-            view_id, action_id, value, block_id=block_id, user=user
-        )
-        return self.socket_mode.send_interactive(payload, timeout=self.timeout)
-
-    def event(
-        self,
-        event: dict[str, Any],
-        *,
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
+    def _deliver_event(
+        self, envelope: dict[str, Any], retry_num: int | None, retry_reason: str | None
     ) -> dict[str, Any]:
         """Over Socket Mode retries travel in the envelope, not in HTTP headers."""
         return self.socket_mode.send_event(
-            self.event_payload(event, event_id=event_id),
+            envelope,
             retry_attempt=retry_num or 0,
             retry_reason=retry_reason or "",
             timeout=self.timeout,
