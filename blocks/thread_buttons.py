@@ -25,13 +25,14 @@ def reprint_button(c: ConsignmentRecord) -> Block:
     return button("Reprint label", OP_REPRINT, ConsignmentValue(c.id).encode())
 
 
-def cancel_button(c: ConsignmentRecord, label: str = "Cancel") -> Block:
+def cancel_button(c: ConsignmentRecord, label: str = "Cancel", bought: str | None = None) -> Block:
     """Danger style, behind Slack's own confirm dialog: one stray click cancels nothing."""
-    bought = (
-        "The label becomes void: don't send the parcel."
-        if c.allocation
-        else "Nothing was bought yet; the consignment is closed."
-    )
+    if bought is None:
+        bought = (
+            "The label becomes void: don't send the parcel."
+            if c.allocation
+            else "Nothing was bought yet; the consignment is closed."
+        )
     confirm = {
         "title": plain("Cancel this consignment?"),
         "text": mrkdwn(f"*{escape(c.reference)}* is cancelled with Sorted PRO. {bought}"[:300]),
@@ -44,6 +45,8 @@ def cancel_button(c: ConsignmentRecord, label: str = "Cancel") -> Block:
     )
 
 
-def thread_actions(c: ConsignmentRecord) -> Block:
+def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
     """Under the allocation in the thread: what agents do there most."""
-    return actions(status_button(c), reprint_button(c), cancel_button(c), block_id=f"ops-{c.id}")
+    return actions(
+        status_button(c), reprint_button(c), cancel_button(c, bought=bought), block_id=f"ops-{c.id}"
+    )
