@@ -155,6 +155,7 @@ def start_shipbot(
     secret: str,
     workdir: Path,
     workers: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AppProcess:
     """`python -m bot.cli serve --http` exactly as an operator starts it."""
     port = free_port()
@@ -167,6 +168,7 @@ def start_shipbot(
     }
     if workers is not None:
         env["SHIPBOT_WORKERS"] = str(workers)
+    env.update(extra_env or {})
     argv = [sys.executable, "-m", "bot.cli", "serve", "--http"]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     return AppProcess(argv, clean_env(env), workdir, "shipbot: ready", port)
