@@ -165,6 +165,9 @@ def start_shipbot(
         "SLACK_API_URL": slack_url,
         "ELECTIO_API_URL": carrier_url,
         "SHIPBOT_DB": str(workdir / "shipbot.db"),
+        # The stand-in Slack enforces no limits unless a benchmark turns them on (and then
+        # sets the scale it runs them at): pacing at real Slack's rates would measure nothing.
+        "SHIPBOT_SLACK_RATE_SCALE": "1000",
     }
     if workers is not None:
         env["SHIPBOT_WORKERS"] = str(workers)
