@@ -22,7 +22,7 @@ class Rate:
 
 TIER_2 = Rate(20, 3)
 TIER_3 = Rate(50, 5)
-TIER_4 = Rate(100, 10)
+TIER_4 = Rate(100, 20)
 POST_PER_CHANNEL = Rate(60, 3)
 # Methods Slack limits per channel rather than per workspace.
 PER_CHANNEL = frozenset({"chat.postMessage"})
