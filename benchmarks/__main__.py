@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import acks, flow, once, store_claims
+from benchmarks import acks, flow, once, slack_scale, store_claims
 from benchmarks.report import Row, machine, table
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -33,6 +33,10 @@ class Sizes:
     once_clickers: int
     store_threads: tuple[int, ...]
     store_consignments: int
+    scale_agents: int
+    scale_per_agent: int
+    scale_channels: tuple[int, ...]
+    scale_rate: float
 
 
 FULL = Sizes(
@@ -48,6 +52,10 @@ FULL = Sizes(
     once_clickers=20,
     store_threads=(1, 20),
     store_consignments=500,
+    scale_agents=20,
+    scale_per_agent=2,
+    scale_channels=(1, 20),
+    scale_rate=1.0,
 )
 QUICK = Sizes(
     ack_levels=((3, 3),),
@@ -62,6 +70,10 @@ QUICK = Sizes(
     once_clickers=4,
     store_threads=(4,),
     store_consignments=20,
+    scale_agents=3,
+    scale_per_agent=1,
+    scale_channels=(1,),
+    scale_rate=20.0,
 )
 
 
@@ -88,6 +100,21 @@ def run(sizes: Sizes, *, workers: int | None, say: bool = True) -> list[Row]:
     )
     step(f"exactly once, {sizes.once_rounds} rounds of {sizes.once_clickers} clicks")
     rows += once.rows(once.measure(sizes.once_rounds, sizes.once_clickers))
+    for channels in sizes.scale_channels:
+        step(
+            f"Slack limits enforced: {sizes.scale_agents} agents × {sizes.scale_per_agent}, "
+            f"{channels} channel(s)"
+        )
+        rows += slack_scale.rows(
+            [
+                slack_scale.measure(
+                    sizes.scale_agents,
+                    sizes.scale_per_agent,
+                    channels,
+                    rate_scale=sizes.scale_rate,
+                )
+            ]
+        )
     step("store claims")
     rows += store_claims.rows(
         [store_claims.measure(t, sizes.store_consignments) for t in sizes.store_threads]
@@ -130,6 +157,12 @@ def document(rows: Sequence[Row], *, seconds: float, workers: int | None) -> str
         "  out near 100% (the GIL), however many threads it has.",
         "- Full flow ideal: carrier calls of one flow (from the sandbox log) × latency ×",
         "  consignments / agents.",
+        "- Slack limits: the stand-in Slack enforces Slack's published limits (chat.update",
+        "  Tier 3 ≈ 50/min, uploads and views Tier 4 ≈ 100/min, chat.postMessage ≈ 1/s per",
+        "  channel) with 429 + Retry-After. Sustained = consignments from the first submit",
+        "  to the last channel message's final state. Ceiling = for each method, its limit",
+        "  / its calls per consignment; the smallest binds. Every other benchmark runs",
+        "  with the limits off.",
         "",
     ]
     return "\n".join(lines)

@@ -155,6 +155,7 @@ def start_shipbot(
     secret: str,
     workdir: Path,
     workers: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AppProcess:
     """`python -m bot.cli serve --http` exactly as an operator starts it."""
     port = free_port()
@@ -164,9 +165,13 @@ def start_shipbot(
         "SLACK_API_URL": slack_url,
         "ELECTIO_API_URL": carrier_url,
         "SHIPBOT_DB": str(workdir / "shipbot.db"),
+        # The stand-in Slack enforces no limits unless a benchmark turns them on (and then
+        # sets the scale it runs them at): pacing at real Slack's rates would measure nothing.
+        "SHIPBOT_SLACK_RATE_SCALE": "1000",
     }
     if workers is not None:
         env["SHIPBOT_WORKERS"] = str(workers)
+    env.update(extra_env or {})
     argv = [sys.executable, "-m", "bot.cli", "serve", "--http"]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     return AppProcess(argv, clean_env(env), workdir, "shipbot: ready", port)

@@ -52,10 +52,16 @@ class Loopback:
 
 
 @contextmanager
-def loopback(*, carrier_latency: float = 0.0, seed: int = 11) -> Iterator[Loopback]:
+def loopback(
+    *,
+    carrier_latency: float = 0.0,
+    seed: int = 11,
+    rate_limits: bool = False,
+    rate_scale: float = 1.0,
+) -> Iterator[Loopback]:
     workdir = Path(tempfile.mkdtemp(prefix="shipbot-bench-"))
     sandbox = start_sandbox(SandboxConfig(seed=seed, latency_seconds=carrier_latency))
-    fake = FakeSlack().start()
+    fake = FakeSlack(rate_limits=rate_limits, rate_scale=rate_scale).start()
     try:
         yield Loopback(fake, sandbox, workdir)
     finally:

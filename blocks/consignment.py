@@ -206,10 +206,20 @@ def unavailable_summary(c: ConsignmentRecord) -> str:
 
 
 def claimed(c: ConsignmentRecord) -> Message:
+    """The click's edit of the quotes message: no Choose buttons left, and words that stay
+    true once the label is bought (the outcome comes with the upload), so this message is
+    edited once on the happy path."""
     quote = c.chosen_quote
     what = service_label(quote.carrier_name, quote.service_name) if quote else "the chosen quote"
-    text = f"⏳ Allocating with {escape(what)} for <@{c.claimed_by}>…"
-    return Message(text=text, blocks=[section(text)])
+    price = f" · {price_text(quote.price)}" if quote else ""
+    text = f"☑️ {escape(what)}{price} chosen by <@{c.claimed_by}> · the label follows in this thread"
+    bought = "If the label was bought it becomes void: don't send the parcel."
+    return Message(text=text, blocks=[section(text), thread_actions(c, bought=bought)])
+
+
+def label_comment(c: ConsignmentRecord) -> str:
+    """The label upload's message: the outcome, so no edit of the quotes message is needed."""
+    return allocated(c).text
 
 
 def allocated(c: ConsignmentRecord) -> Message:

@@ -26,13 +26,14 @@ def reprint_button(c: ConsignmentRecord) -> Block:
     return button("Reprint label", OP_REPRINT, ConsignmentValue(c.id).encode())
 
 
-def cancel_button(c: ConsignmentRecord, label: str = "Cancel") -> Block:
+def cancel_button(c: ConsignmentRecord, label: str = "Cancel", bought: str | None = None) -> Block:
     """Danger style, behind Slack's own confirm dialog: one stray click cancels nothing."""
-    bought = (
-        "The label becomes void: don't send the parcel."
-        if c.allocation
-        else "Nothing was bought yet; the consignment is closed."
-    )
+    if bought is None:
+        bought = (
+            "The label becomes void: don't send the parcel."
+            if c.allocation
+            else "Nothing was bought yet; the consignment is closed."
+        )
     confirm = {
         "title": plain("Cancel this consignment?"),
         "text": mrkdwn(f"*{escape(c.reference)}* is cancelled with Sorted PRO. {bought}"[:300]),
@@ -50,12 +51,12 @@ def ship_again_button(c: ConsignmentRecord) -> Block:
     return button("Ship again", SHIP_AGAIN, ConsignmentValue(c.id).encode())
 
 
-def thread_actions(c: ConsignmentRecord) -> Block:
+def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
     """Under the allocation in the thread: what agents do there most (4 of Slack's 25)."""
     return actions(
         status_button(c),
         reprint_button(c),
         ship_again_button(c),
-        cancel_button(c),
+        cancel_button(c, bought=bought),
         block_id=f"ops-{c.id}",
     )

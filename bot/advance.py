@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from blocks import Message
@@ -34,7 +35,8 @@ from bot.models import (
     Problem,
     Step,
 )
-from bot.show import show, show_channel
+from bot.outbox import URGENT
+from bot.show import put_channel_message, show, show_channel
 from bot.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.flow")
@@ -43,6 +45,8 @@ ADVANCE_JOB = "advance"
 # Added to the carrier's timeouts: how long after sending an allocate it may still land.
 ALLOCATE_MARGIN = 1.0
 LOOKUP_EVERY = 1.0
+# Saved quotes not yet shown are reused only if they stay valid at least this long.
+QUOTES_STILL_GOOD = timedelta(minutes=5)
 
 
 def advance_later(bot: Shipbot, cid: int) -> None:
@@ -83,13 +87,8 @@ def advance(bot: Shipbot, cid: int) -> None:
 
 # -- steps: each returns True to carry on, False to stop (waiting, failed, retry later) ----
 def post_channel_message(bot: Shipbot, c: ConsignmentRecord) -> bool:
-    fields: dict[str, Any] = {}
-    if c.message_ts is None:
-        try:
-            fields["message_ts"] = bot.slack.post_joining(c.channel_id, render.channel_message(c))
-        except SlackProblem as exc:
-            return slack_failed(bot, c, exc, resume=Step.NEW)
-    return bot.store.transition(c.id, {Step.NEW}, Step.CREATING, **fields)
+    """The channel message is posted with the quotes (see `quote`): one post, no edit."""
+    return bot.store.transition(c.id, {Step.NEW}, Step.CREATING)
 
 
 def create(bot: Shipbot, c: ConsignmentRecord) -> bool:
@@ -110,23 +109,30 @@ def start_quoting(bot: Shipbot, c: ConsignmentRecord) -> bool:
     return True
 
 
+def _quotes_not_shown_yet(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Quotes we got but could not post yet (Slack said wait): no need to ask again."""
+    soon = bot.now() + QUOTES_STILL_GOOD
+    return bool(c.quotes) and c.quotes_ts is None and all(q.expires_at > soon for q in c.quotes)
+
+
 def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
     assert c.carrier_reference
-    try:
-        quote_set = bot.carrier.get_quotes(c.carrier_reference)
-    except CarrierError as exc:
-        return carrier_failed(bot, c, "quotes", exc, resume=Step.CREATED)
-    bot.store.save_quotes(c.id, quote_set)
-    bot.store.audit(
-        BOT,
-        "quotes",
-        f"{len(quote_set.quotes)} quotes",
-        consignment_id=c.id,
-        detail=quote_set.request_reference,
-    )
-    c = bot.store.require(c.id)
-    if not quote_set.quotes:
-        reasons = "; ".join(f"{u.service_name}: {u.reason}" for u in quote_set.unqualified[:5])
+    if not _quotes_not_shown_yet(bot, c):
+        try:
+            quote_set = bot.carrier.get_quotes(c.carrier_reference)
+        except CarrierError as exc:
+            return carrier_failed(bot, c, "quotes", exc, resume=Step.CREATED)
+        bot.store.save_quotes(c.id, quote_set)
+        bot.store.audit(
+            BOT,
+            "quotes",
+            f"{len(quote_set.quotes)} quotes",
+            consignment_id=c.id,
+            detail=quote_set.request_reference,
+        )
+        c = bot.store.require(c.id)
+    if not c.quotes:
+        reasons = "; ".join(f"{u.service_name}: {u.reason}" for u in c.unqualified[:5])
         problem = Problem(
             step=Step.CREATED,
             kind="NoQuotes",
@@ -141,6 +147,10 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             show(bot, bot.store.require(c.id))
         return False
     try:
+        if c.message_ts is None:
+            # Posted as it reads once quoted: the happy path never edits it before the end.
+            ts = put_channel_message(bot, c, as_step=Step.QUOTED)
+            c = c.model_copy(update={"message_ts": ts})
         ts = _put_quotes_message(bot, c, render.quote_list(c))
     except SlackProblem as exc:
         return slack_failed(bot, c, exc, resume=Step.CREATED)
@@ -157,7 +167,7 @@ def _put_quotes_message(bot: Shipbot, c: ConsignmentRecord, message: Message) ->
     """The quotes live in one thread message, edited in place on re-quote or claim."""
     assert c.message_ts
     if c.quotes_ts:
-        bot.slack.update(c.channel_id, c.quotes_ts, message)
+        bot.slack.update(c.channel_id, c.quotes_ts, message, priority=URGENT)
         return c.quotes_ts
     return bot.slack.post_joining(c.channel_id, message, thread_ts=c.message_ts)
 
@@ -332,21 +342,25 @@ def fetch_documents(bot: Shipbot, c: ConsignmentRecord) -> bool:
 
 
 def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Every document in one share, its message saying the outcome (tracking, price)."""
     assert c.message_ts
-    for doc in bot.store.documents(c.id, pending_only=True):
-        try:
-            bot.slack.upload_one(c.channel_id, c.message_ts, doc)
-        except SlackProblem as exc:
-            if exc.membership and exc.error == "not_in_channel" and bot.slack.join(c.channel_id):
-                raise RetryLater("joined the channel; uploading again", delay=0) from exc
-            if exc.membership or exc.fatal:
-                return slack_failed(bot, c, exc, resume=Step.LABEL_SAVED)
-            # A passing Slack failure: the job runner tries again with backoff, and
-            # after its last attempt the thread says so, with Try again.
-            bot.store.audit(
-                BOT, "upload", f"failed: {exc.error}", consignment_id=c.id, detail=doc.name
-            )
-            raise RetryLater(f"upload of {doc.name} failed: {exc.error}") from exc
+    docs = bot.store.documents(c.id, pending_only=True)
+    names = ", ".join(d.name for d in docs)
+    try:
+        bot.slack.upload(c.channel_id, c.message_ts, docs, comment=render.label_comment(c))
+    except SlackProblem as exc:
+        if exc.ratelimited:
+            wait = exc.retry_after
+            raise RetryLater("upload: Slack said wait", delay=wait, counts=False) from exc
+        if exc.membership and exc.error == "not_in_channel" and bot.slack.join(c.channel_id):
+            raise RetryLater("joined the channel; uploading again", delay=0) from exc
+        if exc.membership or exc.fatal:
+            return slack_failed(bot, c, exc, resume=Step.LABEL_SAVED)
+        # A passing Slack failure: the job runner tries again with backoff, and
+        # after its last attempt the thread says so, with Try again.
+        bot.store.audit(BOT, "upload", f"failed: {exc.error}", consignment_id=c.id, detail=names)
+        raise RetryLater(f"upload of {names} failed: {exc.error}") from exc
+    for doc in docs:
         bot.store.mark_uploaded(c.id, doc.name)
         bot.store.audit(BOT, "upload", "ok", consignment_id=c.id, detail=doc.name)
     # A manifest that swept it up while the label was on its way left its mark.
@@ -410,6 +424,9 @@ def carrier_failed(
 
 def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
     """Said as what it is: a retry can't fix a revoked token or an archived channel."""
+    if exc.ratelimited:
+        # Slack said wait: the job runner re-queues this step after Retry-After, no sleeping.
+        raise RetryLater("Slack said wait", delay=exc.retry_after, counts=False) from exc
     problem = Problem(
         step=resume,
         kind=f"slack:{exc.error}",

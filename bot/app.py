@@ -21,6 +21,8 @@ from bot import advance, approval, cancel, label, logsafe, lookup, manifest, mes
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
 from bot.jobs import JobRunner
+from bot.outbox import Outbox
+from bot.pacing import Pacer
 from bot.settings import Settings
 from bot.slackio import SlackOut, make_client
 from bot.store import Store
@@ -50,17 +52,26 @@ class RunningBot:
     def carrier(self) -> CarrierClient:
         return self.core.carrier
 
+    @property
+    def outbox(self) -> Outbox:
+        assert self.core.slack.outbox is not None
+        return self.core.slack.outbox
+
     def start(self) -> list[int]:
-        """Take the database's job lease (RunnerBusy if another process has it) and resume."""
+        """Take the database's job lease (RunnerBusy if another process has it) and resume;
+        then deliver the outbox (only the lease holder sends Slack edits)."""
         # Counted before the runner starts: its leftover jobs may finish some at once.
         pending = self.store.in_flight()
         self.runner.start()
+        self.outbox.start()
         manifest.resume_held(self.core)
         advance.resume(self.core, pending)
         return pending
 
     def stop(self, grace: float = 5.0) -> list[str]:
-        return self.runner.stop(grace)
+        left = self.runner.stop(grace)
+        self.outbox.stop()
+        return left
 
 
 def build(
@@ -82,11 +93,14 @@ def build(
         logger=logging.getLogger("shipbot.bolt"),
     )
     runner = JobRunner(store.database, workers=settings.shipbot_workers, backoff=job_backoff)
+    slack = SlackOut(client, Pacer(settings.shipbot_slack_rate_scale))
+    slack.outbox = Outbox(store.database, slack)
+    runner.idle_checks.append(slack.outbox.idle)
     core = Shipbot(
         settings=settings,
         store=store,
         carrier=carrier,
-        slack=SlackOut(client),
+        slack=slack,
         jobs=runner,
         post_interval=post_interval,
     )

@@ -147,6 +147,23 @@ CREATE TABLE IF NOT EXISTS drafts (
     request_json TEXT NOT NULL,
     saved_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    method TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    ts TEXT,
+    coalesce_key TEXT,
+    priority INTEGER NOT NULL,
+    payload_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    run_after REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, priority, run_after);
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox(coalesce_key, state);
 CREATE TABLE IF NOT EXISTS seen_events (
     event_id TEXT PRIMARY KEY,
     at TEXT NOT NULL

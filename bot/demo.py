@@ -18,7 +18,7 @@ from blocks.consignment import service_label
 from bot.app import RunningBot, build
 from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver, state_value
-from bot.devslack.render import render_blocks
+from bot.devslack.render import render_blocks, render_mrkdwn
 from bot.devslack.server import FakeSlack
 from bot.http import serve_in_thread
 from bot.models import ConsignmentRecord, Step
@@ -256,9 +256,11 @@ def _ship(
     _say(_indent(render_blocks(fake.message(CHANNEL, record.message_ts).blocks), "   │ "))
     _say("   └ thread")
     _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
-    for f in fake.files:
-        if f.thread_ts == record.message_ts:
-            _say(f"     │ 🧾 {f.filename} ({len(f.data):,} bytes, PDF)")
+    for share in fake.thread(CHANNEL, record.message_ts):
+        if share.files:  # one upload: every document, with the outcome as its message
+            _say(_indent(render_mrkdwn(share.text), "     │ "))
+            for info in share.files:
+                _say(f"     │ 🧾 {info['name']} ({info['size']:,} bytes, PDF)")
     return record
 
 
@@ -275,16 +277,13 @@ def _manifest(
     for record in records:
         _wait_step(bot, fake, record.id, Step.MANIFESTED, False)
 
-    def thread_lines() -> bool:
+    def marked() -> bool:
         return all(
-            any(
-                "Manifested with the carrier" in (m.text or "")
-                for m in fake.thread(CHANNEL, r.message_ts or "")
-            )
+            "✅ Manifested" in (fake.message(CHANNEL, r.message_ts or "").text or "")
             for r in records
         )
 
-    _wait("the manifest notes in each thread", thread_lines)
+    _wait("each consignment's channel message to say it is manifested", marked)
     summary = [m for m in fake.messages(CHANNEL) if "to manifest" in (m.text or "")]
     if not summary:
         raise DemoFailed("no manifest summary in the channel")
@@ -292,8 +291,8 @@ def _manifest(
     _say(_indent(render_blocks(summary[-1].blocks), "   │ "))
     for record in records:
         assert record.message_ts
-        line = fake.thread(CHANNEL, record.message_ts)[-1]
-        _say(f"   └ thread of {record.carrier_reference}: {render_blocks(line.blocks)}")
+        top = fake.message(CHANNEL, record.message_ts)
+        _say(f"   │ {record.carrier_reference}: {render_blocks(top.blocks).splitlines()[1]}")
 
 
 def _save_files(fake: FakeSlack, out: Path) -> list[Path]:

@@ -30,9 +30,11 @@ GiveUpHandler = Callable[[dict[str, Any], str], None]
 class RetryLater(Exception):
     """Raised by a handler whose work failed for a passing reason (e.g. Slack was down)."""
 
-    def __init__(self, reason: str, *, delay: float | None = None) -> None:
+    def __init__(self, reason: str, *, delay: float | None = None, counts: bool = True) -> None:
         super().__init__(reason)
         self.delay = delay
+        # False for "wait your turn" (Slack's Retry-After): no attempt is used up by it.
+        self.counts = counts
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,11 @@ class JobQueue:
                 "UPDATE jobs SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 ("failed" if error else "done", error, now_iso(), job_id),
             )
+
+    def refund(self, job_id: int) -> None:
+        """The attempt just made does not count (it only waited its turn)."""
+        with self._db.tx() as conn:
+            conn.execute("UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", (job_id,))
 
     def retry(self, job_id: int, *, run_after: float, error: str) -> None:
         with self._db.tx() as conn:
@@ -198,6 +205,8 @@ class JobRunner:
         self._stopping = False
         self._busy = 0
         self._running: dict[int, str] = {}
+        # Other work that must be done before the runner counts as idle (the Slack outbox).
+        self.idle_checks: list[Callable[[], bool]] = []
 
     def register(
         self, kind: str, handler: JobHandler, *, on_give_up: GiveUpHandler | None = None
@@ -293,7 +302,9 @@ class JobRunner:
     def idle(self) -> bool:
         """No job queued or running (tests and the demo wait on this)."""
         with self._cv:
-            return not self._heap and self._busy == 0
+            if self._heap or self._busy:
+                return False
+        return all(check() for check in self.idle_checks)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -343,7 +354,9 @@ class JobRunner:
         try:
             handler(job.payload)
         except RetryLater as exc:
-            if job.attempts >= self._max_attempts:
+            if not exc.counts:
+                self.queue.refund(job.id)
+            elif job.attempts >= self._max_attempts:
                 log.error(
                     "job %s %s gave up after %s attempts: %s", job.id, job.kind, job.attempts, exc
                 )

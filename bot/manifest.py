@@ -29,6 +29,7 @@ from bot.models import (
     ManifestResult,
     Step,
 )
+from bot.outbox import COSMETIC
 from bot.permissions import Action
 from bot.show import show_channel
 from bot.slackio import SlackProblem
@@ -175,16 +176,12 @@ def _record(
         cancelled=[c.reference for c in gone],
     )
     _post_summary(bot, asker, summary)
+    # One summary; each consignment's mark is its channel message's "✅ Manifested", an
+    # outbox edit behind every click's and flow's edit (paced under chat.update's tier).
     for c in done:
         fresh = bot.store.get(c.id)
         if fresh is not None:
-            show_channel(bot, fresh)
-        if c.message_ts:
-            bot.jobs.submit(
-                THREAD_LINE_JOB,
-                {"channel": c.channel_id, "thread_ts": c.message_ts, "user": user},
-                delay=bot.paced_delay(c.channel_id),
-            )
+            show_channel(bot, fresh, priority=COSMETIC)
 
 
 def _post_summary(bot: Shipbot, asker: Asker, summary: Message) -> None:
@@ -196,6 +193,7 @@ def _post_summary(bot: Shipbot, asker: Asker, summary: Message) -> None:
 
 
 def _job_thread_line(bot: Shipbot, payload: dict[str, Any]) -> None:
+    """Only for lines queued by an earlier version before an upgrade."""
     text = manifest_blocks.thread_line(str(payload["user"]))
     try:
         bot.slack.post_joining(

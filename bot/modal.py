@@ -33,6 +33,14 @@ def _open(bot: Shipbot, trigger_id: str, view: View, asker: Asker, received: flo
         log.warning("views.open skipped: the trigger waited %.1f s", waited)
         bot.answer(asker, "⚠️ Slack's form timer ran out while I was busy. Try again.")
         return
+    # views.open is Tier 4: wait our turn, but only while the trigger still lives.
+    turn = bot.slack.pacer.take("views.open", max_wait=max(0.0, TRIGGER_BUDGET - waited))
+    if turn is None:
+        log.warning("views.open skipped: Slack's limit leaves no slot before the trigger expires")
+        bot.answer(asker, "⚠️ Slack is busy right now and couldn't open the form. Try again.")
+        return
+    if turn > 0:
+        time.sleep(turn)
     try:
         bot.slack.client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     shipbot_designated_person: str = ""
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
+    # Slack's rate limits (bot/pacing.py) times this: only a stand-in Slack that runs its
+    # limits faster (tests, benchmarks) wants anything but 1.
+    shipbot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     shipbot_log_level: str = "INFO"
     # `Small box=30x20x10@1.0;Mailer=35x25x3@0.3`: the form's first select fills size and weight.
     shipbot_parcel_presets: ParcelPresets = ()

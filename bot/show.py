@@ -2,6 +2,10 @@
 
 Every feature calls `show` after a transition instead of choosing messages itself, so the
 channel and the thread always say what the store says (and the store what the carrier said).
+
+Edits go through the outbox (bot/outbox.py): a "⏳" state is queued to go out only if the
+step is still running after SLOW seconds, and the next state of the same message replaces
+it before then, so a fast flow costs only its final edits (the call budget in README).
 """
 
 from __future__ import annotations
@@ -12,42 +16,89 @@ from typing import Any
 from blocks import approval as approval_blocks
 from blocks import consignment as render
 from bot.core import Shipbot
-from bot.models import BEING_ALLOCATED, SHOWS_ALLOCATION, ConsignmentRecord, Step
+from bot.models import (
+    BEING_ALLOCATED,
+    IN_FLIGHT,
+    MANIFEST_HOLD,
+    SHOWS_ALLOCATION,
+    ConsignmentRecord,
+    Step,
+)
+from bot.outbox import COSMETIC, URGENT
 from bot.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.show")
 
 REFRESH_JOB = "refresh"
+# A "⏳" state is shown only when its step takes longer than this.
+SLOW = 2.0
+WORKING = IN_FLIGHT | MANIFEST_HOLD | {Step.CANCELLING}  # a "⏳" state, shown only when slow
 
 
-def show_channel(bot: Shipbot, c: ConsignmentRecord) -> None:
+def show_channel(bot: Shipbot, c: ConsignmentRecord, *, priority: int | None = None) -> None:
     """The channel message alone (best effort: the thread and the store stay right)."""
     if c.message_ts is None:
+        if c.step is Step.FAILED:
+            put_channel_message(bot, c)
         return
-    try:
-        bot.slack.update(c.channel_id, c.message_ts, render.channel_message(c))
-    except SlackProblem as exc:
-        log.warning("could not update message of consignment %s: %s", c.id, exc.error)
+    working = c.step in WORKING
+    if priority is None:
+        priority = COSMETIC if working else URGENT
+    bot.slack.update(
+        c.channel_id,
+        c.message_ts,
+        render.channel_message(c),
+        priority=priority,
+        delay=SLOW if working else 0.0,
+    )
+
+
+def put_channel_message(bot: Shipbot, c: ConsignmentRecord, as_step: Step | None = None) -> str:
+    """Post the consignment's channel message (as it will read at `as_step`) and keep its ts.
+
+    It is posted once there is something to say (the quotes, or a failure), so a fast flow
+    needs no edit before its final state. Raises SlackProblem.
+    """
+    shown = c.model_copy(update={"step": as_step}) if as_step else c
+    message = render.channel_message(shown)
+    ts = bot.slack.post_joining(c.channel_id, message)
+    bot.store.update_fields(c.id, message_ts=ts)
+    if bot.slack.outbox is not None:
+        bot.slack.outbox.posted(c.channel_id, ts, message)
+    return ts
 
 
 def show(bot: Shipbot, c: ConsignmentRecord) -> None:
     """The channel message, and the thread's quotes message or problem line."""
-    show_channel(bot, c)
+    if c.message_ts is None and c.step is Step.FAILED:
+        try:
+            c = c.model_copy(update={"message_ts": put_channel_message(bot, c)})
+        except SlackProblem as exc:
+            log.warning("could not post the message of consignment %s: %s", c.id, exc.error)
+            if c.response_url:  # the command's response_url works without membership
+                bot.slack.respond(c.response_url, render.problem(c))
+            return
+    else:
+        show_channel(bot, c)
     if c.message_ts is None:
         return
     try:
         if c.step is Step.AWAITING_APPROVAL and c.quotes_ts:
-            bot.slack.update(c.channel_id, c.quotes_ts, approval_blocks.awaiting(c))
-        elif c.step in BEING_ALLOCATED and c.quotes_ts:
-            bot.slack.update(c.channel_id, c.quotes_ts, render.claimed(c))
-        elif c.step in SHOWS_ALLOCATION and c.quotes_ts:
-            bot.slack.update(c.channel_id, c.quotes_ts, render.allocated(c))
+            bot.slack.update(
+                c.channel_id, c.quotes_ts, approval_blocks.awaiting(c), priority=URGENT
+            )
+        elif c.step in BEING_ALLOCATED | SHOWS_ALLOCATION and c.quotes_ts:
+            # The click's own edit: the Choose buttons go at once. The outcome (tracking)
+            # comes with the label's upload, so this message needs no second edit.
+            bot.slack.update(c.channel_id, c.quotes_ts, render.claimed(c), priority=URGENT)
         elif c.step is Step.EXPIRED and c.quotes_ts:
-            bot.slack.update(c.channel_id, c.quotes_ts, render.quotes_expired(c))
+            bot.slack.update(c.channel_id, c.quotes_ts, render.quotes_expired(c), priority=URGENT)
         elif c.step is Step.FAILED:
             if c.quotes_ts and c.problem and c.problem.step is Step.CREATED:
                 # The old buttons must not stay clickable once the claim is spent.
-                bot.slack.update(c.channel_id, c.quotes_ts, render.claimed_failed(c))
+                bot.slack.update(
+                    c.channel_id, c.quotes_ts, render.claimed_failed(c), priority=URGENT
+                )
             bot.slack.post(c.channel_id, render.problem(c), thread_ts=c.message_ts)
     except SlackProblem as exc:
         log.warning("could not update thread of consignment %s: %s", c.id, exc.error)

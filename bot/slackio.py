@@ -3,20 +3,24 @@ next. It renders nothing: `bot/show.py` decides what a consignment looks like.""
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from blocks import Message
 from bot import messages
 from bot.models import Document
+from bot.pacing import Pacer
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
 
 log = logging.getLogger("shipbot.slack")
 
@@ -32,6 +36,22 @@ AUTH_ERRORS = frozenset(
 )
 SCOPE_ERRORS = frozenset({"missing_scope", "not_allowed_token_type"})
 FATAL_ERRORS = MEMBERSHIP_ERRORS | AUTH_ERRORS | SCOPE_ERRORS
+# Methods Slack reads a JSON body for; every other method reads form arguments only.
+JSON_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "chat.delete",
+        "conversations.open",
+        "views.open",
+        "views.update",
+        "views.push",
+        "views.publish",
+    }
+)
+# A synchronous call waits this long at most for its turn; further off, it is re-queued.
+INLINE_WAIT = 5.0
 
 
 class SlackProblem(Exception):
@@ -41,9 +61,14 @@ class SlackProblem(Exception):
     to the agent in one sentence.
     """
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, *, retry_after: float | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.retry_after = retry_after
+
+    @property
+    def ratelimited(self) -> bool:
+        return self.error == "ratelimited"
 
     @property
     def membership(self) -> bool:
@@ -93,28 +118,71 @@ class SlackProblem(Exception):
 
 
 def make_client(token: str, base_url: str, *, timeout: int = 15) -> WebClient:
-    """A WebClient that waits out `ratelimited` (Retry-After) instead of failing."""
+    """A WebClient that never sleeps on a 429: our pacing keeps calls under Slack's limits,
+    and a 429 that still comes re-queues the work (the outbox row, the job) with its
+    Retry-After instead of holding a thread."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-        ],
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
     )
 
 
+def problem_of(exc: SlackApiError) -> SlackProblem:
+    """Slack's error code, with Retry-After (seconds, may be fractional) on a 429."""
+    response = exc.response
+    error = str(response.get("error") or response.status_code)
+    retry_after = None
+    if response.status_code == 429:
+        error = "ratelimited"
+        headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+        raw = headers.get("retry-after")
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+        try:
+            retry_after = float(raw) if raw is not None else 1.0
+        except ValueError:
+            retry_after = 1.0
+    return SlackProblem(error, retry_after=retry_after)
+
+
 class SlackOut:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or Pacer()
+        self.outbox: Outbox | None = None  # edits go through it once attached (bot/app.py)
+
+    def pace(self, method: str, channel: str | None = None) -> None:
+        """Wait our turn under Slack's limit (briefly), or say "ratelimited" with how long."""
+        wait = self.pacer.take(method, channel, max_wait=INLINE_WAIT)
+        if wait is None:
+            later = self.pacer.wait(method, channel)
+            raise SlackProblem("ratelimited", retry_after=max(later - INLINE_WAIT, 0.5))
+        if wait > 0:
+            time.sleep(wait)
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        self.pace(method, kwargs.get("channel") or kwargs.get("channel_id"))
+        return self.send(method, kwargs)
+
+    def send(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """One call, unpaced (the caller paced it): JSON where Slack reads JSON, else form."""
         try:
-            response = self.client.api_call(method, json=kwargs)
+            if method in JSON_METHODS:
+                response = self.client.api_call(method, json=args)
+            else:
+                form = {
+                    k: json.dumps(v) if isinstance(v, list | dict) else v
+                    for k, v in args.items()
+                    if v is not None
+                }
+                response = self.client.api_call(method, params=form)
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
-            raise SlackProblem(error) from exc
+            problem = problem_of(exc)
+            if problem.ratelimited and problem.retry_after is not None:
+                self.pacer.hold(method, args.get("channel"), problem.retry_after)
+            raise problem from exc
         except (SlackClientError, OSError) as exc:
             raise SlackProblem(f"unreachable: {type(exc).__name__}") from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
@@ -135,7 +203,19 @@ class SlackOut:
             log.info("joined channel %s after not_in_channel", channel)
             return self.post(channel, message, thread_ts=thread_ts)
 
-    def update(self, channel: str, ts: str, message: Message) -> None:
+    def update(
+        self,
+        channel: str,
+        ts: str,
+        message: Message,
+        *,
+        priority: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """An edit: queued in the outbox (paced, coalesced, never dropped) once attached."""
+        if self.outbox is not None:
+            self.outbox.edit(channel, ts, message, priority=priority, delay=delay)
+            return
         self._call("chat.update", channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
     def ephemeral(
@@ -202,23 +282,47 @@ class SlackOut:
         return str(self._call("conversations.open", users=user)["channel"]["id"])
 
     def upload_one(self, channel: str, thread_ts: str | None, doc: Document) -> None:
+        self.upload(channel, thread_ts, [doc])
+
+    def upload(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        docs: Sequence[Document],
+        *,
+        comment: str | None = None,
+    ) -> None:
+        """Every document in one share: a files.getUploadURLExternal per file (Slack needs
+        one each) and ONE files.completeUploadExternal, with `comment` as its message."""
+        if not docs:
+            return
+        for _ in docs:
+            self.pace("files.getUploadURLExternal")
+        self.pace("files.completeUploadExternal")
         try:
             self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts,
-                content=doc.data,
-                filename=doc.name,
-                title=doc.name,
+                file_uploads=[
+                    {"content": d.data, "filename": d.name, "title": d.name} for d in docs
+                ],
+                initial_comment=comment,
             )
         except SlackApiError as exc:
-            raise SlackProblem(str(exc.response.get("error") or "upload_failed")) from exc
+            problem = problem_of(exc)
+            if problem.ratelimited and problem.retry_after is not None:
+                self.pacer.hold("files.completeUploadExternal", None, problem.retry_after)
+            if problem.error.isdigit():
+                problem.error = "upload_failed"
+            raise problem from exc
         except (SlackClientError, OSError) as exc:
             raise SlackProblem(f"upload failed: {type(exc).__name__}") from exc
 
     def permalink(self, channel: str, ts: str) -> str | None:
         # A read method: Slack reads form arguments, not a JSON body, so use the SDK's own call.
         try:
+            self.pace("chat.getPermalink")
             response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
             return str(response["permalink"])
-        except (SlackApiError, SlackClientError, OSError, KeyError, TypeError):
+        except (SlackProblem, SlackApiError, SlackClientError, OSError, KeyError, TypeError):
             return None

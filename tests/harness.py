@@ -145,6 +145,8 @@ def make_settings(fake: FakeSlack, sandbox: RunningSandbox, db: Path, **extra: A
         electio_connect_timeout=1.0,
         shipbot_db=str(db),
         shipbot_workers=4,
+        # The shared fake Slack enforces no limits; tests that turn them on set this too.
+        shipbot_slack_rate_scale=extra.pop("shipbot_slack_rate_scale", 1000.0),
         **extra,
     )
 

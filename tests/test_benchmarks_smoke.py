@@ -29,9 +29,13 @@ def test_quick_run_of_every_benchmark(tmp_path: Path) -> None:
         assert f"Ack: {kind}" in verdicts, verdicts
     assert any(name.startswith("Ack, carrier at") for name in verdicts), verdicts
     assert verdicts["Exactly once"] == ["yes"]
-    assert {"Full flow", "Full flow: click to label", "Memory", "Store: claim a quote"} <= set(
-        verdicts
-    )
+    assert {
+        "Full flow",
+        "Full flow: click to label",
+        "Memory",
+        "Store: claim a quote",
+        "Slack limits: throughput",
+    } <= set(verdicts)
     assert "slack-bolt 1." in out.read_text(encoding="utf-8")
     # The committed results are only ever written by a full run.
     assert (RESULTS.read_bytes() if RESULTS.exists() else None) == before

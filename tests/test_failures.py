@@ -209,18 +209,27 @@ def test_not_in_a_private_channel_says_how_to_invite_and_resumes(harness: Harnes
     assert failed.message_ts is None
     harness.wait(lambda: any("/invite @shipbot" in _text_of(e) for e in harness.fake.ephemerals))
     notice = next(e for e in harness.fake.ephemerals if "/invite @shipbot" in _text_of(e))
-    assert harness.sandbox.count("POST", r"^/consignments$") == 0
+    # The channel message is posted with the quotes (the call budget), so the consignment
+    # exists at the carrier (unallocated: nothing is bought), and is not created again.
+    assert harness.sandbox.count("POST", r"^/consignments$") == 1
     harness.fake.add_channel("G0PRIVATE", private=True, member=True)  # someone invites the bot
     harness.driver.click_ephemeral(notice, "try_again")
     harness.wait_step(record.id, Step.QUOTED)
+    assert harness.sandbox.count("POST", r"^/consignments$") == 1
 
 
 def test_slack_ratelimit_on_update_is_waited_out(harness: Harness) -> None:
-    harness.fake.ratelimit_next("chat.update", retry_after=1)
     record = harness.quoted()
+    harness.fake.ratelimit_next("chat.update", retry_after=1, count=2)
+    harness.click_quote(record)
+    done = harness.wait_step(record.id, Step.UPLOADED)  # waits for the outbox too
     updates = harness.fake.calls_to("chat.update")
-    assert [c.error for c in updates][:1] == ["ratelimited"]
-    assert "Choose a quote" in _text(harness.fake.message(CHANNEL, record.message_ts or ""))
+    assert [c.error for c in updates][:2] == ["ratelimited", "ratelimited"]
+    assert "choose_quote" not in _text(harness.quotes_message(done))
+    assert "✅" in _text(harness.fake.message(CHANNEL, done.message_ts or ""))
+    # Re-queued with Retry-After, never dropped: every edit was delivered in the end.
+    assert harness.bot.outbox.states().get("pending", 0) == 0
+    assert harness.bot.outbox.states().get("failed", 0) == 0
 
 
 def test_an_upload_that_fails_once_is_retried(harness: Harness) -> None:

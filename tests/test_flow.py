@@ -54,12 +54,15 @@ def test_domestic_flow_label_lands_in_the_thread(harness: Harness) -> None:
     assert [f.filename for f in files] == [f"{done.carrier_reference}.pdf"]
     assert files[0].data.startswith(b"%PDF")
     assert files[0].channel_id == CHANNEL
-    # The buttons are gone, replaced by who allocated what, and the tracking number.
+    # The buttons are gone, replaced by who chose what; the label's message says who
+    # allocated what, with the tracking number (one edit of the quotes message: the budget).
     after = harness.quotes_message(done)
     assert "choose_quote" not in _button_ids(after.blocks)
-    assert done.allocation is not None
-    assert done.allocation.tracking_numbers[0] in _dump(after.blocks)
     assert f"<@{AGENT}>" in _dump(after.blocks)
+    assert done.allocation is not None
+    (label_message,) = [m for m in fake.thread(CHANNEL, done.message_ts or "") if m.files]
+    assert done.allocation.tracking_numbers[0] in label_message.text
+    assert f"<@{AGENT}>" in label_message.text
     assert "✅" in _dump(fake.message(CHANNEL, record.message_ts).blocks)
     # The label is kept, so a reprint needs no carrier call.
     assert harness.store.documents(record.id)[0].data == files[0].data
@@ -218,9 +221,10 @@ def test_manifest_on_command(harness: Harness) -> None:
     assert "Manifesting" in response.text
     for record in records:
         harness.wait_step(record.id, Step.MANIFESTED)
+    # The mark is each channel message's "✅ Manifested" (no per-thread line: see README).
     harness.wait(
         lambda: all(
-            any("Manifested" in m.text for m in harness.fake.thread(CHANNEL, r.message_ts or ""))
+            "✅ Manifested" in harness.fake.message(CHANNEL, r.message_ts or "").text
             for r in records
         )
     )

@@ -395,7 +395,10 @@ def test_slack_errors_a_retry_cannot_fix_say_who_acts(
     assert "Press Try again" not in failed.problem.message
     assert "/invite" not in failed.problem.message
     harness.wait(lambda: any(says in e.text for e in harness.fake.ephemerals))
-    assert harness.sandbox.count("POST", r"^/consignments$") == 0
+    # The channel message goes out with the quotes (the call budget), so the consignment
+    # may exist at the carrier, unallocated: nothing was bought.
+    assert harness.sandbox.count("POST", r"^/consignments$") <= 1
+    assert harness.sandbox.count("PUT", r"^/allocation/") == 0
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import random
 import threading
 import time
@@ -27,6 +28,8 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.pacing import PER_CHANNEL, TIERS, Bucket, Rate
+
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T0001"
@@ -40,6 +43,22 @@ VIEW_MAX_BYTES = 250_000
 RESPONSE_URL_USES = 5
 # Arguments slack_sdk sends as JSON strings inside form bodies.
 _JSON_ARGS = ("blocks", "view", "files", "attachments", "metadata")
+# Methods Slack reads form arguments for: a JSON body reaches them as no arguments at all.
+FORM_ONLY = frozenset(
+    {
+        "chat.getPermalink",
+        "conversations.info",
+        "conversations.join",
+        "conversations.history",
+        "conversations.replies",
+        "users.info",
+        "files.info",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    }
+)
+# Slack lets short bursts through; the bot's own pacing (bot/pacing.py) uses less.
+FAKE_BURST = {"chat.postMessage": 4}
 
 
 def _all_subclasses(cls: type) -> set[type]:
@@ -229,8 +248,23 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeSlack:
-    def __init__(self, *, trigger_ttl: float = 3.0, host: str = "127.0.0.1", port: int = 0) -> None:
+    """`rate_limits=True` enforces Slack's published limits (bot/pacing.py's table: per method
+    per workspace, chat.postMessage per channel) with 429 and Retry-After; `rate_scale` runs
+    them that many times faster (a test sees the same shape in a fraction of the time)."""
+
+    def __init__(
+        self,
+        *,
+        trigger_ttl: float = 3.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limits: bool = False,
+        rate_scale: float = 1.0,
+    ) -> None:
         self.trigger_ttl = trigger_ttl
+        self.rate_limits = rate_limits
+        self.rate_scale = rate_scale
+        self._buckets: dict[tuple[str, str], Bucket] = {}
         self._address = (host, port)
         self._lock = threading.RLock()
         self._rand = random.Random(1700)  # deterministic ids make demo transcripts repeatable
@@ -321,6 +355,26 @@ class FakeSlack:
     def ratelimit_next(self, method: str, *, retry_after: int = 1, count: int = 1) -> None:
         with self._lock:
             self._faults.setdefault(method, []).extend([("ratelimited", retry_after)] * count)
+
+    def ratelimited(self) -> list[Call]:
+        """Every call answered 429 by the enforced limits or an armed fault."""
+        return [c for c in self.calls if c.error == "ratelimited"]
+
+    def _over_limit(self, method: str, args: dict[str, Any]) -> float | None:
+        """Seconds until `method` may be called again; None when this call may go."""
+        if not self.rate_limits or method not in TIERS:
+            return None
+        rate = TIERS[method]
+        rate = Rate(rate.per_minute, max(rate.burst * 2, FAKE_BURST.get(method, 0)))
+        channel = str(args.get("channel") or "") if method in PER_CHANNEL else ""
+        bucket = self._buckets.get((method, channel))
+        if bucket is None:
+            bucket = self._buckets[(method, channel)] = Bucket(rate, self.rate_scale)
+        wait = bucket.wait()
+        if wait > 0:
+            return wait
+        bucket.take()
+        return None
 
     def issue_trigger(self, view_id: str | None = None) -> str:
         """A trigger as Slack puts in an interaction; `view_id` when it came from a modal."""
@@ -521,7 +575,10 @@ class FakeSlack:
     def _serve_api(self, handler: _Handler, method: str, query: str, body: bytes) -> None:
         args: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
         ctype = handler.headers.get("Content-Type", "")
-        if body and ctype.startswith("application/json"):
+        json_refused = False
+        if body and ctype.startswith("application/json") and method in FORM_ONLY:
+            json_refused = True  # Slack reads only form arguments here: the body is unseen
+        elif body and ctype.startswith("application/json"):
             try:
                 loaded = json.loads(body)
             except ValueError:
@@ -540,11 +597,11 @@ class FakeSlack:
         auth = handler.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else args.get("token")
         args.pop("token", None)
-        status, payload, headers = self._dispatch(method, token, args)
+        status, payload, headers = self._dispatch(method, token, args, json_refused=json_refused)
         self._send_json(handler, status, payload, headers)
 
     def _dispatch(
-        self, method: str, token: str | None, args: dict[str, Any]
+        self, method: str, token: str | None, args: dict[str, Any], *, json_refused: bool = False
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._lock:
             status, headers, result = 200, {}, {}
@@ -557,9 +614,18 @@ class FakeSlack:
                 prefix = "xapp-" if method == "apps.connections.open" else "xoxb-"
                 if not token.startswith(prefix):
                     raise _Fail("invalid_auth")
+                if json_refused:
+                    raise _Fail(
+                        "invalid_arguments",
+                        f"[ERROR] {method} reads form arguments; a JSON body is not read",
+                    )
                 fault = self._take_fault(method)
                 if fault is not None and fault[0] == "ratelimited":
                     headers = {"Retry-After": str(fault[1])}
+                    raise _Fail("ratelimited", status=429)
+                over = self._over_limit(method, args)
+                if over is not None:
+                    headers = {"Retry-After": _retry_after(over, self.rate_scale)}
                     raise _Fail("ratelimited", status=429)
                 if fault is not None:
                     raise _Fail(fault[0])
@@ -993,19 +1059,29 @@ class FakeSlack:
                     raise _Fail("invalid_thread_ts", "[ERROR] thread_ts must be a parent message")
         answer = []
         comment = a.get("initial_comment") or None
+        # One message shares every file of the call, with the comment as its text.
+        shares = [
+            self._post(channel_id, comment or "", [], thread_ts) for channel_id in targets[:1]
+        ]
         for f, p in zip(files, pending, strict=True):
             title = f.get("title") or p.filename
             info = {"id": p.id, "name": p.filename, "title": title, "size": p.length}
             uploaded = UploadedFile(p.id, p.filename, title, p.data or b"", initial_comment=comment)
-            for channel_id in targets[:1]:
-                share = self._post(channel_id, comment or "", [], thread_ts)
+            for share in shares:
                 share.files.append(dict(info))
-                uploaded.channel_id, uploaded.thread_ts = channel_id, thread_ts
+                uploaded.channel_id, uploaded.thread_ts = share.channel, thread_ts
                 uploaded.message_ts = share.ts
             del self._pending[p.id]
             self._files.append(uploaded)
             answer.append(info)  # no "shares": real sharing is asynchronous, never rely on it
         return {"files": answer}
+
+
+def _retry_after(seconds: float, scale: float) -> str:
+    """Whole seconds, as Slack sends; a sped-up fake sends tenths (our client reads floats)."""
+    if scale == 1.0:
+        return str(max(1, math.ceil(seconds)))
+    return f"{max(0.1, math.ceil(seconds * 10) / 10):.1f}"
 
 
 def _fault_status(error: str) -> int:

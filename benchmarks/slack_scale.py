@@ -1,0 +1,202 @@
+"""Slack at scale: 20 agents ship at once against a stand-in Slack that enforces Slack's rate
+limits (429 + Retry-After), in one channel and across channels.
+
+Measures what one workspace sustains (consignments a minute, first submit to last final
+state), the Web API calls a consignment costs by method, the 429s Slack had to send, and
+click → label; and sets it against the ceiling the limits allow (bot/pacing.py's table).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.procs import start_shipbot, wait_jobs_done
+from benchmarks.report import Row, ms, percentile
+from benchmarks.rig import (
+    SECRET,
+    Agent,
+    BenchmarkFailed,
+    Consignment,
+    ModalIndex,
+    has_quote_buttons,
+    label_files,
+    loopback,
+    poll,
+)
+from bot.messages import STILL_QUOTING
+from bot.pacing import PER_CHANNEL, TIERS
+
+NOT_WEB_API = {"auth.test", "upload", "response", "view_ack", "command_ack"}
+BUSY = "Slack is busy right now"
+
+
+def _open_form(agent: Agent, busy: list[str]) -> dict[str, Any]:
+    """`/ship`; told Slack is busy (no views.open slot within the trigger's 3 s), a person
+    types it again a moment later."""
+    for _ in range(30):
+        request, response_url = agent.command()
+        agent.post(request)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            view = agent.modals.get(response_url)
+            if view is not None:
+                return view
+            if agent.told(response_url, BUSY):
+                busy.append(agent.user)
+                time.sleep(1.0)
+                break
+            time.sleep(0.02)
+        else:
+            raise BenchmarkFailed("the modal never opened")
+    raise BenchmarkFailed("Slack stayed busy for 30 tries")
+
+
+@dataclass
+class ScaleResult:
+    channels: int
+    agents: int
+    consignments: int
+    rate_scale: float
+    wall_seconds: float
+    calls: Counter[str]
+    ratelimited: int
+    click_to_label: list[float]
+    busy_retries: int = 0
+
+    @property
+    def per_minute(self) -> float:
+        """In real Slack minutes: a sped-up stand-in's minute is 1/rate_scale of one."""
+        return self.consignments / (self.wall_seconds * self.rate_scale) * 60
+
+    def per_consignment(self) -> dict[str, float]:
+        return {m: n / self.consignments for m, n in sorted(self.calls.items())}
+
+    def ceiling(self) -> tuple[float, str]:
+        """Consignments a minute the limits allow, and the method that binds."""
+        best: tuple[float, str] = (float("inf"), "none")
+        for method, per in self.per_consignment().items():
+            rate = TIERS.get(method)
+            if rate is None or per <= 0:
+                continue
+            allowed = rate.per_minute * (self.channels if method in PER_CHANNEL else 1)
+            best = min(best, (allowed / per, method))
+        return best
+
+
+def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1.0) -> ScaleResult:
+    with loopback(rate_limits=True, rate_scale=rate_scale) as world:
+        bot = start_shipbot(
+            slack_url=world.fake.url,
+            carrier_url=world.sandbox.url,
+            secret=SECRET,
+            workdir=world.workdir,
+            extra_env={"SHIPBOT_SLACK_RATE_SCALE": str(rate_scale)},
+        )
+        try:
+            modals = ModalIndex(world.fake)
+            people = [
+                Agent(world, bot.url, f"U0SCALE{n:03d}", f"C0SCALE{n % channels:03d}", modals)
+                for n in range(agents)
+            ]
+            shipped: list[Consignment] = []
+            click_to_label: list[float] = []
+            failures: list[BaseException] = []
+            busy: list[str] = []
+            lock = threading.Lock()
+            timeout = 600.0 / rate_scale + 30
+
+            def ship(agent: Agent) -> None:
+                try:
+                    for _ in range(per_agent):
+                        c = agent.submit(_open_form(agent, busy))
+                        agent.wait_quoted(c, timeout)
+                        request, response_url = agent.click(c)
+                        clicked = time.perf_counter()
+                        agent.post(request)
+                        while (labelled := label_files(agent.fake).get(c.message_ts)) is None:
+                            if agent.told(response_url, STILL_QUOTING):
+                                request, response_url = agent.click(c)
+                                agent.post(request)
+                            if time.perf_counter() - clicked > timeout:
+                                raise BenchmarkFailed(f"no label for {c.reference} in time")
+                            time.sleep(0.02)
+                        c.carrier_reference = labelled
+                        with lock:
+                            click_to_label.append(time.perf_counter() - clicked)
+                            shipped.append(c)
+                except BaseException as exc:
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=ship, args=(a,)) for a in people]
+            began = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if failures:
+                raise BenchmarkFailed(
+                    f"an agent failed: {failures[0]}; the bot logged: {bot.problems()}"
+                ) from failures[0]
+
+            def settled() -> bool:
+                for c in shipped:
+                    top = world.fake.message(c.channel, c.message_ts)
+                    if not top.text.startswith(f"{c.carrier_reference}: ✅"):
+                        return False
+                    if has_quote_buttons(world.fake.message(c.channel, c.quotes_ts)):
+                        return False
+                return True
+
+            poll("every channel message's final state", settled, timeout, interval=0.05)
+            wall = time.perf_counter() - began
+            wait_jobs_done(bot)
+            for agent in people:
+                agent.close()
+        finally:
+            bot.stop()
+        calls = Counter(c.method for c in world.fake.calls if c.ok and c.method not in NOT_WEB_API)
+        return ScaleResult(
+            channels,
+            agents,
+            len(shipped),
+            rate_scale,
+            wall,
+            calls,
+            len(world.fake.ratelimited()),
+            click_to_label,
+            len(busy),
+        )
+
+
+def rows(results: list[ScaleResult]) -> list[Row]:
+    out = []
+    for r in results:
+        where = "one channel" if r.channels == 1 else f"{r.channels} channels"
+        ceiling, binds = r.ceiling()
+        calls = ", ".join(f"{m} ×{n:g}" for m, n in r.per_consignment().items())
+        total = sum(r.per_consignment().values())
+        sped = f", limits ×{r.rate_scale:g} (figures in real minutes)" if r.rate_scale != 1 else ""
+        out.append(
+            Row(
+                "Slack limits: throughput",
+                f"{r.consignments} consignments by {r.agents} agents, {where}, Slack's limits "
+                f"enforced{sped}",
+                f"**{r.per_minute:.1f} consignments/min** sustained against a ceiling of "
+                f"{ceiling:.1f}/min ({binds} binds); {total:g} Web API calls a consignment "
+                f"({calls}); {r.ratelimited} answered 429; click → label p50 "
+                f"{ms(percentile(r.click_to_label, 50) / r.rate_scale)}, max "
+                f"{ms(max(r.click_to_label) / r.rate_scale)}"
+                + (
+                    f"; {r.busy_retries} `/ship` told Slack was busy and typed again"
+                    if r.busy_retries
+                    else ""
+                ),
+                "no 429 storm (≤ 5% of calls), every label and final state",
+                r.ratelimited <= 0.05 * sum(r.calls.values()),
+            )
+        )
+    return out

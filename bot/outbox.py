@@ -1,0 +1,278 @@
+"""The outbox: Slack edits as rows, delivered in priority order under Slack's rate limits.
+
+Why: `chat.update` is Tier 3 (about 50 a minute per workspace). Sending every state change
+at once, sleeping on 429s in worker threads, and dropping an edit after a few tries left
+buttons live after a label was bought. Here an edit is a row (so it survives a restart),
+a newer state of the same message replaces a pending one (only the newest goes out; an
+edit identical to what the message already says is not sent at all), urgent edits (those
+that remove buttons or state an outcome) go before cosmetic ones (a manifest's marks), one
+delivery thread paces every call through the shared buckets (`bot/pacing.py`), and a 429
+puts the row back with its Retry-After. A permanent error (message_not_found, ...) is
+recorded on the row and logged: nothing is retried forever, nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from blocks import Message
+from bot.db import Database, now_iso
+from bot.slackio import SlackOut, SlackProblem
+
+log = logging.getLogger("shipbot.outbox")
+
+# Lower goes first.
+URGENT = 0  # removes buttons or states an outcome (a click's edit, a final state)
+FLOW = 1  # the flow's other edits
+COSMETIC = 2  # "⏳" states, a manifest's per-consignment marks
+
+PERMANENT = frozenset(
+    {
+        "message_not_found",
+        "channel_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "is_archived",
+        "not_in_channel",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "invalid_arguments",
+    }
+)
+MAX_BACKOFF = 60.0
+
+
+def edit_key(channel: str, ts: str) -> str:
+    return f"{channel}:{ts}"
+
+
+class Outbox:
+    def __init__(self, db: Database, slack: SlackOut, *, clock: Any = time.time) -> None:
+        self._db = db
+        self._slack = slack
+        self._clock = clock
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._sending = False
+
+    # -- queueing -----------------------------------------------------------------------
+    def edit(
+        self,
+        channel: str,
+        ts: str,
+        message: Message,
+        *,
+        priority: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Queue `message` as the message's new state; it replaces a pending older one."""
+        priority = FLOW if priority is None else priority
+        payload = json.dumps(
+            {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks},
+            sort_keys=True,
+        )
+        key = edit_key(channel, ts)
+        now = self._clock()
+        with self._db.tx() as conn:
+            pending = conn.execute(
+                "SELECT id, priority, run_after FROM outbox WHERE coalesce_key = ? "
+                "AND state = 'pending' ORDER BY id DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+            if pending is not None:
+                # Only the newest state goes out, no later than the older one would have.
+                conn.execute(
+                    "UPDATE outbox SET payload_json = ?, priority = ?, run_after = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    (
+                        payload,
+                        min(priority, int(pending["priority"])),
+                        min(now + delay, float(pending["run_after"])),
+                        now_iso(),
+                        pending["id"],
+                    ),
+                )
+            else:
+                last = conn.execute(
+                    "SELECT payload_json FROM outbox WHERE coalesce_key = ? "
+                    "AND state IN ('sent', 'sending') ORDER BY id DESC LIMIT 1",
+                    (key,),
+                ).fetchone()
+                if last is not None and last["payload_json"] == payload:
+                    return  # the message already says this
+                conn.execute(
+                    "INSERT INTO outbox (method, channel, ts, coalesce_key, priority, "
+                    "payload_json, state, run_after, created_at, updated_at) "
+                    "VALUES ('chat.update', ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    (channel, ts, key, priority, payload, now + delay, now_iso(), now_iso()),
+                )
+        with self._cv:
+            self._cv.notify_all()
+
+    def posted(self, channel: str, ts: str, message: Message) -> None:
+        """A message just posted: what it says, so an identical edit later is not sent."""
+        payload = json.dumps(
+            {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks},
+            sort_keys=True,
+        )
+        now = self._clock()
+        with self._db.tx() as conn:
+            conn.execute(
+                "INSERT INTO outbox (method, channel, ts, coalesce_key, priority, payload_json, "
+                "state, run_after, created_at, updated_at) "
+                "VALUES ('chat.postMessage', ?, ?, ?, ?, ?, 'sent', ?, ?, ?)",
+                (channel, ts, edit_key(channel, ts), FLOW, payload, now, now_iso(), now_iso()),
+            )
+
+    # -- state ----------------------------------------------------------------------------
+    def idle(self) -> bool:
+        """Nothing pending or on its way (tests and the demo wait on this)."""
+        with self._cv:
+            if self._sending:
+                return False
+        row = (
+            self._db.conn()
+            .execute("SELECT 1 FROM outbox WHERE state IN ('pending', 'sending') LIMIT 1")
+            .fetchone()
+        )
+        return row is None
+
+    def states(self) -> dict[str, int]:
+        rows = self._db.conn().execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+        return {r["state"]: int(r["n"]) for r in rows}
+
+    # -- delivery -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Rows a dead process was sending go again (an edit is safe to repeat)."""
+        with self._db.tx() as conn:
+            conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="shipbot-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                if self._stopping:
+                    return
+            try:
+                pause = self._deliver_one()
+            except Exception:
+                log.exception("outbox delivery failed")
+                pause = 1.0
+            if pause > 0:
+                with self._cv:
+                    if not self._stopping:
+                        self._cv.wait(min(pause, 1.0))
+
+    def _deliver_one(self) -> float:
+        """Send the most urgent due row whose method has a free slot; else how long to wait."""
+        now = self._clock()
+        rows = (
+            self._db.conn()
+            .execute(
+                "SELECT id, method, channel, run_after FROM outbox WHERE state = 'pending' "
+                "ORDER BY priority, run_after, id LIMIT 200"
+            )
+            .fetchall()
+        )
+        pause = 1.0
+        for row in rows:
+            due_in = float(row["run_after"]) - now
+            if due_in > 0:
+                pause = min(pause, due_in)
+                continue
+            wait = self._slack.pacer.wait(row["method"], row["channel"])
+            if wait > 0:
+                pause = min(pause, wait)
+                continue
+            if self._send(int(row["id"])):
+                return 0.0
+        return max(pause, 0.005)
+
+    def _send(self, row_id: int) -> bool:
+        with self._db.tx() as conn:
+            row = conn.execute(
+                "SELECT * FROM outbox WHERE id = ? AND state = 'pending'", (row_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ?",
+                (now_iso(), row_id),
+            )
+        with self._cv:
+            self._sending = True
+        method = str(row["method"])
+        args = json.loads(row["payload_json"])
+        try:
+            if self._slack.pacer.take(method, row["channel"], max_wait=0.0) is None:
+                self._finish(row_id, "pending", run_after=self._clock(), error=None)
+                return False
+            self._slack.send(method, args)
+        except SlackProblem as exc:
+            self._failed(row_id, int(row["attempts"]) + 1, method, exc)
+        else:
+            self._finish(row_id, "sent")
+        finally:
+            with self._cv:
+                self._sending = False
+        return True
+
+    def _failed(self, row_id: int, attempts: int, method: str, exc: SlackProblem) -> None:
+        if exc.ratelimited:
+            wait = exc.retry_after if exc.retry_after is not None else 1.0
+            log.info("outbox %s %s: 429, again in %.1f s", row_id, method, wait)
+            self._finish(row_id, "pending", run_after=self._clock() + wait, error=exc.error)
+        elif exc.error in PERMANENT:
+            log.warning("outbox %s %s refused for good: %s", row_id, method, exc.error)
+            self._finish(row_id, "failed", error=exc.error)
+        else:
+            wait = min(MAX_BACKOFF, 2.0 ** min(attempts, 6) / 4)
+            log.warning("outbox %s %s failed (%s): again in %.1f s", row_id, method, exc, wait)
+            self._finish(row_id, "pending", run_after=self._clock() + wait, error=exc.error)
+
+    def _finish(
+        self, row_id: int, state: str, *, run_after: float | None = None, error: str | None = None
+    ) -> None:
+        with self._db.tx() as conn:
+            if state == "pending":
+                newer = conn.execute(
+                    "SELECT 1 FROM outbox WHERE state = 'pending' AND id > ? AND coalesce_key = "
+                    "(SELECT coalesce_key FROM outbox WHERE id = ?)",
+                    (row_id, row_id),
+                ).fetchone()
+                if newer is not None:
+                    state, run_after = "superseded", None  # a newer state replaces this one
+            if run_after is None:
+                conn.execute(
+                    "UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                    (state, error, now_iso(), row_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE outbox SET state = ?, run_after = ?, last_error = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (state, run_after, error, now_iso(), row_id),
+                )
