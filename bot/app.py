@@ -79,7 +79,6 @@ def build(
     store: Store,
     carrier: CarrierClient,
     *,
-    post_interval: float = 1.0,
     job_backoff: float = 1.0,
 ) -> RunningBot:
     logsafe.install()  # before Bolt logs anything: no request or response body in the logs
@@ -102,7 +101,6 @@ def build(
         carrier=carrier,
         slack=slack,
         jobs=runner,
-        post_interval=post_interval,
     )
     for feature in FEATURES:
         feature.register(core)

@@ -7,8 +7,6 @@ feature modules (`bot/flow.py`, `bot/cancel.py`, ...) take it as their first arg
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -65,21 +63,10 @@ class Shipbot:
     jobs: JobRunner
     locks: ConsignmentLocks = field(default_factory=ConsignmentLocks)
     clock: Callable[[], datetime] = utcnow
-    post_interval: float = 1.0
 
     def __post_init__(self) -> None:
         self.permissions = Permissions(self.settings)
         self.jobs.register(ANSWER_JOB, self._job_answer)
-        self._pace_guard = threading.Lock()
-        self._next_post: dict[str, float] = {}
-
-    def paced_delay(self, channel: str) -> float:
-        """chat.postMessage allows about one message a second per channel: space them out."""
-        now = time.time()
-        with self._pace_guard:
-            at = max(now, self._next_post.get(channel, now))
-            self._next_post[channel] = at + self.post_interval
-        return at - now
 
     def now(self) -> datetime:
         return self.clock()

@@ -128,7 +128,7 @@ def _run(*, slow: bool, out: Path) -> None:
     )
     store = Store(settings.shipbot_db)
     carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
-    bot = build(settings, store, carrier, post_interval=0.2)
+    bot = build(settings, store, carrier)
     bot.start()
     server, url = serve_in_thread(bot.app)
     driver = SlackDriver(url, SECRET, fake)

@@ -340,6 +340,9 @@ HAS_LABEL = frozenset({Step.UPLOADED, Step.MANIFESTING, Step.MANIFESTED, Step.FA
 # What the manifest holds while its carrier call is in flight.
 MANIFEST_HOLD = frozenset({Step.MANIFESTING})
 
+# Work under way (the flow's, a manifest's or a cancel's): a "⏳" state, shown only when slow.
+WORKING = IN_FLIGHT | MANIFEST_HOLD | {Step.CANCELLING}
+
 STEP_GROUPS: dict[str, frozenset[Step]] = {
     "in_flight": IN_FLIGHT,
     "still_quoting": STILL_QUOTING,
@@ -355,6 +358,7 @@ STEP_GROUPS: dict[str, frozenset[Step]] = {
     "shows_allocation": SHOWS_ALLOCATION,
     "has_label": HAS_LABEL,
     "manifest_hold": MANIFEST_HOLD,
+    "working": WORKING,
 }
 
 

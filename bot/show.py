@@ -18,9 +18,8 @@ from blocks import consignment as render
 from bot.core import Shipbot
 from bot.models import (
     BEING_ALLOCATED,
-    IN_FLIGHT,
-    MANIFEST_HOLD,
     SHOWS_ALLOCATION,
+    WORKING,
     ConsignmentRecord,
     Step,
 )
@@ -32,7 +31,6 @@ log = logging.getLogger("shipbot.show")
 REFRESH_JOB = "refresh"
 # A "⏳" state is shown only when its step takes longer than this.
 SLOW = 2.0
-WORKING = IN_FLIGHT | MANIFEST_HOLD | {Step.CANCELLING}  # a "⏳" state, shown only when slow
 
 
 def show_channel(bot: Shipbot, c: ConsignmentRecord, *, priority: int | None = None) -> None:

@@ -166,7 +166,7 @@ def running_bot(
         backoff=0.01,
         customs=settings.customs_profile,
     )
-    shipbot = build(settings, store, carrier, post_interval=0.01, job_backoff=0.05)
+    shipbot = build(settings, store, carrier, job_backoff=0.05)
     shipbot.start()
     server, url = serve_in_thread(shipbot.app)
     driver = SlackDriver(url, SECRET, fake)

@@ -118,7 +118,7 @@ def test_socket_mode_serves_the_flow_like_http_and_survives_a_refresh(
         settings = make_settings(fake, socket_sandbox, tmp_path / "s.db")
         store = Store(settings.shipbot_db)
         carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
-        shipbot = build(settings, store, carrier, post_interval=0.01, job_backoff=0.05)
+        shipbot = build(settings, store, carrier, job_backoff=0.05)
         shipbot.start()
         handler = SocketModeHandler(shipbot.app, app_token="xapp-test")
         try:
