@@ -9,7 +9,10 @@ allocate call. Nothing here says "Nothing was bought" while an allocate could st
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +31,7 @@ from bot.core import BOT, Shipbot
 from bot.jobs import RetryLater
 from bot.models import (
     IN_FLIGHT,
+    STILL_QUOTING,
     Allocation,
     ConsignmentRecord,
     ConsignmentStatus,
@@ -36,7 +40,7 @@ from bot.models import (
     Step,
 )
 from bot.outbox import URGENT
-from bot.show import put_channel_message, show, show_channel
+from bot.show import SLOW, put_channel_message, show, show_channel
 from bot.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.flow")
@@ -61,7 +65,7 @@ def resume(bot: Shipbot, pending: list[int]) -> None:
 
 def advance(bot: Shipbot, cid: int) -> None:
     """Run the flow from wherever this consignment is until it waits for a person."""
-    with bot.locked(cid):
+    with bot.locked(cid), _working_notice(bot, cid):
         while True:
             record = bot.store.get(cid)
             if record is None or not record.step.in_flight:
@@ -83,6 +87,63 @@ def advance(bot: Shipbot, cid: int) -> None:
             )
             if not moved:
                 return
+
+
+# -- "working on it" while a slow create or quote runs -----------------------------------------
+class _EarlyPost:
+    """The channel message is normally posted with the quotes (one post, no edit). When the
+    carrier is slow, agents would see nothing: after `SLOW` seconds it is posted early as
+    "⏳ Creating…", and the quote step then edits it instead of posting."""
+
+    def __init__(self, bot: Shipbot, cid: int) -> None:
+        self.bot = bot
+        self.cid = cid
+        self.lock = threading.Lock()
+        self.live = True
+        self.timer = threading.Timer(SLOW, self.fire)
+        self.timer.daemon = True
+
+    def fire(self) -> None:
+        with self.lock:
+            if not self.live:
+                return
+            c = self.bot.store.get(self.cid)
+            if c is None or c.message_ts or c.step not in STILL_QUOTING:
+                return
+            try:
+                put_channel_message(self.bot, c)
+            except SlackProblem as exc:  # the quote step posts (and reports) it anyway
+                log.info("early channel message of %s not posted: %s", self.cid, exc.error)
+
+    def end(self) -> None:
+        """No early post after this; one under way is waited for (its ts is then stored)."""
+        self.timer.cancel()
+        with self.lock:
+            self.live = False
+
+
+_EARLY: dict[int, _EarlyPost] = {}
+
+
+@contextmanager
+def _working_notice(bot: Shipbot, cid: int) -> Iterator[None]:
+    c = bot.store.get(cid)
+    if c is None or c.message_ts or c.step not in STILL_QUOTING:
+        yield
+        return
+    early = _EARLY[cid] = _EarlyPost(bot, cid)
+    early.timer.start()
+    try:
+        yield
+    finally:
+        early.end()
+        _EARLY.pop(cid, None)
+
+
+def _end_early_post(cid: int) -> None:
+    early = _EARLY.get(cid)
+    if early is not None:
+        early.end()
 
 
 # -- steps: each returns True to carry on, False to stop (waiting, failed, retry later) ----
@@ -146,6 +207,8 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
         if bot.store.transition(c.id, {Step.QUOTING}, Step.FAILED, problem=problem):
             show(bot, bot.store.require(c.id))
         return False
+    _end_early_post(c.id)
+    c = bot.store.require(c.id)  # a slow carrier may have had it posted early
     try:
         if c.message_ts is None:
             # Posted as it reads once quoted: the happy path never edits it before the end.
@@ -387,6 +450,8 @@ assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its fun
 def carrier_failed(
     bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, resume: Step
 ) -> bool:
+    _end_early_post(c.id)
+    c = bot.store.require(c.id)  # a slow carrier may have had the channel message posted
     nothing_bought = step in ("create", "quotes")
     fields = refused_fields(exc) if isinstance(exc, InvalidRequest) else []
     problem = Problem(
@@ -424,6 +489,7 @@ def carrier_failed(
 
 def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
     """Said as what it is: a retry can't fix a revoked token or an archived channel."""
+    _end_early_post(c.id)
     if exc.ratelimited:
         # Slack said wait: the job runner re-queues this step after Retry-After, no sleeping.
         raise RetryLater("Slack said wait", delay=exc.retry_after, counts=False) from exc

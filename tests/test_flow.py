@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.devslack.server import FakeSlack
-from bot.models import Step
+from bot.models import STILL_QUOTING, Step
 from bot.sandbox.server import RunningSandbox
 from tests.form_states import example_state
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
@@ -330,3 +330,23 @@ def test_the_country_picker_is_answered_as_the_agent_types(harness: Harness) -> 
     values = [o["value"] for g in response.json()["option_groups"] for o in g["options"]]
     assert values[0] == "FR"
     assert len(view["blocks"]) < 30 and len(json.dumps(view)) < 12_000  # no 249-option lists
+
+
+def test_a_slow_carrier_shows_working_on_it_in_the_channel(harness: Harness) -> None:
+    """The channel message normally comes with the quotes; a slow create shows ⏳ first."""
+    # Each call stays under the harness's 2 s read timeout; together they pass the 2 s mark.
+    harness.sandbox.arm_fault(r"^/consignments$", method="POST", kind="latency", seconds=1.2)
+    harness.sandbox.arm_fault(r"^/quotes/", kind="latency", seconds=1.8)
+    record = harness.ship()
+    harness.wait(lambda: (r := harness.store.get(record.id)) is not None and bool(r.message_ts))
+    early = harness.store.require(record.id)
+    assert early.step in STILL_QUOTING
+    assert early.message_ts
+    message = harness.fake.message(CHANNEL, early.message_ts)
+    assert "⏳" in json.dumps(message.blocks, ensure_ascii=False)
+    quoted = harness.wait_step(record.id, Step.QUOTED)
+    assert quoted.message_ts == early.message_ts  # edited in place, not posted again
+    final = json.dumps(harness.fake.message(CHANNEL, early.message_ts).blocks, ensure_ascii=False)
+    assert "Choose a quote" in final
+    channel_posts = [m for m in harness.fake.messages(CHANNEL) if not m.thread_ts]
+    assert len(channel_posts) == 1
