@@ -26,6 +26,7 @@ from bot.arguments import log_operation, shown
 from bot.carrier.errors import CarrierError, UnexpectedResponse
 from bot.core import Asker, Refused, Shipbot
 from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
+from bot.reconcile import follow_carrier
 
 log = logging.getLogger("shipbot.operations")
 
@@ -86,17 +87,20 @@ def _job_status(bot: Shipbot, payload: dict[str, Any]) -> None:
     events: tuple[TrackingEvent, ...] = ()
     note = correlation = None
     outcome = "store-only"
-    if c.carrier_reference and c.step is not Step.CANCELLED:
+    reference = c.carrier_reference
+    if reference and c.step is not Step.CANCELLED:
         try:
-            checked = bot.carrier.get_consignment(c.carrier_reference)
+            checked = bot.carrier.get_consignment(reference)
         except CarrierError as exc:
             note = f"{messages.carrier_problem('lookup', exc)} {messages.STATUS_STALE}"
             correlation = exc.correlation_id
             outcome = f"carrier-failed:{type(exc).__name__}"
         else:
             outcome = f"carrier:{checked.raw_state or '-'}"
+            if follow_carrier(bot, c, checked.state):
+                c = bot.store.require(c.id)
             if c.allocation or checked.tracking_numbers:
-                events, note = _tracking(bot, c.carrier_reference)
+                events, note = _tracking(bot, reference)
     view = render.StatusView(
         record=c,
         history=bot.store.audit_log(c.id),

@@ -135,3 +135,17 @@ def test_one_manifest_at_a_time_even_when_pressed_twice(harness: Harness) -> Non
     h.wait(lambda: any("Queued" in t for t in _channel_posts(h)))
     h.bot.runner.wait_idle()
     assert h.sandbox.count("POST", MANIFEST) + h.sandbox.count("PUT", MANIFEST) == 1
+
+
+def test_status_brings_the_store_in_line_with_the_carrier(harness: Harness) -> None:
+    """Cancelled in Sorted PRO's web app: the next /ship status records it and says so."""
+    h = harness
+    record = _allocated(h)
+    assert record.carrier_reference and record.message_ts
+    h.bot.carrier.cancel(record.carrier_reference)
+    h.driver.command(f"status {record.reference}")
+    url = h.driver.last_response_url or ""
+    h.wait(lambda: bool(h.fake.responses_to(url)))
+    assert h.store.require(record.id).step is Step.CANCELLED
+    assert any(e.outcome == "found cancelled at the carrier" for e in h.store.audit_log(record.id))
+    h.wait(lambda: "❌ Cancelled" in _channel_message(h, record))

@@ -1,0 +1,36 @@
+"""The store follows the carrier: when a lookup shows a consignment moved on outside shipbot
+(manifested or cancelled in Sorted PRO's web app, say), the step is brought in line at once,
+audited, and the channel message says so. Only settled steps are moved: a flow, cancel or
+manifest in flight owns its consignment until it ends.
+"""
+
+from __future__ import annotations
+
+from bot.core import BOT, Shipbot
+from bot.models import MANIFESTABLE, NEEDS_AGENT, ConsignmentRecord, ConsignmentState, Step
+from bot.show import show_channel
+
+# What a lookup may move: settled steps, which no flow, hold or click owns right now.
+_AT_REST = NEEDS_AGENT | MANIFESTABLE
+
+
+def follow_carrier(bot: Shipbot, c: ConsignmentRecord, state: ConsignmentState) -> bool:
+    """True when the store was moved to what the carrier says."""
+    if state is ConsignmentState.CANCELLED and c.step in _AT_REST:
+        to, outcome, when = Step.CANCELLED, "found cancelled at the carrier", None
+    elif state.manifested_or_later and c.step in MANIFESTABLE:
+        to, outcome = Step.MANIFESTED, "found manifested at the carrier"
+        when = bot.now().isoformat()
+    else:
+        return False
+    with bot.locked(c.id):
+        moved = (
+            bot.store.transition(c.id, {c.step}, to, manifested_at=when)
+            if when
+            else bot.store.transition(c.id, {c.step}, to)
+        )
+        if not moved:
+            return False
+    bot.store.audit(BOT, "lookup", outcome, consignment_id=c.id, detail=state.value)
+    show_channel(bot, bot.store.require(c.id))
+    return True
