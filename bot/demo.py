@@ -111,7 +111,7 @@ def run_demo(*, slow: bool = False, out_dir: str = "shipbot-demo") -> int:
 
 
 def _run(*, slow: bool, out: Path) -> None:
-    latency = 0.8 if slow else 0.0
+    latency = 1.5 if slow else 0.0  # two calls pass the 2 s after which "⏳" shows
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="shipbot-demo-"))
     sandbox = start_sandbox(SandboxConfig(seed=2026, latency_seconds=latency))
@@ -134,7 +134,7 @@ def _run(*, slow: bool, out: Path) -> None:
     driver = SlackDriver(url, SECRET, fake)
     _say("shipbot demo — the real app, a stand-in Slack and the local sandbox carrier")
     _say(f"  app:     {url}")
-    _say(f"  carrier: {sandbox.url} (Sorted PRO's wire format{', +0.8 s a call' if slow else ''})")
+    _say(f"  carrier: {sandbox.url} (Sorted PRO's wire format{', +1.5 s a call' if slow else ''})")
     _say(f"  slack:   {fake.url}")
     try:
         first = _ship(driver, fake, bot, DOMESTIC, None, slow)
