@@ -36,6 +36,22 @@ def sandbox() -> Iterator[RunningSandbox]:
         running.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
+    """One sandbox for a whole module, seeded by its SANDBOX_SEED; see `fresh_sandbox`."""
+    from bot.sandbox.server import SandboxConfig, start_sandbox
+
+    with start_sandbox(SandboxConfig(seed=request.module.SANDBOX_SEED)) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_sandbox(shared_sandbox: RunningSandbox) -> RunningSandbox:
+    """The module's one server, reset before each test (fresh state, no faults, empty log)."""
+    shared_sandbox.reset()
+    return shared_sandbox
+
+
 @pytest.fixture
 def harness(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
     from tests.harness import running_bot

@@ -3,10 +3,31 @@ without going through the form or the carrier."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from bot.carrier.client import CarrierClient
 from bot.models import Money, Parcel, Price, Quote, QuoteSet, Recipient, ShipmentRequest
+
+MakeClient = Callable[..., CarrierClient]
+
+
+@contextmanager
+def carrier_clients(url: str, key: str, **defaults: Any) -> Iterator[MakeClient]:
+    """`make(**options)` builds a CarrierClient (options over `defaults`); all closed at the end."""
+    clients: list[CarrierClient] = []
+
+    def make(**options: Any) -> CarrierClient:
+        client = CarrierClient(url, key, **(defaults | options))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 def shipment_request(

@@ -25,6 +25,7 @@ from bot.models import (
     Recipient,
     ShipmentRequest,
 )
+from tests.factories import MakeClient, carrier_clients
 from tests.wire_server import Reply, WireServer
 
 KEY = "test-api-key-0123456789"
@@ -32,8 +33,6 @@ REF = "EC-000-05B-MMA"
 QUOTE_REF = "f6374a18-a6b5-48c1-841c-aa3f00e9951a"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n%%EOF\n"
-
-MakeClient = Callable[..., CarrierClient]
 
 
 @pytest.fixture
@@ -44,22 +43,9 @@ def server() -> Iterator[WireServer]:
 
 @pytest.fixture
 def make_client(server: WireServer) -> Iterator[MakeClient]:
-    clients: list[CarrierClient] = []
-
-    def make(**options: Any) -> CarrierClient:
-        settings: dict[str, Any] = {
-            "read_timeout": 2.0,
-            "connect_timeout": 2.0,
-            "clock": lambda: NOW,
-        }
-        settings.update(options)
-        client = CarrierClient(server.url, KEY, **settings)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+    settings = {"read_timeout": 2.0, "connect_timeout": 2.0, "clock": lambda: NOW}
+    with carrier_clients(server.url, KEY, **settings) as make:
+        yield make
 
 
 @pytest.fixture
