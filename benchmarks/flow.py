@@ -13,16 +13,16 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from benchmarks.procs import start_shipbot, wait_jobs_done
+from benchmarks.procs import wait_jobs_done
 from benchmarks.report import Row, ms, percentile
 from benchmarks.rig import (
-    SECRET,
     Agent,
     BenchmarkFailed,
     Consignment,
     ModalIndex,
     label_files,
     loopback,
+    shipbot_on,
 )
 from bot.messages import STILL_QUOTING
 
@@ -106,13 +106,7 @@ def measure(
     if consignments % agents:
         raise ValueError("consignments must split evenly between agents")
     with loopback(carrier_latency=carrier_latency) as world:
-        bot = start_shipbot(
-            slack_url=world.fake.url,
-            carrier_url=world.sandbox.url,
-            secret=SECRET,
-            workdir=world.workdir,
-            workers=workers,
-        )
+        bot = shipbot_on(world, workers=workers)
         try:
             modals = ModalIndex(world.fake)
             people = [

@@ -13,10 +13,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from benchmarks.procs import start_shipbot, wait_jobs_done
+from benchmarks.procs import wait_jobs_done
 from benchmarks.report import Row
 from benchmarks.rig import (
-    SECRET,
     Agent,
     BenchmarkFailed,
     Consignment,
@@ -29,6 +28,7 @@ from benchmarks.rig import (
     loopback,
     payload_body,
     send,
+    shipbot_on,
 )
 from blocks.ids import CHOOSE_QUOTE
 
@@ -105,12 +105,7 @@ def _race(url: str, bodies: list[Signed]) -> list[Sent]:
 
 def measure(rounds: int, clickers: int) -> OnceResult:
     with loopback() as world:
-        bot = start_shipbot(
-            slack_url=world.fake.url,
-            carrier_url=world.sandbox.url,
-            secret=SECRET,
-            workdir=world.workdir,
-        )
+        bot = shipbot_on(world)
         try:
             modals = ModalIndex(world.fake)
             preparers = [
