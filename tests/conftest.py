@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.devslack.server import FakeSlack
     from bot.sandbox.server import RunningSandbox
     from tests.harness import Harness
+    from tests.wire_server import WireServer
 
 
 @pytest.fixture
@@ -34,6 +35,15 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[WireServer]:
+    """tests/wire_server.py on loopback: a carrier each test scripts the replies of."""
+    from tests.wire_server import WireServer
+
+    with WireServer() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

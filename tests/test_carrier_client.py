@@ -36,12 +36,6 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as running:
-        yield running
-
-
-@pytest.fixture
 def make_client(server: WireServer) -> Iterator[MakeClient]:
     settings = {"read_timeout": 2.0, "connect_timeout": 2.0, "clock": lambda: NOW}
     with carrier_clients(server.url, KEY, **settings) as make:

@@ -44,12 +44,6 @@ def recorded(name: str) -> Any:
 
 
 @pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as running:
-        yield running
-
-
-@pytest.fixture
 def client(server: WireServer) -> Iterator[CarrierClient]:
     profile = CustomsProfile.build(
         shippers_vat_number="GB123456789",
