@@ -23,6 +23,7 @@ from benchmarks.rig import (
     label_files,
     loopback,
     shipbot_on,
+    start_and_join,
 )
 from bot.messages import STILL_QUOTING
 
@@ -153,10 +154,7 @@ def measure(
             threads = [threading.Thread(target=ship, args=(a,)) for a in people]
             cpu_bot, cpu_here = bot.cpu_seconds(), time.process_time()
             began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            start_and_join(threads)
             wall = time.perf_counter() - began
             cpu_bot, cpu_here = bot.cpu_seconds() - cpu_bot, time.process_time() - cpu_here
             watch.stop()

@@ -85,6 +85,14 @@ def shipbot_on(
     )
 
 
+def start_and_join(threads: list[threading.Thread]) -> None:
+    """Start every thread, then wait for every one."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 _TLS: ssl.SSLContext | None = None
 
 

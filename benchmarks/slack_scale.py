@@ -26,6 +26,7 @@ from benchmarks.rig import (
     loopback,
     poll,
     shipbot_on,
+    start_and_join,
 )
 from bot.messages import STILL_QUOTING
 from bot.pacing import PER_CHANNEL, TIERS
@@ -127,10 +128,7 @@ def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1
 
             threads = [threading.Thread(target=ship, args=(a,)) for a in people]
             began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            start_and_join(threads)
             if failures:
                 raise BenchmarkFailed(
                     f"an agent failed: {failures[0]}; the bot logged: {bot.problems()}"
