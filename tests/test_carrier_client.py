@@ -19,13 +19,12 @@ from bot.models import (
     ConsignmentState,
     DocumentKind,
     Money,
-    Parcel,
     Price,
     Quote,
     Recipient,
     ShipmentRequest,
 )
-from tests.factories import MakeClient, carrier_clients
+from tests.factories import MakeClient, carrier_clients, parcel
 from tests.wire_server import Reply, WireServer
 
 KEY = "test-api-key-0123456789"
@@ -54,10 +53,7 @@ def _shipment() -> ShipmentRequest:
             name="Ada Lovelace", line1="1 St James's Square", town="London",
             postcode="SW1Y 4JU", country="GB",
         ),
-        parcel=Parcel(
-            weight_kg=Decimal("2"), length_cm=Decimal("30"),
-            width_cm=Decimal("20"), height_cm=Decimal("10"),
-        ),
+        parcel=parcel("2", "30", "20", "10"),
         value=Money(amount=Decimal("20")),
         contents="Books",
     )  # fmt: skip

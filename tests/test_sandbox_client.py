@@ -27,14 +27,13 @@ from bot.models import (
     DocumentKind,
     ExportReason,
     Money,
-    Parcel,
     Quote,
     Recipient,
     ShipmentRequest,
 )
 from bot.sandbox import SANDBOX_SHIPPING_LOCATION, SandboxConfig, start_sandbox
 from bot.sandbox.server import RunningSandbox
-from tests.factories import MakeClient, carrier_clients
+from tests.factories import MakeClient, carrier_clients, parcel
 
 KEY = "client-test-key"
 
@@ -82,10 +81,7 @@ def shipment(
             name="Ada Lovelace", line1="12 Analytical Row", town="Elsewhere",
             postcode=postcode, country=country, email="ada@example.com",
         ),
-        parcel=Parcel(
-            weight_kg=Decimal(weight), length_cm=Decimal(30),
-            width_cm=Decimal(20), height_cm=Decimal(10),
-        ),
+        parcel=parcel(weight, 30, 20, 10),
         parcel_count=parcels,
         value=Money(amount=Decimal(value)),
         contents="Socks",
