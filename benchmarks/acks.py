@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from slack_sdk import WebClient
 
 from benchmarks.load import Maker, closed_loop
-from benchmarks.procs import AppProcess, start_bare_bolt, start_shipbot, wait_jobs_done
+from benchmarks.procs import AppProcess, start_bare_bolt, wait_jobs_done
 from benchmarks.report import Row, ms, percentile
 from benchmarks.rig import (
     SECRET,
@@ -31,6 +31,7 @@ from benchmarks.rig import (
     payload_body,
     poll,
     quotes_ts,
+    shipbot_on,
     shipper_reference,
 )
 from blocks.form import shipment_modal
@@ -251,13 +252,7 @@ def _session(
     workers: int | None = None,
 ) -> list[Latencies]:
     with loopback() as world:
-        bot = start_shipbot(
-            slack_url=world.fake.url,
-            carrier_url=world.sandbox.url,
-            secret=SECRET,
-            workdir=world.workdir,
-            workers=workers,
-        )
+        bot = shipbot_on(world, workers=workers)
         baseline = None
         try:
             if bare:

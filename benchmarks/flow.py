@@ -13,16 +13,17 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from benchmarks.procs import start_shipbot, wait_jobs_done
+from benchmarks.procs import wait_jobs_done
 from benchmarks.report import Row, ms, percentile
 from benchmarks.rig import (
-    SECRET,
     Agent,
     BenchmarkFailed,
     Consignment,
     ModalIndex,
     label_files,
     loopback,
+    shipbot_on,
+    start_and_join,
 )
 from bot.messages import STILL_QUOTING
 
@@ -106,13 +107,7 @@ def measure(
     if consignments % agents:
         raise ValueError("consignments must split evenly between agents")
     with loopback(carrier_latency=carrier_latency) as world:
-        bot = start_shipbot(
-            slack_url=world.fake.url,
-            carrier_url=world.sandbox.url,
-            secret=SECRET,
-            workdir=world.workdir,
-            workers=workers,
-        )
+        bot = shipbot_on(world, workers=workers)
         try:
             modals = ModalIndex(world.fake)
             people = [
@@ -159,10 +154,7 @@ def measure(
             threads = [threading.Thread(target=ship, args=(a,)) for a in people]
             cpu_bot, cpu_here = bot.cpu_seconds(), time.process_time()
             began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            start_and_join(threads)
             wall = time.perf_counter() - began
             cpu_bot, cpu_here = bot.cpu_seconds() - cpu_bot, time.process_time() - cpu_here
             watch.stop()

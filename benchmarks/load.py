@@ -6,7 +6,7 @@ import itertools
 import threading
 from collections.abc import Callable, Sequence
 
-from benchmarks.rig import BenchmarkFailed, Sent, Signed, http_client, send
+from benchmarks.rig import BenchmarkFailed, Sent, Signed, http_client, send, start_and_join
 
 Maker = Callable[[], Signed]
 
@@ -44,10 +44,7 @@ def closed_loop(
     threads = [
         threading.Thread(target=agent, name=f"agent-{n}", daemon=True) for n in range(concurrency)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    start_and_join(threads)
     if failures:
         raise BenchmarkFailed(f"an agent failed: {failures[0]!r}") from failures[0]
     done = [r for r in results if r is not None]

@@ -13,10 +13,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from benchmarks.procs import start_shipbot, wait_jobs_done
+from benchmarks.procs import wait_jobs_done
 from benchmarks.report import Row
 from benchmarks.rig import (
-    SECRET,
     Agent,
     BenchmarkFailed,
     Consignment,
@@ -29,6 +28,8 @@ from benchmarks.rig import (
     loopback,
     payload_body,
     send,
+    shipbot_on,
+    start_and_join,
 )
 from blocks.ids import CHOOSE_QUOTE
 
@@ -70,10 +71,7 @@ def _prepare(agents: list[Agent], rounds: int) -> list[Consignment]:
 
     per = [rounds // len(agents) + (i < rounds % len(agents)) for i in range(len(agents))]
     threads = [threading.Thread(target=ship, args=(a, n)) for a, n in zip(agents, per, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    start_and_join(threads)
     if failures:
         raise BenchmarkFailed(f"preparing consignments failed: {failures[0]!r}") from failures[0]
     return prepared
@@ -92,10 +90,7 @@ def _race(url: str, bodies: list[Signed]) -> list[Sent]:
             results[i] = send(clients[i], url, bodies[i], timestamp=timestamp)
 
         threads = [threading.Thread(target=click, args=(i,)) for i in range(len(bodies))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        start_and_join(threads)
         replay = send(clients[0], url, bodies[0], timestamp=timestamp)
     finally:
         for client in clients:
@@ -105,12 +100,7 @@ def _race(url: str, bodies: list[Signed]) -> list[Sent]:
 
 def measure(rounds: int, clickers: int) -> OnceResult:
     with loopback() as world:
-        bot = start_shipbot(
-            slack_url=world.fake.url,
-            carrier_url=world.sandbox.url,
-            secret=SECRET,
-            workdir=world.workdir,
-        )
+        bot = shipbot_on(world)
         try:
             modals = ModalIndex(world.fake)
             preparers = [

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from benchmarks.procs import AppProcess, start_shipbot
 from blocks.ids import CHOOSE_QUOTE
 from bot.demo import DOMESTIC, fill_form
 from bot.devslack.driver import SlackPayloads
@@ -68,6 +69,28 @@ def loopback(
         sandbox.stop()
         fake.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def shipbot_on(
+    world: Loopback, *, workers: int | None = None, extra_env: dict[str, str] | None = None
+) -> AppProcess:
+    """The real bot as a process (`start_shipbot`) on `world`'s Slack, carrier and workdir."""
+    return start_shipbot(
+        slack_url=world.fake.url,
+        carrier_url=world.sandbox.url,
+        secret=SECRET,
+        workdir=world.workdir,
+        workers=workers,
+        extra_env=extra_env,
+    )
+
+
+def start_and_join(threads: list[threading.Thread]) -> None:
+    """Start every thread, then wait for every one."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 _TLS: ssl.SSLContext | None = None

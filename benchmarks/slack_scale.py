@@ -14,10 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.procs import start_shipbot, wait_jobs_done
+from benchmarks.procs import wait_jobs_done
 from benchmarks.report import Row, ms, percentile
 from benchmarks.rig import (
-    SECRET,
     Agent,
     BenchmarkFailed,
     Consignment,
@@ -26,6 +25,8 @@ from benchmarks.rig import (
     label_files,
     loopback,
     poll,
+    shipbot_on,
+    start_and_join,
 )
 from bot.messages import STILL_QUOTING
 from bot.pacing import PER_CHANNEL, TIERS
@@ -89,13 +90,7 @@ class ScaleResult:
 
 def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1.0) -> ScaleResult:
     with loopback(rate_limits=True, rate_scale=rate_scale) as world:
-        bot = start_shipbot(
-            slack_url=world.fake.url,
-            carrier_url=world.sandbox.url,
-            secret=SECRET,
-            workdir=world.workdir,
-            extra_env={"SHIPBOT_SLACK_RATE_SCALE": str(rate_scale)},
-        )
+        bot = shipbot_on(world, extra_env={"SHIPBOT_SLACK_RATE_SCALE": str(rate_scale)})
         try:
             modals = ModalIndex(world.fake)
             people = [
@@ -133,10 +128,7 @@ def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1
 
             threads = [threading.Thread(target=ship, args=(a,)) for a in people]
             began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            start_and_join(threads)
             if failures:
                 raise BenchmarkFailed(
                     f"an agent failed: {failures[0]}; the bot logged: {bot.problems()}"

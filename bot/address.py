@@ -12,7 +12,18 @@ import html
 import re
 from dataclasses import dataclass
 
-from blocks.countries import COUNTRIES, POSTCODE_OPTIONAL
+from blocks.countries import POSTCODE_OPTIONAL
+from bot.address_places import (
+    COUNTIES,
+    COUNTRY_AT_END,
+    UK_CODES,
+    UK_POSTCODE_IN,
+    Place,
+    country_of,
+    foreign_place,
+    tidy,
+    uk_postcode_country,
+)
 from bot.forms import normalise_uk_postcode
 
 # Words for `missing`, as an agent would say them.
@@ -171,158 +182,6 @@ _NUMBERED_STREET = re.compile(
     rf"(?:{_STREET_WORDS})\b\.?)",
     re.IGNORECASE,
 )
-_UK_POSTCODE_IN = re.compile(
-    r"(?<![A-Za-z0-9])(GIR\s*0AA|[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2})(?![A-Za-z0-9])"
-)
-
-# UK counties and nations people still write under the town; dropped, the form has no field.
-_COUNTIES = frozenset(
-    name.casefold()
-    for name in (
-        "Avon", "Bedfordshire", "Berkshire", "Buckinghamshire", "Cambridgeshire", "Cheshire",
-        "Cornwall", "Cumbria", "Derbyshire", "Devon", "Dorset", "Durham", "County Durham",
-        "East Sussex", "Essex", "Gloucestershire", "Greater London", "Greater Manchester",
-        "Hampshire", "Herefordshire", "Hertfordshire", "Herts", "Kent", "Lancashire",
-        "Leicestershire", "Lincolnshire", "Merseyside", "Middlesex", "Norfolk",
-        "North Yorkshire", "Northamptonshire", "Northumberland", "Nottinghamshire", "Notts",
-        "Oxfordshire", "Oxon", "Rutland", "Shropshire", "Somerset", "South Yorkshire",
-        "Staffordshire", "Staffs", "Suffolk", "Surrey", "Tyne and Wear", "Warwickshire",
-        "West Midlands", "West Sussex", "West Yorkshire", "Wiltshire", "Worcestershire",
-        "East Yorkshire", "Isle of Wight", "Lanarkshire", "Fife", "Midlothian",
-        "Aberdeenshire", "Highland", "Gwynedd", "Powys", "Glamorgan", "Co Antrim",
-        "County Antrim", "Co Down", "County Down",
-    )
-)  # fmt: skip
-
-
-# --- countries ------------------------------------------------------------------------------
-
-
-def _country_names() -> dict[str, str]:
-    """casefolded name -> code: every ISO short name, its bracketed alias, and common ones."""
-    names: dict[str, str] = {}
-    for code, name in COUNTRIES:
-        names[name.casefold()] = code
-        if "(" in name:
-            outside, _, inside = name.partition("(")
-            names[outside.strip().casefold()] = code
-            names[inside.rstrip(")").strip().casefold()] = code
-    aliases = {
-        "GB": "uk|u.k.|united kingdom|great britain|britain|england|scotland|wales|"
-        "northern ireland|gb",
-        "US": "usa|u.s.a.|us|u.s.|united states|united states of america|america",
-        "NL": "holland|the netherlands|nederland",
-        "DE": "deutschland|germany",
-        "IE": "republic of ireland|eire|éire|ireland",
-        "ES": "españa|espana|spain",
-        "IT": "italia|italy",
-        "FR": "france",
-        "CH": "schweiz|suisse|svizzera|switzerland",
-        "AT": "österreich|osterreich|austria",
-        "BE": "belgië|belgie|belgique|belgium",
-        "DK": "danmark|denmark",
-        "SE": "sverige|sweden",
-        "NO": "norge|norway",
-        "PL": "polska|poland",
-        "PT": "portugal",
-        "AE": "uae|u.a.e.|united arab emirates",
-        "KR": "south korea|korea",
-        "CZ": "czech republic|czechia",
-    }
-    for code, spellings in aliases.items():
-        for spelling in spellings.split("|"):
-            names[spelling] = code
-    return names
-
-
-_COUNTRY_NAMES = _country_names()
-_COUNTRY_AT_END = re.compile(
-    r"(?:^|[\s,])(?P<country>"
-    + "|".join(re.escape(name) for name in sorted(_COUNTRY_NAMES, key=len, reverse=True))
-    + r")\.?$",
-    re.IGNORECASE,
-)
-# Crown Dependencies use UK-format postcodes but are their own destinations.
-_POSTCODE_COUNTRY = {"JE": "JE", "GY": "GG", "IM": "IM"}
-_UK_CODES = frozenset({"GB", "JE", "GG", "IM"})
-
-
-def uk_postcode_country(postcode: str) -> str:
-    """GB, or the Crown Dependency a UK-format postcode belongs to (JE, GY -> GG, IM)."""
-    return _POSTCODE_COUNTRY.get(postcode[:2].upper(), "GB")
-
-
-def _country_of(text: str) -> str | None:
-    return _COUNTRY_NAMES.get(text.strip().strip(".").casefold())
-
-
-# --- postcodes abroad -----------------------------------------------------------------------
-
-_US = re.compile(
-    r"^(?:(?P<town>.*?)[,\s]+)?(?P<region>[A-Z]{2})\.?\s+(?P<postcode>\d{5}(?:-\d{4})?)$"
-)
-_CA = re.compile(
-    r"^(?:(?P<town>.*?)[,\s]+)?(?P<region>[A-Z]{2})\.?\s+(?P<postcode>[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)$"
-)
-_AU = re.compile(
-    r"^(?:(?P<town>.*?)[,\s]+)?(?P<region>NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+(?P<postcode>\d{4})$",
-    re.IGNORECASE,
-)
-_EIRCODE = re.compile(
-    r"(?<![A-Za-z0-9])(?P<postcode>(?:[AC-FHKNPRTV-Y]\d{2}|D6W)\s?[0-9AC-FHKNPRTV-Y]{4})"
-    r"(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_NL = re.compile(r"^(?P<postcode>\d{4}\s?[A-Za-z]{2})\s+(?P<town>.+)$")
-_POSTCODE_FIRST = re.compile(
-    r"^(?:[A-Z]{1,2}-\s?)?(?P<postcode>\d{2,3}(?:[ -]?\d{2,3})?)\s+(?P<town>\D.*)$"
-)
-_POSTCODE_LAST = re.compile(r"^(?P<town>\D.*?)[,\s]+(?P<postcode>\d{4,6}(?:-\d{3,4})?)$")
-
-
-@dataclass(frozen=True)
-class _Place:
-    town: str | None
-    region: str | None
-    postcode: str | None
-
-
-def _foreign_place(text: str, country: str) -> _Place | None:
-    """Town, region and postcode from the line above a named country, in that country's order."""
-    text = text.strip(" ,")
-    if country == "US":
-        match = _US.match(text)
-    elif country == "CA":
-        match = _CA.match(text)
-    elif country == "AU":
-        match = _AU.match(text)
-    elif country == "NL":
-        nl = _NL.match(text)
-        if nl:
-            code = nl["postcode"].replace(" ", "").upper()
-            return _Place(_tidy(nl["town"]), None, f"{code[:4]} {code[4:]}")
-        match = None
-    else:
-        match = None
-    if match:
-        postcode = match["postcode"].upper()
-        if country == "CA" and " " not in postcode:
-            postcode = f"{postcode[:3]} {postcode[3:]}"
-        return _Place(_tidy(match["town"] or ""), match["region"].upper(), postcode)
-    if country == "IE":
-        eircode = _EIRCODE.search(text)
-        if eircode:
-            code = eircode["postcode"].replace(" ", "").upper()
-            town = (text[: eircode.start()] + text[eircode.end() :]).strip(" ,")
-            return _Place(_tidy(town), None, f"{code[:3]} {code[3:]}")
-        return None
-    for pattern in (_POSTCODE_FIRST, _POSTCODE_LAST):
-        found = pattern.match(text)
-        if found:
-            return _Place(_tidy(found["town"]), None, found["postcode"].upper())
-    return None
-
-
 # --- the parser -----------------------------------------------------------------------------
 
 
@@ -338,7 +197,7 @@ class _Anchor:
 
     end: int
     block: int
-    place: _Place
+    place: Place
     country: str | None
 
 
@@ -359,7 +218,7 @@ def parse_address(text: str) -> AddressGuess:
     candidates = [*before, place.town] if place.town else before
     candidates = _split_run_ons(candidates, tail=len(candidates) == 1)
     county = None
-    while candidates and candidates[-1].casefold() in _COUNTIES:
+    while candidates and candidates[-1].casefold() in COUNTIES:
         county = candidates.pop()
     town = None
     if (
@@ -402,17 +261,13 @@ def _sentences(text: str) -> list[str]:
     return [piece for line in text.splitlines() for piece in _SENTENCE_BREAK.split(line)]
 
 
-def _tidy(text: str) -> str:
-    return " ".join(text.split()).strip(" ,;")
-
-
 def _tidy_line(line: str) -> str:
     """One line without quote marks, bullets and "Name:"-style labels."""
-    line = _tidy(line)
+    line = tidy(line)
     line = re.sub(r"^(?:>+|[•·▪◦‣\-–*]|\d+[.)])\s+", "", line)
     for _ in range(2):
         line = _LABEL.sub("", line)
-    return _tidy(line)
+    return tidy(line)
 
 
 def _address_parts(lines: list[str]) -> tuple[list[_Part], str | None, list[str]]:
@@ -432,7 +287,7 @@ def _address_parts(lines: list[str]) -> tuple[list[_Part], str | None, list[str]
         phone = _phone_in(line)
         if phone:
             (signature_phones if in_signature else phones).append(phone[0])
-            line = _tidy(phone[1])
+            line = tidy(phone[1])
             if not line or _LABELLED_PHONE.fullmatch(line):
                 continue
         if _SENT_FROM.match(line) or _SIGNATURE_RULE.match(line):
@@ -443,7 +298,7 @@ def _address_parts(lines: list[str]) -> tuple[list[_Part], str | None, list[str]
         if closing and len(line) < 40:
             in_signature = True
             block += 1
-            tail = _tidy(closing["name"])
+            tail = tidy(closing["name"])
             if tail and _looks_like_name(tail) and sign_off is None:
                 sign_off = tail
             continue
@@ -458,7 +313,7 @@ def _address_parts(lines: list[str]) -> tuple[list[_Part], str | None, list[str]
         if in_signature and sign_off is None and _looks_like_name(line):
             sign_off = line
         for piece in line.split(","):
-            piece = _tidy(_TRAILING_CHATTER.sub("", piece))
+            piece = tidy(_TRAILING_CHATTER.sub("", piece))
             if piece:
                 parts.append(_Part(piece, block))
     return parts, sign_off, phones + signature_phones
@@ -468,12 +323,12 @@ def _request_tail(line: str) -> str:
     """What follows "…send it to:" (or "…send it to" with a number after it), else ""."""
     head, colon, tail = line.partition(":")
     if colon and tail.strip() and not _phone_in(head):
-        return _tidy(tail)
+        return tidy(tail)
     request = _REQUEST.search(line)
     if request and request[0].lower().endswith("to"):
         tail = line[request.end() :]
         if any(char.isdigit() for char in tail) and "," in tail:
-            return _tidy(tail)
+            return tidy(tail)
     return ""
 
 
@@ -482,28 +337,28 @@ def _anchor(parts: list[_Part]) -> _Anchor | None:
     block with a numbered street in it (then there is no postcode to find).
     """
     for index, part in enumerate(parts):
-        match = _UK_POSTCODE_IN.search(part.text)
+        match = UK_POSTCODE_IN.search(part.text)
         postcode = normalise_uk_postcode(match[1]) if match else None
         if match is None or postcode is None:
             continue
         after = part.text[match.end() :].strip(" ,.")
-        if after and _country_of(after) not in (None, *_UK_CODES):
+        if after and country_of(after) not in (None, *UK_CODES):
             continue  # a UK-looking code followed by "France" is not a UK postcode
         town = part.text[: match.start()].strip(" ,")
-        place = _Place(town or None, None, postcode)
+        place = Place(town or None, None, postcode)
         return _Anchor(index, part.block, place, uk_postcode_country(postcode))
     for index, part in enumerate(parts):
-        country = _country_of(part.text)
+        country = country_of(part.text)
         rest = ""
         if country is None:
-            match = _COUNTRY_AT_END.search(part.text)
+            match = COUNTRY_AT_END.search(part.text)
             if match is None or match.start("country") == 0:
                 continue
-            country = _country_of(match["country"])
+            country = country_of(match["country"])
             rest = part.text[: match.start("country")].strip(" ,")
             if country is None or not any(char.isdigit() for char in rest):
                 continue
-        if country in _UK_CODES:
+        if country in UK_CODES:
             continue
         same_block = [p for p in parts[:index] if p.block == part.block]
         if not rest and not same_block:
@@ -513,7 +368,7 @@ def _anchor(parts: list[_Part]) -> _Anchor | None:
         text = part.text
         if _is_street(text) and any(c.isdigit() for c in text) and any(c.isalpha() for c in text):
             last = max(i for i, p in enumerate(parts) if p.block == part.block)
-            return _Anchor(last + 1, part.block, _Place(None, None, None), None)
+            return _Anchor(last + 1, part.block, Place(None, None, None), None)
     return None
 
 
@@ -521,15 +376,15 @@ def _foreign_anchor(parts: list[_Part], index: int, rest: str, country: str) -> 
     """The country is `parts[index]` (or ends it, after `rest`): read the place above it."""
     block = parts[index].block
     if rest:
-        place = _foreign_place(rest, country) or _Place(rest, None, None)
+        place = foreign_place(rest, country) or Place(rest, None, None)
         end = index
     else:
         end = index - 1
-        place = _foreign_place(parts[end].text, country) or _Place(parts[end].text, None, None)
+        place = foreign_place(parts[end].text, country) or Place(parts[end].text, None, None)
     if not place.town and end > 0 and parts[end - 1].block == block:
         # "New York, NY 10118": the town is the part before the state and ZIP.
         end -= 1
-        place = _Place(parts[end].text, place.region, place.postcode)
+        place = Place(parts[end].text, place.region, place.postcode)
     return _Anchor(end, block, place, country)
 
 
@@ -552,7 +407,7 @@ def _split_run_ons(parts: list[str], *, tail: bool) -> list[str]:
             continue
         street = part[match.start() : match.end() if tail else len(part)].strip(" ,")
         out.extend(piece for piece in (head, street, rest) if piece)
-    return [_tidy(part) for part in out if _tidy(part)]
+    return [tidy(part) for part in out if tidy(part)]
 
 
 def _people_and_street(parts: list[str]) -> tuple[str | None, str | None, list[str]]:
@@ -614,7 +469,7 @@ def _looks_like_name(text: str) -> bool:
         and not _STREET.search(text)
         and not _PREMISES.search(text)
         and not _COMPANY.search(text)
-        and _country_of(text) is None
+        and country_of(text) is None
         and not _CHATTER.search(text)
     )
 

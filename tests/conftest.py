@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.devslack.server import FakeSlack
     from bot.sandbox.server import RunningSandbox
     from tests.harness import Harness
+    from tests.wire_server import WireServer
 
 
 @pytest.fixture
@@ -34,6 +35,31 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[WireServer]:
+    """tests/wire_server.py on loopback: a carrier each test scripts the replies of."""
+    from tests.wire_server import WireServer
+
+    with WireServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
+    """One sandbox for a whole module, seeded by its SANDBOX_SEED; see `fresh_sandbox`."""
+    from bot.sandbox.server import SandboxConfig, start_sandbox
+
+    with start_sandbox(SandboxConfig(seed=request.module.SANDBOX_SEED)) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_sandbox(shared_sandbox: RunningSandbox) -> RunningSandbox:
+    """The module's one server, reset before each test (fresh state, no faults, empty log)."""
+    shared_sandbox.reset()
+    return shared_sandbox
 
 
 @pytest.fixture

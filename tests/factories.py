@@ -3,10 +3,41 @@ without going through the form or the carrier."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from bot.carrier.client import CarrierClient
 from bot.models import Money, Parcel, Price, Quote, QuoteSet, Recipient, ShipmentRequest
+
+MakeClient = Callable[..., CarrierClient]
+
+
+@contextmanager
+def carrier_clients(url: str, key: str, **defaults: Any) -> Iterator[MakeClient]:
+    """`make(**options)` builds a CarrierClient (options over `defaults`); all closed at the end."""
+    clients: list[CarrierClient] = []
+
+    def make(**options: Any) -> CarrierClient:
+        client = CarrierClient(url, key, **(defaults | options))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def parcel(kg: str | int, length: str | int, width: str | int, height: str | int) -> Parcel:
+    """One parcel: weight in kg, sides in cm, each as Decimal takes it ("1.2", 30)."""
+    return Parcel(
+        weight_kg=Decimal(kg),
+        length_cm=Decimal(length),
+        width_cm=Decimal(width),
+        height_cm=Decimal(height),
+    )
 
 
 def shipment_request(
@@ -25,12 +56,7 @@ def shipment_request(
         recipient=Recipient(
             name=name, line1="1 Road", town=town, postcode=postcode, country=country
         ),
-        parcel=Parcel(
-            weight_kg=Decimal("1.2"),
-            length_cm=Decimal(30),
-            width_cm=Decimal(20),
-            height_cm=Decimal(10),
-        ),
+        parcel=parcel("1.2", 30, 20, 10),
         parcel_count=parcel_count,
         value=Money(amount=Decimal("49.99")),
         contents="Shoes",

@@ -19,12 +19,12 @@ from bot.models import (
     ConsignmentState,
     DocumentKind,
     Money,
-    Parcel,
     Price,
     Quote,
     Recipient,
     ShipmentRequest,
 )
+from tests.factories import MakeClient, carrier_clients, parcel
 from tests.wire_server import Reply, WireServer
 
 KEY = "test-api-key-0123456789"
@@ -33,33 +33,12 @@ QUOTE_REF = "f6374a18-a6b5-48c1-841c-aa3f00e9951a"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n%%EOF\n"
 
-MakeClient = Callable[..., CarrierClient]
-
-
-@pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as running:
-        yield running
-
 
 @pytest.fixture
 def make_client(server: WireServer) -> Iterator[MakeClient]:
-    clients: list[CarrierClient] = []
-
-    def make(**options: Any) -> CarrierClient:
-        settings: dict[str, Any] = {
-            "read_timeout": 2.0,
-            "connect_timeout": 2.0,
-            "clock": lambda: NOW,
-        }
-        settings.update(options)
-        client = CarrierClient(server.url, KEY, **settings)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+    settings = {"read_timeout": 2.0, "connect_timeout": 2.0, "clock": lambda: NOW}
+    with carrier_clients(server.url, KEY, **settings) as make:
+        yield make
 
 
 @pytest.fixture
@@ -74,10 +53,7 @@ def _shipment() -> ShipmentRequest:
             name="Ada Lovelace", line1="1 St James's Square", town="London",
             postcode="SW1Y 4JU", country="GB",
         ),
-        parcel=Parcel(
-            weight_kg=Decimal("2"), length_cm=Decimal("30"),
-            width_cm=Decimal("20"), height_cm=Decimal("10"),
-        ),
+        parcel=parcel("2", "30", "20", "10"),
         value=Money(amount=Decimal("20")),
         contents="Books",
     )  # fmt: skip

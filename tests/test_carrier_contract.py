@@ -26,11 +26,11 @@ from bot.models import (
     DocumentKind,
     ExportReason,
     Money,
-    Parcel,
     Price,
     Recipient,
     ShipmentRequest,
 )
+from tests.factories import parcel
 from tests.wire_server import Reply, WireServer
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -41,12 +41,6 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 def recorded(name: str) -> Any:
     return json.loads((RECORDED / f"{name}.json").read_text())
-
-
-@pytest.fixture
-def server() -> Iterator[WireServer]:
-    with WireServer() as running:
-        yield running
 
 
 @pytest.fixture
@@ -69,10 +63,7 @@ def _abroad(reason: ExportReason = ExportReason.SALE) -> ShipmentRequest:
             name="Jean Dupont", line1="1 Rue de Rivoli", town="Paris", postcode="75001",
             country="FR",
         ),
-        parcel=Parcel(
-            weight_kg=Decimal("0.5"), length_cm=Decimal(10), width_cm=Decimal(10),
-            height_cm=Decimal(10),
-        ),
+        parcel=parcel("0.5", 10, 10, 10),
         value=Money(amount=Decimal("40")),
         contents="Books",
         customs=Customs(

@@ -11,7 +11,8 @@ import pytest
 
 from bot.carrier import mapping
 from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile, parse_category_overrides
-from bot.models import Customs, ExportReason, Money, Parcel, Recipient, ShipmentRequest
+from bot.models import Customs, ExportReason, Money, Recipient, ShipmentRequest
+from tests.factories import parcel
 
 
 def _body(request: ShipmentRequest, location: str = "EDC5_Electio") -> Any:
@@ -33,12 +34,7 @@ DOMESTIC = ShipmentRequest(
         postcode="SW1A 2AA",
         country="gb",
     ),
-    parcel=Parcel(
-        weight_kg=Decimal("1.2"),
-        length_cm=Decimal("30"),
-        width_cm=Decimal("20"),
-        height_cm=Decimal("10.5"),
-    ),
+    parcel=parcel("1.2", "30", "20", "10.5"),
     parcel_count=2,
     value=Money(amount=Decimal("25.00")),
     contents="Socks",
@@ -105,12 +101,7 @@ INTERNATIONAL = ShipmentRequest(
         postcode="75001",
         country="FR",
     ),
-    parcel=Parcel(
-        weight_kg=Decimal("0.5"),
-        length_cm=Decimal("10"),
-        width_cm=Decimal("10"),
-        height_cm=Decimal("10"),
-    ),
+    parcel=parcel("0.5", "10", "10", "10"),
     value=Money(amount=Decimal("40.00"), currency="EUR"),
     contents="Books",
     customs=Customs(

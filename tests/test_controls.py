@@ -54,15 +54,13 @@ def test_cancel_needs_the_cancel_role(strict: Harness) -> None:
     assert strict.store.get(record.id).step is Step.QUOTED  # type: ignore[union-attr]
 
 
+# The lead approves what is quoted above 10.
+APPROVALS = {"shipbot_approvers": [LEAD], "shipbot_approval_above": Decimal("10")}
+
+
 @pytest.fixture
 def approvals(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "approve.db",
-        shipbot_approvers=[LEAD],
-        shipbot_approval_above=Decimal("10"),
-    ) as h:
+    with running_bot(fake_slack, sandbox, tmp_path / "approve.db", **APPROVALS) as h:
         yield h
 
 
@@ -140,13 +138,7 @@ def test_decline_releases_the_quotes(approvals: Harness) -> None:
 def brief_quotes(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Harness]:
     sandbox = start_sandbox(SandboxConfig(seed=5, quote_ttl_seconds=3))
     try:
-        with running_bot(
-            fake_slack,
-            sandbox,
-            tmp_path / "brief.db",
-            shipbot_approvers=[LEAD],
-            shipbot_approval_above=Decimal("10"),
-        ) as h:
+        with running_bot(fake_slack, sandbox, tmp_path / "brief.db", **APPROVALS) as h:
             yield h
     finally:
         sandbox.stop()

@@ -32,10 +32,10 @@ from bot.models import (
     Customs,
     ExportReason,
     Money,
-    Parcel,
     Recipient,
     ShipmentRequest,
 )
+from tests.factories import parcel
 from tests.form_states import (
     EXAMPLE_CUSTOMS,
     EXAMPLE_SHIPMENT,
@@ -55,12 +55,7 @@ DOMESTIC = ShipmentRequest(
         postcode="SW1A 2AA",
         country="GB",
     ),
-    parcel=Parcel(
-        weight_kg=Decimal("1.2"),
-        length_cm=Decimal("30"),
-        width_cm=Decimal("20"),
-        height_cm=Decimal("10"),
-    ),
+    parcel=parcel("1.2", "30", "20", "10"),
     parcel_count=2,
     value=Money(amount=Decimal("49.99"), currency="GBP"),
     contents="Running shoes",
@@ -80,12 +75,7 @@ INTERNATIONAL = ShipmentRequest(
         postcode="10118-0110",
         country="US",
     ),
-    parcel=Parcel(
-        weight_kg=Decimal("0.75"),
-        length_cm=Decimal("35.5"),
-        width_cm=Decimal("25"),
-        height_cm=Decimal("12.5"),
-    ),
+    parcel=parcel("0.75", "35.5", "25", "12.5"),
     parcel_count=1,
     value=Money(amount=Decimal("120.00"), currency="USD"),
     contents="Leather boots",

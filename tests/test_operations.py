@@ -16,9 +16,10 @@ import pytest
 
 from blocks.tracking import tracking_url
 from bot.devslack.server import FakeSlack
-from bot.models import ConsignmentRecord, Money, Parcel, Recipient, ShipmentRequest, Step
+from bot.models import ConsignmentRecord, Money, Recipient, ShipmentRequest, Step
 from bot.sandbox.server import RunningSandbox
 from bot.store import Store
+from tests.factories import parcel
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
 
 OTHER_CHANNEL = "C0OTHER1"
@@ -80,10 +81,7 @@ def _seed(
                 name=f"Seeded Person{i}", line1="1 Test Street", town="Leeds", postcode="LS1 4AP",
                 country="GB",
             ),
-            parcel=Parcel(
-                weight_kg=Decimal(1), length_cm=Decimal(20), width_cm=Decimal(10),
-                height_cm=Decimal(5),
-            ),
+            parcel=parcel(1, 20, 10, 5),
             value=Money(amount=Decimal(10)),
             contents="Socks",
         )  # fmt: skip

@@ -32,17 +32,12 @@ OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 CATEGORY_TYPES = {"Sale": "SaleOfGoods", "Sample": "CommercialSample", "Return": "ReturnedGoods"}
 
 
-@pytest.fixture(scope="module")
-def shared_sandbox() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxConfig(seed=1)) as running:
-        yield running
+SANDBOX_SEED = 1  # for conftest's module-wide `shared_sandbox`
 
 
 @pytest.fixture
-def sandbox(shared_sandbox: RunningSandbox) -> RunningSandbox:
-    """One server for the module, reset before each test (fresh state, no faults, empty log)."""
-    shared_sandbox.reset()
-    return shared_sandbox
+def sandbox(fresh_sandbox: RunningSandbox) -> RunningSandbox:
+    return fresh_sandbox
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -28,43 +27,29 @@ from bot.models import (
     DocumentKind,
     ExportReason,
     Money,
-    Parcel,
     Quote,
     Recipient,
     ShipmentRequest,
 )
 from bot.sandbox import SANDBOX_SHIPPING_LOCATION, SandboxConfig, start_sandbox
 from bot.sandbox.server import RunningSandbox
+from tests.factories import MakeClient, carrier_clients, parcel
 
 KEY = "client-test-key"
-MakeClient = Callable[..., CarrierClient]
 
 
-@pytest.fixture(scope="module")
-def shared_sandbox() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxConfig(seed=3)) as running:
-        yield running
+SANDBOX_SEED = 3  # for conftest's module-wide `shared_sandbox`
 
 
 @pytest.fixture
-def sandbox(shared_sandbox: RunningSandbox) -> RunningSandbox:
-    shared_sandbox.reset()
-    return shared_sandbox
+def sandbox(fresh_sandbox: RunningSandbox) -> RunningSandbox:
+    return fresh_sandbox
 
 
 @pytest.fixture
 def make_client(sandbox: RunningSandbox) -> Iterator[MakeClient]:
-    clients: list[CarrierClient] = []
-
-    def make(**options: Any) -> CarrierClient:
-        settings: dict[str, Any] = {"read_timeout": 5.0, "connect_timeout": 2.0} | options
-        client = CarrierClient(sandbox.url, KEY, **settings)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
+    with carrier_clients(sandbox.url, KEY, read_timeout=5.0, connect_timeout=2.0) as make:
+        yield make
 
 
 @pytest.fixture
@@ -96,10 +81,7 @@ def shipment(
             name="Ada Lovelace", line1="12 Analytical Row", town="Elsewhere",
             postcode=postcode, country=country, email="ada@example.com",
         ),
-        parcel=Parcel(
-            weight_kg=Decimal(weight), length_cm=Decimal(30),
-            width_cm=Decimal(20), height_cm=Decimal(10),
-        ),
+        parcel=parcel(weight, 30, 20, 10),
         parcel_count=parcels,
         value=Money(amount=Decimal(value)),
         contents="Socks",

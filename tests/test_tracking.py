@@ -15,12 +15,12 @@ from bot.carrier.tracking import TRACKING, tracking_events
 from bot.models import (
     ConsignmentState,
     Money,
-    Parcel,
     Recipient,
     ShipmentRequest,
     TrackingEvent,
 )
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
+from tests.factories import parcel
 
 STEP = 600.0  # the sandbox's default tracking step, in seconds
 LONDON = ZoneInfo("Europe/London")
@@ -38,9 +38,7 @@ def _request() -> ShipmentRequest:
         recipient=Recipient(
             name="Ann Other", line1="1 High Street", town="Leeds", postcode="LS1 4AP", country="GB"
         ),
-        parcel=Parcel(
-            weight_kg=Decimal(1), length_cm=Decimal(20), width_cm=Decimal(10), height_cm=Decimal(5)
-        ),
+        parcel=parcel(1, 20, 10, 5),
         parcel_count=2,
         value=Money(amount=Decimal(20)),
         contents="Socks",

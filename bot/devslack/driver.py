@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.devslack.server import BOT_USER_ID, TEAM_DOMAIN, Ephemeral, FakeSlack
+from bot.devslack.server import BOT_USER_ID, TEAM_DOMAIN, Ephemeral, FakeSlack, Message
 
 DEFAULT_USER = "U0AGENT1"
 DEFAULT_CHANNEL = "C0SHIP01"
@@ -141,30 +141,9 @@ class SlackPayloads(Generic[R]):
         """block_actions on a message as it is now; `value` defaults to the element's."""
         message = self.fake.message(channel, message_ts)
         element, found_block = _find_element(message.blocks, action_id, block_id)
+        action = _action(element, found_block, value)
         thread_ts = thread_ts or message.thread_ts
-        container: dict[str, Any] = {
-            "type": "message",
-            "message_ts": message_ts,
-            "channel_id": channel,
-            "is_ephemeral": False,
-        }
-        if thread_ts:
-            container["thread_ts"] = thread_ts
-        self.last_response_url = self.fake.new_response_url(
-            channel=channel, message_ts=message_ts, user=user
-        )
-        self.last_trigger_id = self.fake.issue_trigger()
-        return {
-            **self._common(user),
-            "type": "block_actions",
-            "container": container,
-            "trigger_id": self.last_trigger_id,
-            "channel": {"id": channel, "name": self.fake.channel_name(channel)},
-            "message": message.to_dict(),
-            "state": {"values": {}},
-            "response_url": self.last_response_url,
-            "actions": [_action(element, found_block, value)],
-        }
+        return self._message_click(channel, message_ts, thread_ts, user, action, message=message)
 
     def click_ephemeral_payload(
         self,
@@ -176,27 +155,45 @@ class SlackPayloads(Generic[R]):
     ) -> dict[str, Any]:
         """Ephemeral messages come without `message`; Slack sends only the container."""
         element, found_block = _find_element(ephemeral.blocks, action_id, block_id)
+        action = _action(element, found_block, value)
+        return self._message_click(
+            ephemeral.channel, ephemeral.message_ts, ephemeral.thread_ts, ephemeral.user, action
+        )
+
+    def _message_click(
+        self,
+        channel: str,
+        message_ts: str,
+        thread_ts: str | None,
+        user: str,
+        action: dict[str, Any],
+        *,
+        message: Message | None = None,
+    ) -> dict[str, Any]:
+        """block_actions on a message; without `message` on an ephemeral one, which Slack
+        sends as the container only, with a response_url not bound to a message."""
         container: dict[str, Any] = {
             "type": "message",
-            "message_ts": ephemeral.message_ts,
-            "channel_id": ephemeral.channel,
-            "is_ephemeral": True,
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": message is None,
         }
-        if ephemeral.thread_ts:
-            container["thread_ts"] = ephemeral.thread_ts
+        if thread_ts:
+            container["thread_ts"] = thread_ts
         self.last_response_url = self.fake.new_response_url(
-            channel=ephemeral.channel, user=ephemeral.user
+            channel=channel, message_ts=message_ts if message else None, user=user
         )
         self.last_trigger_id = self.fake.issue_trigger()
         return {
-            **self._common(ephemeral.user),
+            **self._common(user),
             "type": "block_actions",
             "container": container,
             "trigger_id": self.last_trigger_id,
-            "channel": {"id": ephemeral.channel, "name": self.fake.channel_name(ephemeral.channel)},
+            "channel": {"id": channel, "name": self.fake.channel_name(channel)},
+            **({"message": message.to_dict()} if message else {}),
             "state": {"values": {}},
             "response_url": self.last_response_url,
-            "actions": [_action(element, found_block, value)],
+            "actions": [action],
         }
 
     def click_in_view_payload(

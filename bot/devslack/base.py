@@ -1,0 +1,117 @@
+"""The fake Slack's state and the small helpers every group of Web API methods uses."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import TYPE_CHECKING, Any
+
+from bot.devslack.records import (
+    Call,
+    Channel,
+    Ephemeral,
+    Fail,
+    Message,
+    Pending,
+    ResponseUrl,
+    Trigger,
+    UploadedFile,
+)
+from bot.pacing import Bucket
+
+if TYPE_CHECKING:
+    from bot.devslack.plumbing import Server
+
+
+class FakeBase:
+    """State shared by the method groups (`bot/devslack/chat.py`, `views.py`, ...)."""
+
+    def __init__(
+        self,
+        *,
+        trigger_ttl: float = 3.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limits: bool = False,
+        rate_scale: float = 1.0,
+    ) -> None:
+        self.trigger_ttl = trigger_ttl
+        self.rate_limits = rate_limits
+        self.rate_scale = rate_scale
+        self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._address = (host, port)
+        self._lock = threading.RLock()
+        self._rand = random.Random(1700)  # deterministic ids make demo transcripts repeatable
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket_url: str | None = None
+        self._ts = 1_700_000_000_000_000
+        self._calls: list[Call] = []
+        self._channels: dict[str, Channel] = {}
+        self._messages: dict[str, list[Message]] = {}
+        self._ephemerals: list[Ephemeral] = []
+        self._pending: dict[str, Pending] = {}
+        self._files: list[UploadedFile] = []
+        self._views: dict[str, dict[str, Any]] = {}
+        self._opened: list[str] = []
+        self._stacks: dict[str, list[str]] = {}  # root view id -> open views, bottom first
+        self._home: dict[str, dict[str, Any]] = {}
+        self._triggers: dict[str, Trigger] = {}
+        self._response_urls: dict[str, ResponseUrl] = {}
+        self._responses: dict[str, list[dict[str, Any]]] = {}
+        self._faults: dict[str, list[tuple[str, int]]] = {}  # method -> [(error, retry_after)]
+        self.notes: list[str] = []  # advice and internal errors, instead of Python warnings
+
+    @property
+    def base(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/api/"
+
+    def _hex(self, n: int) -> str:
+        return "".join(self._rand.choice("0123456789abcdef") for _ in range(n))
+
+    def _id(self, prefix: str) -> str:
+        return prefix + "".join(
+            self._rand.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(10)
+        )
+
+    def _next_ts(self) -> str:
+        self._ts += 100
+        return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+
+    def _channel(self, channel_id: str) -> Channel:
+        if channel_id not in self._channels:
+            self._channels[channel_id] = Channel(channel_id, f"chan-{channel_id.lower()}")
+        return self._channels[channel_id]
+
+    def _member_channel(self, channel_id: Any) -> Channel:
+        if not channel_id or not isinstance(channel_id, str):
+            raise Fail("channel_not_found")
+        channel = self._channel(channel_id)
+        if not channel.member:
+            raise Fail("not_in_channel")
+        return channel
+
+    def _find(self, channel: str | None, ts: str | None) -> Message | None:
+        for msg in self._messages.get(channel or "", []):
+            if msg.ts == ts and not msg.deleted:
+                return msg
+        return None
+
+    def _with_block_ids(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Slack fills in a block_id where the app gave none; clicks then carry it."""
+        for block in blocks:
+            block.setdefault(
+                "block_id", "".join(self._rand.choices("abcdefghijkmnopqrstuvwxyz", k=5))
+            )
+        return blocks
+
+    def _take_fault(self, method: str) -> tuple[str, int] | None:
+        queue = self._faults.get(method)
+        return queue.pop(0) if queue else None
