@@ -333,34 +333,32 @@ class SandboxState:
             consignment.state = ALLOCATED
             return self._view(consignment, now)
 
+    def _allocated(self, reference: str, code: str, what: str) -> tuple[_Consignment, datetime]:
+        """The consignment and the time, if it is allocated (labels and documents exist)."""
+        consignment = self._get(reference)
+        now = self.clock.now()
+        state = self._state(consignment, now)
+        if state not in LABELLED or consignment.allocation is None:
+            raise ApiProblem(
+                404,
+                code,
+                f"Consignment {consignment.reference} is {state}: {what} exist once it is "
+                "allocated.",
+            )
+        return consignment, now
+
     def documents(self, reference: str) -> ConsignmentView:
         """The consignment for its customs documents: they exist once it is allocated."""
         with self._lock:
-            consignment = self._get(reference)
-            now = self.clock.now()
-            state = self._state(consignment, now)
-            if state not in LABELLED or consignment.allocation is None:
-                raise ApiProblem(
-                    404,
-                    "CustomsDocumentsNotFound",
-                    f"Consignment {consignment.reference} is {state}: customs documents "
-                    f"exist once it is allocated.",
-                )
+            consignment, now = self._allocated(
+                reference, "CustomsDocumentsNotFound", "customs documents"
+            )
             return self._view(consignment, now)
 
     def labels(self, reference: str) -> ConsignmentView:
         """The consignment for printing; marks its labels printed (LabelsPrinted: true)."""
         with self._lock:
-            consignment = self._get(reference)
-            now = self.clock.now()
-            state = self._state(consignment, now)
-            if state not in LABELLED or consignment.allocation is None:
-                raise ApiProblem(
-                    404,
-                    "LabelNotFound",
-                    f"Consignment {consignment.reference} is {state}: labels exist once it "
-                    f"is allocated.",
-                )
+            consignment, now = self._allocated(reference, "LabelNotFound", "labels")
             if consignment.labels_printed_at is None:
                 consignment.labels_printed_at = now
             return self._view(consignment, now)
