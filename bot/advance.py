@@ -34,6 +34,7 @@ from bot.models import (
     STILL_QUOTING,
     Allocation,
     ConsignmentRecord,
+    ConsignmentState,
     ConsignmentStatus,
     Price,
     Problem,
@@ -49,6 +50,8 @@ ADVANCE_JOB = "advance"
 # Added to the carrier's timeouts: how long after sending an allocate it may still land.
 ALLOCATE_MARGIN = 1.0
 LOOKUP_EVERY = 1.0
+# How much longer we keep looking while the carrier says "Allocating".
+STILL_ALLOCATING = 30.0
 # Saved quotes not yet shown are reused only if they stay valid at least this long.
 QUOTES_STILL_GOOD = timedelta(minutes=5)
 
@@ -306,10 +309,28 @@ def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError 
             log.info("allocate confirmed by lookup consignment=%s looks=%s", c.id, looks)
             _allocated(bot, c, allocation, price=price, via="lookup")
             return True
-        remaining = deadline - time.time()
+        busy = status.state is ConsignmentState.ALLOCATING  # the carrier is still at it
+        remaining = (deadline + (STILL_ALLOCATING if busy else 0.0)) - time.time()
         if remaining <= 0:
             break
         time.sleep(min(LOOKUP_EVERY, remaining))
+    if status.state is ConsignmentState.ALLOCATING:
+        # Never "Nothing was bought" while the carrier itself says it is allocating.
+        problem = Problem(
+            step=Step.ALLOCATING,
+            kind="StillAllocating",
+            message=messages.STILL_ALLOCATING_AT_CARRIER,
+            correlation_id=cause.correlation_id if cause else None,
+        )
+        bot.store.audit(
+            c.claimed_by or BOT,
+            "allocate",
+            "unclear (carrier says Allocating)",
+            consignment_id=c.id,
+        )
+        if bot.store.transition(c.id, {Step.ALLOCATING}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
+        return False
     error = cause or CarrierError("allocation not confirmed")
     bot.store.audit(
         c.claimed_by or BOT,

@@ -187,3 +187,7 @@ LABELS_ON_THEIR_WAY = (
     "{n} allocated consignment(s) are still getting their labels: run `/ship manifest` again "
     "once the labels are in their threads."
 )
+STILL_ALLOCATING_AT_CARRIER = (
+    "Sorted PRO is still allocating this consignment, so the label may yet be bought. "
+    "Press Try again in a minute to look again (it never allocates twice)."
+)

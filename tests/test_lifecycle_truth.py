@@ -149,3 +149,21 @@ def test_status_brings_the_store_in_line_with_the_carrier(harness: Harness) -> N
     assert h.store.require(record.id).step is Step.CANCELLED
     assert any(e.outcome == "found cancelled at the carrier" for e in h.store.audit_log(record.id))
     h.wait(lambda: "❌ Cancelled" in _channel_message(h, record))
+
+
+def test_an_allocate_the_carrier_is_still_working_on_is_never_called_failed(
+    harness: Harness,
+) -> None:
+    """Our request timed out (2 s) and its deadline passed, but Sorted PRO says Allocating:
+    the bot keeps looking, and records the allocation when it lands (one allocate)."""
+    h = harness
+    record = h.quoted()
+    httpx.post(f"{h.sandbox.url}/__sandbox/settings", json={"allocate_seconds": 5.5})
+    h.click_quote(record)
+    done = h.wait_step(record.id, Step.UPLOADED, timeout=20)
+    assert h.allocations_at_carrier() == 1
+    outcomes = [e.outcome for e in h.store.audit_log(record.id) if e.action == "allocate"]
+    assert outcomes == ["ok (lookup)"]
+    assert done.message_ts
+    said = json.dumps([m.blocks for m in h.fake.thread(CHANNEL, done.message_ts)])
+    assert "Nothing was bought" not in said

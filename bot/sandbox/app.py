@@ -7,6 +7,7 @@ other requests.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -169,7 +170,10 @@ class Sandbox:
             raise ApiProblem(
                 400, "ValidationError", message, [Detail("Invalid", "quoteReference", message)]
             ) from exc
-        view = self.state.allocate(reference, quote_reference)
+        begun = self.state.allocate_seconds > 0 and self.state.begin_allocating(reference)
+        if begun:
+            await asyncio.sleep(self.state.allocate_seconds)  # the carrier is being asked
+        view = self.state.allocate(reference, quote_reference, begun=begun)
         return json_response(render.allocation_summary(_base_url(request), view))
 
     async def get_labels(self, request: Request) -> Response:
@@ -295,6 +299,7 @@ class Sandbox:
             self.state.set_timing(
                 quote_ttl_seconds=seconds_field(body, "quote_ttl_seconds"),
                 tracking_step_seconds=seconds_field(body, "tracking_step_seconds"),
+                allocate_seconds=seconds_field(body, "allocate_seconds"),
             )
             if latency is not None:
                 self.gateway.latency_seconds = latency
@@ -303,6 +308,7 @@ class Sandbox:
                 "quote_ttl_seconds": self.state.quote_ttl.total_seconds(),
                 "tracking_step_seconds": self.state.tracking_step.total_seconds(),
                 "latency_seconds": self.gateway.latency_seconds,
+                "allocate_seconds": self.state.allocate_seconds,
                 "api_key_required": self.gateway.api_key is not None,
             }
         )

@@ -30,6 +30,7 @@ from bot.sandbox.errors import ApiProblem, Detail, not_found
 from bot.sandbox.validation import ManifestQuery, NewConsignment
 
 UNALLOCATED = "Unallocated"
+ALLOCATING = "Allocating"
 ALLOCATION_FAILED = "AllocationFailed"
 ALLOCATED = "Allocated"
 READY_TO_SHIP = "ReadyToShip"
@@ -141,6 +142,8 @@ class _Consignment:
     allocation: AllocationRecord | None = None
     labels_printed_at: datetime | None = None
     manifested_at: datetime | None = None
+    # Set while an allocate is being worked on (the sandbox's `allocate_seconds`).
+    allocating: bool = False
 
 
 class SandboxState:
@@ -161,6 +164,7 @@ class SandboxState:
         self.clock = Clock()
         self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
         self.tracking_step = timedelta(seconds=tracking_step_seconds)
+        self.allocate_seconds = 0.0
 
     # -- identifiers ------------------------------------------------------------
     def _unique(self, make: Callable[[], str]) -> str:
@@ -195,6 +199,8 @@ class SandboxState:
 
     def _state(self, consignment: _Consignment, now: datetime) -> str:
         """The stored state, moved along the tracking steps by the sandbox clock."""
+        if consignment.allocating:
+            return ALLOCATING
         if consignment.state != MANIFESTED or consignment.manifested_at is None:
             return consignment.state
         if self.tracking_step <= timedelta(0):
@@ -287,9 +293,23 @@ class SandboxState:
             quotes.sort(key=lambda q: (q.pricing.total.gross, q.service.reference))
             return QuoteSet(request_reference, tuple(quotes), tuple(excluded))
 
-    def allocate(self, reference: str, quote_reference: str) -> ConsignmentView:
+    def begin_allocating(self, reference: str) -> bool:
+        """Shown as Allocating until `allocate` ends (as PRO does while a carrier answers);
+        False if it can't be allocated now (allocate then refuses it with the reason)."""
         with self._lock:
             consignment = self._get(reference)
+            if consignment.allocating or consignment.state not in QUOTABLE:
+                return False
+            consignment.allocating = True
+            return True
+
+    def allocate(
+        self, reference: str, quote_reference: str, *, begun: bool = False
+    ) -> ConsignmentView:
+        with self._lock:
+            consignment = self._get(reference)
+            if begun:
+                consignment.allocating = False
             now = self.clock.now()
             state = self._state(consignment, now)
             if state in HOLDS_ALLOCATION:
@@ -434,10 +454,17 @@ class SandboxState:
 
     # -- settings ---------------------------------------------------------------------
     def set_timing(
-        self, *, quote_ttl_seconds: float | None = None, tracking_step_seconds: float | None = None
+        self,
+        *,
+        quote_ttl_seconds: float | None = None,
+        tracking_step_seconds: float | None = None,
+        allocate_seconds: float | None = None,
     ) -> None:
-        """New quotes expire after the new TTL; tracking steps re-time from manifest time."""
+        """New quotes expire after the new TTL; tracking steps re-time from manifest time;
+        an allocate takes `allocate_seconds` (shown as Allocating meanwhile)."""
         with self._lock:
+            if allocate_seconds is not None:
+                self.allocate_seconds = allocate_seconds
             if quote_ttl_seconds is not None:
                 self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
             if tracking_step_seconds is not None:
