@@ -27,7 +27,7 @@ POST_PER_CHANNEL = Rate(60, 3)
 # Methods Slack limits per channel rather than per workspace.
 PER_CHANNEL = frozenset({"chat.postMessage"})
 
-# From https://docs.slack.dev/apis/web-api/rate-limits (see ../shared/slack-notes.md §9).
+# From https://docs.slack.dev/apis/web-api/rate-limits (see docs/slack.md).
 TIERS: dict[str, Rate] = {
     "chat.postMessage": POST_PER_CHANNEL,
     "chat.update": TIER_3,
