@@ -86,10 +86,11 @@ def _ship_again(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> View:
     return view
 
 
-def preset_chosen(bot: Shipbot, view: dict[str, Any], name: str) -> None:
+def preset_chosen(bot: Shipbot, view: dict[str, Any], name: str, user: str) -> None:
     """The form's preset select: size and weight filled in by views.update (with the view's
     hash, so a newer view is never overwritten). A preset gone from the settings since the
-    form opened changes nothing."""
+    form opened changes nothing; like every button, it checks the role of who chose it."""
+    bot.permit(Action.SHIP, user)
     preset = preset_named(bot.settings.shipbot_parcel_presets, name)
     view_id = view.get("id")
     if preset is None or not isinstance(view_id, str) or not view.get("blocks"):

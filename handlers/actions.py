@@ -102,7 +102,7 @@ def parcel_preset(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbo
     option = action.get("selected_option") or {}
     view = body.get("view")
     if isinstance(view, dict) and isinstance(option.get("value"), str):
-        prefill.preset_chosen(shipbot, view, option["value"])
+        prefill.preset_chosen(shipbot, view, option["value"], body["user"]["id"])
 
 
 def status(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:

@@ -23,7 +23,7 @@ from bot.models import Step
 from bot.sandbox.server import RunningSandbox
 from bot.store import Store
 from tests.form_states import example_state
-from tests.harness import AGENT2, CHANNEL, Harness, running_bot, wait_for_modal
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, wait_for_modal
 from tests.test_forms import state_from_modal_initials
 
 PRESETS = "Small box=30x20x10@1.0;Mailer=35x25x3@0.3"
@@ -327,3 +327,25 @@ def test_a_database_from_before_ship_again_gains_the_column(tmp_path: Path) -> N
         assert original is not None and original.repeats is None
     finally:
         store.close()
+
+
+def test_a_preset_chosen_by_someone_not_allowed_to_ship_changes_nothing(
+    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    with running_bot(
+        fake_slack,
+        sandbox,
+        tmp_path / "roles.db",
+        shipbot_parcel_presets=PRESETS,
+        shipbot_ship_users=[AGENT2],
+    ) as h:
+        view = h.open_form(user=AGENT2)
+        h.driver.click_in_view(view["id"], "parcel_preset", "Small box", user=AGENT)
+        h.wait(
+            lambda: any(
+                e.actor == AGENT and e.outcome == "refused (not allowed)"
+                for e in h.store.audit_log()
+            )
+        )
+        h.bot.runner.wait_idle()
+        assert h.fake.calls_to("views.update") == []
