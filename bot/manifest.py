@@ -18,7 +18,7 @@ from blocks import Message
 from blocks import manifest as manifest_blocks
 from bot import messages
 from bot.carrier.errors import CarrierError
-from bot.core import BOT, Asker, Shipbot
+from bot.core import Asker, Shipbot
 from bot.jobs import RetryLater
 from bot.models import (
     ALLOCATED,
@@ -31,6 +31,7 @@ from bot.models import (
 )
 from bot.outbox import COSMETIC
 from bot.permissions import Action
+from bot.reconcile import follow_carrier
 from bot.show import show_channel
 from bot.slackio import SlackProblem
 
@@ -86,7 +87,7 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
     except CarrierError as exc:
         failure = exc  # a lost reply may still have manifested: the lookups below decide
     held_ids = {c.id for c in held}
-    others = [c for c in bot.store.list_in(ALLOCATED) if c.id not in held_ids]
+    others = bot.store.list_in(ALLOCATED)  # the held ones are MANIFESTING: not among these
     states: dict[int, ConsignmentState] = {}
     if result is not None and result.queued == len(held) and not result.failed and not others:
         confirmed = held_ids  # the carrier's count is exactly ours
@@ -147,14 +148,8 @@ def _record(
         leaving=MANIFEST_HOLD,
     )
     _release(bot, not_taken)
-    for c in gone:
-        # Cancelled at the carrier behind our back: the store follows the carrier.
-        with bot.locked(c.id):
-            if bot.store.transition(c.id, MANIFEST_HOLD, Step.CANCELLED):
-                bot.store.audit(
-                    BOT, "cancel", "found cancelled at the carrier", consignment_id=c.id
-                )
-        show_channel(bot, bot.store.require(c.id))
+    for c in gone:  # cancelled at the carrier behind our back: the store follows the carrier
+        follow_carrier(bot, c, ConsignmentState.CANCELLED, holder=MANIFEST_HOLD)
     # Still getting or uploading its label, yet the carrier's query took it: the flow
     # finishes its upload and then records it manifested.
     swept = [c for c in others if c.id in confirmed]

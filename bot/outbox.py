@@ -57,6 +57,14 @@ def edit_key(channel: str, ts: str) -> str:
     return f"{channel}:{ts}"
 
 
+def _payload(channel: str, ts: str, message: Message) -> str:
+    """A message's state, spelt the same way every time so identical states compare equal."""
+    return json.dumps(
+        {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks},
+        sort_keys=True,
+    )
+
+
 class Outbox:
     def __init__(self, db: Database, slack: SlackOut, *, clock: Any = time.time) -> None:
         self._db = db
@@ -79,10 +87,7 @@ class Outbox:
     ) -> None:
         """Queue `message` as the message's new state; it replaces a pending older one."""
         priority = FLOW if priority is None else priority
-        payload = json.dumps(
-            {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks},
-            sort_keys=True,
-        )
+        payload = _payload(channel, ts, message)
         key = edit_key(channel, ts)
         now = self._clock()
         with self._db.tx() as conn:
@@ -123,10 +128,7 @@ class Outbox:
 
     def posted(self, channel: str, ts: str, message: Message) -> None:
         """A message just posted: what it says, so an identical edit later is not sent."""
-        payload = json.dumps(
-            {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks},
-            sort_keys=True,
-        )
+        payload = _payload(channel, ts, message)
         now = self._clock()
         with self._db.tx() as conn:
             conn.execute(

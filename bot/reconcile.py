@@ -6,6 +6,8 @@ manifest in flight owns its consignment until it ends.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.core import BOT, Shipbot
 from bot.models import MANIFESTABLE, NEEDS_AGENT, ConsignmentRecord, ConsignmentState, Step
 from bot.show import show_channel
@@ -14,9 +16,18 @@ from bot.show import show_channel
 _AT_REST = NEEDS_AGENT | MANIFESTABLE
 
 
-def follow_carrier(bot: Shipbot, c: ConsignmentRecord, state: ConsignmentState) -> bool:
-    """True when the store was moved to what the carrier says."""
-    if state is ConsignmentState.CANCELLED and c.step in _AT_REST:
+def follow_carrier(
+    bot: Shipbot,
+    c: ConsignmentRecord,
+    state: ConsignmentState,
+    *,
+    holder: Collection[Step] = (),
+) -> bool:
+    """True when the store was moved to what the carrier says.
+
+    `holder`: the hold steps the caller owns (a manifest's MANIFESTING), which it may move too.
+    """
+    if state is ConsignmentState.CANCELLED and c.step in _AT_REST | set(holder):
         to, outcome, when = Step.CANCELLED, "found cancelled at the carrier", None
     elif state.manifested_or_later and c.step in MANIFESTABLE:
         to, outcome = Step.MANIFESTED, "found manifested at the carrier"

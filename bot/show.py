@@ -33,12 +33,24 @@ REFRESH_JOB = "refresh"
 SLOW = 2.0
 
 
-def show_channel(bot: Shipbot, c: ConsignmentRecord, *, priority: int | None = None) -> None:
-    """The channel message alone (best effort: the thread and the store stay right)."""
+def show_channel(
+    bot: Shipbot, c: ConsignmentRecord, *, priority: int | None = None
+) -> ConsignmentRecord:
+    """The channel message alone (best effort: the thread and the store stay right).
+
+    A failure before any channel message was posted gets one now; where the bot can't post,
+    the agent is told through the command's response_url (it works without membership).
+    Returns the record with the message's ts.
+    """
     if c.message_ts is None:
         if c.step is Step.FAILED:
-            put_channel_message(bot, c)
-        return
+            try:
+                return c.model_copy(update={"message_ts": put_channel_message(bot, c)})
+            except SlackProblem as exc:
+                log.warning("could not post the message of consignment %s: %s", c.id, exc.error)
+                if c.response_url:
+                    bot.slack.respond(c.response_url, render.problem(c))
+        return c
     working = c.step in WORKING
     if priority is None:
         priority = COSMETIC if working else URGENT
@@ -49,6 +61,7 @@ def show_channel(bot: Shipbot, c: ConsignmentRecord, *, priority: int | None = N
         priority=priority,
         delay=SLOW if working else 0.0,
     )
+    return c
 
 
 def put_channel_message(bot: Shipbot, c: ConsignmentRecord, as_step: Step | None = None) -> str:
@@ -68,16 +81,7 @@ def put_channel_message(bot: Shipbot, c: ConsignmentRecord, as_step: Step | None
 
 def show(bot: Shipbot, c: ConsignmentRecord) -> None:
     """The channel message, and the thread's quotes message or problem line."""
-    if c.message_ts is None and c.step is Step.FAILED:
-        try:
-            c = c.model_copy(update={"message_ts": put_channel_message(bot, c)})
-        except SlackProblem as exc:
-            log.warning("could not post the message of consignment %s: %s", c.id, exc.error)
-            if c.response_url:  # the command's response_url works without membership
-                bot.slack.respond(c.response_url, render.problem(c))
-            return
-    else:
-        show_channel(bot, c)
+    c = show_channel(bot, c)
     if c.message_ts is None:
         return
     try:
