@@ -194,7 +194,10 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             consignment_id=c.id,
             detail=quote_set.request_reference,
         )
-        c = bot.store.require(c.id)
+    # From here the channel message is ours to post: a slow carrier may have had it posted
+    # early (as "⏳"), and then it is edited instead.
+    _end_early_post(c.id)
+    c = bot.store.require(c.id)
     if not c.quotes:
         reasons = "; ".join(f"{u.service_name}: {u.reason}" for u in c.unqualified[:5])
         problem = Problem(
@@ -210,8 +213,6 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
         if bot.store.transition(c.id, {Step.QUOTING}, Step.FAILED, problem=problem):
             show(bot, bot.store.require(c.id))
         return False
-    _end_early_post(c.id)
-    c = bot.store.require(c.id)  # a slow carrier may have had it posted early
     try:
         if c.message_ts is None:
             # Posted as it reads once quoted: the happy path never edits it before the end.
