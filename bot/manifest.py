@@ -208,8 +208,12 @@ def resume_held(bot: Shipbot) -> None:
     held = bot.store.list_in(MANIFEST_HOLD)
     if not held:
         return
-    confirmed = _manifested(_looked_up(bot, held))
+    states = _looked_up(bot, held)
+    confirmed = _manifested(states)
     for c in held:
+        if states.get(c.id) is ConsignmentState.CANCELLED:
+            follow_carrier(bot, c, ConsignmentState.CANCELLED, holder=MANIFEST_HOLD)
+            continue
         with bot.locked(c.id):
             if c.id in confirmed:
                 bot.store.record_manifest(

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bot.carrier.client import CarrierClient
+from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
-from tests.harness import CHANNEL, Harness
+from tests.harness import CHANNEL, Harness, running_bot
 
 MANIFEST = r"^/consignments/manifestFromQuery$"
 LABEL = r"^/labels/"
@@ -167,3 +170,23 @@ def test_an_allocate_the_carrier_is_still_working_on_is_never_called_failed(
     assert done.message_ts
     said = json.dumps([m.blocks for m in h.fake.thread(CHANNEL, done.message_ts)])
     assert "Nothing was bought" not in said
+
+
+def test_a_manifest_hold_left_by_a_dead_process_follows_the_carrier(
+    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """A process died mid-manifest, before the carrier got the call: on start each hold is
+    looked up and becomes what the carrier says (cancelled meanwhile, or waiting again)."""
+    db = tmp_path / "held.db"
+    with running_bot(fake_slack, sandbox, db) as h:
+        cancelled, waiting = _allocated(h), _allocated(h)
+        for c in (cancelled, waiting):
+            assert h.store.transition(c.id, {Step.UPLOADED}, Step.MANIFESTING)
+    assert cancelled.carrier_reference
+    with CarrierClient(sandbox.url, "test") as carrier:
+        carrier.cancel(cancelled.carrier_reference)  # e.g. in Sorted PRO's web app
+    with running_bot(fake_slack, sandbox, db) as h:
+        assert h.store.require(cancelled.id).step is Step.CANCELLED
+        assert h.store.require(waiting.id).step is Step.UPLOADED
+        assert _carrier_state(h.sandbox, waiting.carrier_reference) == "Allocated"
+        h.wait(lambda: "❌ Cancelled" in _channel_message(h, cancelled))
