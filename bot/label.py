@@ -15,7 +15,7 @@ from bot.arguments import log_operation, shown
 from bot.carrier.client import LabelFormat
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot
-from bot.lookup import asker_of, clicked_consignment, consignment_for, with_link
+from bot.lookup import asker_of, clicked_consignment, consignment_for, visible, with_link
 from bot.models import CANCELLED, LABEL_ON_ITS_WAY, ConsignmentRecord, Document, DocumentKind
 from bot.permissions import Action
 from bot.slackio import SlackProblem
@@ -38,8 +38,8 @@ def reprint_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
 def _arguments(bot: Shipbot, argument: str, asker: Asker) -> tuple[ConsignmentRecord, LabelFormat]:
     head, _, tail = argument.rpartition(" ")
     if head:
-        c = bot.store.find_by_reference(head)
-        if c is not None and bot.permissions.may_see(asker.user, asker.channel, c):
+        c = visible(bot, head, asker)
+        if c is not None:
             label_format = LABEL_FORMATS.get(tail.lower())
             if label_format is None:
                 example = f"/ship label {c.reference} zpl"

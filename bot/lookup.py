@@ -37,13 +37,17 @@ STATUS_JOB = "op_status"
 HOME_JOB = "op_home"
 
 
-def consignment_for(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord:
-    """By carrier reference, shipper reference or order number, if the asker may see it.
-
-    One that exists in another channel is "not found": saying more would leak it.
-    """
+def visible(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord | None:
+    """By carrier reference, shipper reference or order number, if the asker may see it."""
     c = bot.store.find_by_reference(text)
-    if c is None or not bot.permissions.may_see(asker.user, asker.channel, c):
+    return c if c is not None and bot.permissions.may_see(asker.user, asker.channel, c) else None
+
+
+def consignment_for(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord:
+    """`visible`, or Refused. One that exists in another channel is "not found": saying
+    more would leak it."""
+    c = visible(bot, text, asker)
+    if c is None:
         raise Refused(messages.NOT_FOUND.format(ref=shown(text)), "not found")
     return c
 
