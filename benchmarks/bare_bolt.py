@@ -1,6 +1,6 @@
 """The baseline: a Bolt app whose listeners only call ack(), in Bolt's default mode.
 
-Served by the same server as shipbot (`bot.http.make_http_server`), so the difference in
+Served by the same server as shipbot (`bot.slack.http.make_http_server`), so the difference in
 ack latency is what our listeners and middleware cost, not a different HTTP stack.
 Run as `python -m benchmarks.bare_bolt --port N --slack-url URL --secret S`.
 """
@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from blocks.form import SHIP_CUSTOMS, SHIP_FORM
 from blocks.ids import CHOOSE_QUOTE
-from bot.http import make_http_server
+from bot.slack.http import make_http_server
 
 READY = "bare-bolt: ready"
 

@@ -25,7 +25,7 @@ from benchmarks.rig import (
     shipbot_on,
     start_and_join,
 )
-from bot.messages import STILL_QUOTING
+from bot.desk.messages import STILL_QUOTING
 
 # Carrier paths with their references taken out, so calls group by kind.
 _REFERENCE = re.compile(r"EC-[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}|[0-9a-f]{8}-[0-9a-f-]{27}")

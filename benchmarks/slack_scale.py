@@ -3,7 +3,7 @@ limits (429 + Retry-After), in one channel and across channels.
 
 Measures what one workspace sustains (consignments a minute, first submit to last final
 state), the Web API calls a consignment costs by method, the 429s Slack had to send, and
-click → label; and sets it against the ceiling the limits allow (bot/pacing.py's table).
+click → label; and sets it against the ceiling the limits allow (bot/slack/pacing.py's table).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from benchmarks.rig import (
     shipbot_on,
     start_and_join,
 )
-from bot.messages import STILL_QUOTING
-from bot.pacing import PER_CHANNEL, TIERS
+from bot.desk.messages import STILL_QUOTING
+from bot.slack.pacing import PER_CHANNEL, TIERS
 
 NOT_WEB_API = {"auth.test", "upload", "response", "view_ack", "command_ack"}
 BUSY = "Slack is busy right now"

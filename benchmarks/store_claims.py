@@ -17,7 +17,7 @@ from pathlib import Path
 from benchmarks.report import Row, ms, percentile
 from benchmarks.rig import BenchmarkFailed
 from bot.models import Money, Parcel, Price, Quote, QuoteSet, Recipient, ShipmentRequest, Step
-from bot.store import Store
+from bot.store.writes import Store
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The `/ship` modal: page 1 (recipient, parcels, value) and page 2 (customs), as plain dicts.
 
 Pure functions, so handlers can `views_open`/`ack(response_action=...)` them and tests can
-check them without Slack. Field ids and limits come from `bot.forms`, the parser of the
+check them without Slack. Field ids and limits come from `bot.intake.forms`, the parser of the
 submission, so the client-side hints set here always match what the server enforces.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
 from blocks.ids import CallbackId
-from bot.address import (
+from bot.intake.address import (
     COUNTRY,
     NAME,
     PHONE,
@@ -25,7 +25,7 @@ from bot.address import (
     AddressGuess,
     uk_postcode_country,
 )
-from bot.forms import (
+from bot.intake.forms import (
     ACTION,
     ADDRESS_COUNTRY,
     ADDRESS_LINE1,
@@ -81,8 +81,8 @@ from bot.forms import (
     format_money,
     normalise_uk_postcode,
 )
+from bot.intake.presets import ParcelPreset
 from bot.models import Customs, ExportReason, Money, ShipmentRequest
-from bot.presets import ParcelPreset
 
 __all__ = [
     "ACTION",
@@ -467,7 +467,8 @@ def apply_preset(view: Mapping[str, Any], preset: ParcelPreset) -> View:
 
     Slack keeps what was typed in an element while its block_id and action_id stay the same,
     and ignores a new initial_value there. So the size and weight elements get a new action_id
-    ("value.2": `bot.forms` reads any `value.N`, and the block ids it reports errors on stay);
+    ("value.2": `bot.intake.forms` reads any `value.N`, and the block ids it reports errors on
+    stay);
     every other field keeps its ids, and its typed value is also copied into its initial
     value, so the result is right whether or not Slack keeps the state. Still editable.
     """

@@ -17,15 +17,16 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from blocks import section
-from bot import advance, approval, cancel, label, logsafe, lookup, manifest, messages, report, show
+from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
-from bot.jobs import JobRunner
-from bot.outbox import Outbox
-from bot.pacing import Pacer
+from bot.desk import advance, approval, cancel, label, lookup, manifest, messages, report, show
 from bot.settings import Settings
-from bot.slackio import SlackOut, make_client
-from bot.store import Store
+from bot.slack.outbox import Outbox
+from bot.slack.pacing import Pacer
+from bot.slack.slackio import SlackOut, make_client
+from bot.store.jobs import JobRunner
+from bot.store.writes import Store
 from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")

@@ -96,8 +96,8 @@ def _fail(lines: Sequence[str]) -> int:
 
 
 def _backup(path: str) -> int:
-    from bot.db import Database, DatabaseProblem
     from bot.settings import load_settings
+    from bot.store.db import Database, DatabaseProblem
 
     settings, errors = load_settings()
     if settings is None:
@@ -147,10 +147,10 @@ def _serve(args: Any) -> int:
         return _fail(problems)
 
     from bot.app import build
-    from bot.db import DatabaseProblem
-    from bot.jobs import RunnerBusy
     from bot.runtime import connect_carrier, setup_logging
-    from bot.store import Store
+    from bot.store.db import DatabaseProblem
+    from bot.store.jobs import RunnerBusy
+    from bot.store.writes import Store
 
     setup_logging(settings.shipbot_log_level)
     for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
@@ -200,7 +200,7 @@ def _serve(args: Any) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         if args.http:
-            from bot.http import make_http_server
+            from bot.slack.http import make_http_server
 
             server = make_http_server(
                 bot.app,

@@ -1,7 +1,7 @@
 """What a running bot owns, in one typed object, and the one way to refuse or answer privately.
 
 Listeners receive it as their `shipbot` parameter (Bolt passes context keys by name); the
-feature modules (`bot/flow.py`, `bot/cancel.py`, ...) take it as their first argument.
+feature modules (`bot/desk/flow.py`, `bot/desk/cancel.py`, ...) take it as their first argument.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 
 from blocks import Message, section
 from bot.carrier.client import CarrierClient
-from bot.jobs import JobRunner
 from bot.locks import ConsignmentLocks
 from bot.permissions import Action, Permissions
 from bot.settings import Settings
-from bot.slackio import SlackOut, SlackProblem
-from bot.store import Store
+from bot.slack.slackio import SlackOut, SlackProblem
+from bot.store.jobs import JobRunner
+from bot.store.writes import Store
 
 log = logging.getLogger("shipbot.core")
 

@@ -20,11 +20,11 @@ from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver, state_value
 from bot.devslack.render import render_blocks, render_mrkdwn
 from bot.devslack.server import FakeSlack
-from bot.http import serve_in_thread
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import SandboxConfig, start_sandbox
 from bot.settings import Settings
-from bot.store import Store
+from bot.slack.http import serve_in_thread
+from bot.store.writes import Store
 
 SECRET = "demo-signing-secret"
 CHANNEL = "C0SHIPPING"

@@ -96,7 +96,7 @@ def install() -> None:
         return scrub(previous(*args, **kwargs))
 
     logging.setLogRecordFactory(factory)
-    # Bolt's "Invalid request signature detected (… body: …)" is said by bot/http.py in one
+    # Bolt's "Invalid request signature detected (… body: …)" is said by bot/slack/http.py in one
     # short line instead. A filter, not a level: Bolt resets this logger's level from ours
     # when it builds an App.
     logging.getLogger("slack_bolt.RequestVerification").addFilter(_drop)

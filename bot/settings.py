@@ -22,7 +22,7 @@ from bot.carrier.customs import (
     CustomsProfile,
     parse_category_overrides,
 )
-from bot.presets import ParcelPreset, parse_parcel_presets
+from bot.intake.presets import ParcelPreset, parse_parcel_presets
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SORTED_PRODUCTION_URL = "https://api.electioapp.com"
@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     shipbot_designated_person: str = ""
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
-    # Slack's rate limits (bot/pacing.py) times this: only a stand-in Slack that runs its
+    # Slack's rate limits (bot/slack/pacing.py) times this: only a stand-in Slack that runs its
     # limits faster (tests, benchmarks) wants anything but 1.
     shipbot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     shipbot_log_level: str = "INFO"

@@ -12,8 +12,9 @@ from slack_bolt import Ack, App
 
 from blocks.ids import ActionId
 from blocks.payloads import ConsignmentValue, ListPageValue, QuoteValue
-from bot import approval, cancel, flow, label, lookup, manifest, modal, prefill
 from bot.core import Asker, Shipbot
+from bot.desk import approval, cancel, flow, label, lookup, manifest, prefill
+from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
 

@@ -16,10 +16,11 @@ from blocks import Message
 from blocks import help as help_blocks
 from blocks import operations as render
 from blocks.payloads import FormMetadata
-from bot import flow, label, lookup, manifest, modal, prefill, report
-from bot.arguments import clean_argument, log_operation
-from bot.cancel import cancel_command
 from bot.core import Asker, Shipbot
+from bot.desk import flow, label, lookup, manifest, prefill, report
+from bot.desk.cancel import cancel_command
+from bot.intake.arguments import clean_argument, log_operation
+from bot.slack import modal
 
 Lookup = Callable[[Shipbot, str, Asker], Message]
 

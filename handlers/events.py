@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot import lookup
 from bot.core import Shipbot
+from bot.desk import lookup
 
 
 def register(app: App) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from blocks.ids import CallbackId
-from bot import modal, prefill
 from bot.core import Asker, Shipbot
+from bot.desk import prefill
+from bot.slack import modal
 
 
 def register(app: App) -> None:

@@ -12,9 +12,9 @@ from slack_bolt import Ack, App
 
 from blocks.form import SHIP_CUSTOMS, SHIP_FORM
 from blocks.payloads import FormMetadata
-from bot import flow
 from bot.core import Shipbot
-from bot.forms import parse_customs, parse_shipment
+from bot.desk import flow
+from bot.intake.forms import parse_customs, parse_shipment
 
 LOST = "This form lost its channel. Close it and run /ship again in the channel."
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.countries import COUNTRY_NAMES
-from bot.forms import (
+from bot.intake.forms import (
     ACTION,
     ADDRESS_COUNTRY,
     CUSTOMS_ORIGIN,

@@ -17,11 +17,11 @@ from bot.app import RunningBot, build
 from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack, Message
-from bot.http import serve_in_thread
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
 from bot.settings import Settings
-from bot.store import Store
+from bot.slack.http import serve_in_thread
+from bot.store.writes import Store
 from tests.form_states import example_customs_state, example_state
 
 SECRET = "s3cret-signing"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.address import AddressGuess, parse_address
+from bot.intake.address import AddressGuess, parse_address
 
 # (id, message text as Slack sends it, expected fields; unlisted fields must be None/empty)
 CASES: list[tuple[str, str, dict[str, Any]]] = [

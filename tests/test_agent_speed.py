@@ -18,10 +18,10 @@ import pytest
 
 from blocks.payloads import FormMetadata
 from bot.devslack.server import FakeSlack
-from bot.forms import parse_shipment
+from bot.intake.forms import parse_shipment
 from bot.models import Step
 from bot.sandbox.server import RunningSandbox
-from bot.store import Store
+from bot.store.writes import Store
 from tests.form_states import example_state
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, wait_for_modal
 from tests.test_forms import state_from_modal_initials

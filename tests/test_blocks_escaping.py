@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from blocks import approval, consignment, manifest, report
-from bot import messages
 from bot.carrier.errors import ErrorDetail, InvalidRequest
+from bot.desk import messages
 from bot.models import (
     Allocation,
     ConsignmentRecord,
@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def _record(step: Step) -> ConsignmentRecord:
-    from bot.forms import parse_shipment
+    from bot.intake.forms import parse_shipment
 
     request = parse_shipment(example_state())
     assert not isinstance(request, dict)

@@ -21,7 +21,7 @@ from blocks.form import (
     customs_modal,
     shipment_modal,
 )
-from bot.forms import (
+from bot.intake.forms import (
     FieldErrors,
     is_form_action,
     normalise_uk_postcode,

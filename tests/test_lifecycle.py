@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import STEP_GROUPS, Step
-from bot.store import Store
+from bot.store.writes import Store
 from tests.factories import shipment_request
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,5 +90,5 @@ def test_only_the_store_writes_the_step() -> None:
         for lineno, line in enumerate(text.splitlines(), 1):
             if "SET step" in line or ("step = ?" in line and "UPDATE" in text):
                 writers.append(f"{path.relative_to(ROOT)}:{lineno}")
-    assert writers and all(w.startswith("bot/store.py") for w in writers), writers
+    assert writers and all(w.startswith("bot/store/writes.py") for w in writers), writers
     assert len(writers) == 1, writers

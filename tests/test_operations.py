@@ -18,7 +18,7 @@ from blocks.tracking import tracking_url
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Money, Recipient, ShipmentRequest, Step
 from bot.sandbox.server import RunningSandbox
-from bot.store import Store
+from bot.store.writes import Store
 from tests.factories import parcel
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
 

@@ -34,10 +34,10 @@ from blocks.form import (
     ship_again_modal,
     shipment_modal,
 )
-from bot.address import AddressGuess, parse_address
-from bot.forms import parse_customs, parse_shipment
+from bot.intake.address import AddressGuess, parse_address
+from bot.intake.forms import parse_customs, parse_shipment
+from bot.intake.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.models import Money, ShipmentRequest
-from bot.presets import ParcelPreset, parse_parcel_presets, preset_named
 from tests.form_states import EXAMPLE_SHIPMENT, example_state
 from tests.test_address import CASES
 from tests.test_forms import (

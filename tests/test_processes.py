@@ -17,7 +17,7 @@ from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack
 from bot.models import Step
 from bot.sandbox.server import RunningSandbox
-from bot.store import Store
+from bot.store.writes import Store
 from tests.harness import CHANNEL, SECRET
 from tests.test_restart import _wait, serve, ship_quoted
 

@@ -18,7 +18,7 @@ from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
-from bot.store import Store
+from bot.store.writes import Store
 from tests.form_states import example_state
 from tests.harness import CHANNEL, SECRET, view_shipper_reference, wait_for_modal
 

@@ -14,8 +14,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from bot.app import Shipbot
-from bot.http import MAX_BODY_BYTES
 from bot.models import Step
+from bot.slack.http import MAX_BODY_BYTES
 from tests.form_states import EXAMPLE_SHIPMENT, example_state
 from tests.harness import AGENT, CHANNEL, Harness
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.devslack.server import FakeSlack
+from bot.intake.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.models import ExportReason
-from bot.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.sandbox.server import RunningSandbox
 from bot.settings import (
     PLACEHOLDER_API_KEY,

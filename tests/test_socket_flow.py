@@ -15,7 +15,7 @@ from bot.devslack.server import FakeSlack
 from bot.devslack.socket import FakeSocketMode, SocketDriver
 from bot.models import Step
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from bot.store import Store
+from bot.store.writes import Store
 from tests.form_states import example_state
 from tests.harness import (
     CHANNEL,

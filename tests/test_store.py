@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from bot.jobs import JobRunner, RetryLater
 from bot.models import (
     Allocation,
     Document,
@@ -14,7 +13,8 @@ from bot.models import (
     ShipmentRequest,
     Step,
 )
-from bot.store import Store
+from bot.store.jobs import JobRunner, RetryLater
+from bot.store.writes import Store
 from tests.factories import quote_set, shipment_request
 
 

@@ -17,7 +17,7 @@ from bot.devslack.records import (
     Trigger,
     UploadedFile,
 )
-from bot.pacing import Bucket
+from bot.slack.pacing import Bucket
 
 if TYPE_CHECKING:
     from bot.devslack.plumbing import Server

@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 from bot.devslack.base import FakeBase
-from bot.pacing import PER_CHANNEL, TIERS, Bucket, Rate
+from bot.slack.pacing import PER_CHANNEL, TIERS, Bucket, Rate
 
-# Slack lets short bursts through; the bot's own pacing (bot/pacing.py) uses less.
+# Slack lets short bursts through; the bot's own pacing (bot/slack/pacing.py) uses less.
 FAKE_BURST = {"chat.postMessage": 4}
 
 

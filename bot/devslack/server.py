@@ -60,7 +60,7 @@ __all__ = [
 
 
 class FakeSlack(HttpPlumbing, FileMethods, ViewMethods, ConversationMethods):
-    """`rate_limits=True` enforces Slack's published limits (bot/pacing.py's table: per method
+    """`rate_limits=True` enforces Slack's published limits (bot/slack/pacing.py's table: per method
     per workspace, chat.postMessage per channel) with 429 and Retry-After; `rate_scale` runs
     them that many times faster (a test sees the same shape in a fraction of the time)."""
 

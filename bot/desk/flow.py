@@ -2,7 +2,7 @@
 
 Submit, choose a quote, try again, get fresh quotes, edit and resubmit a refused form. Each
 checks the role of the person acting, touches only the store and the job queue, and raises
-`Refused` when nothing may change; `bot/advance.py` does the carrier and Slack work.
+`Refused` when nothing may change; `bot/desk/advance.py` does the carrier and Slack work.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import secrets
 
 from blocks.form import Initial, View, carry_customs, customs_modal, shipment_modal, with_notice
 from blocks.payloads import FormMetadata
-from bot import messages
-from bot.advance import advance_later
-from bot.approval import ask_later
 from bot.carrier.errors import QuoteExpired
 from bot.core import Refused, Shipbot
+from bot.desk import messages
+from bot.desk.advance import advance_later
+from bot.desk.approval import ask_later
+from bot.desk.show import show_later
 from bot.models import (
     BEING_ALLOCATED,
     CANCELLED,
@@ -25,7 +26,6 @@ from bot.models import (
     Step,
 )
 from bot.permissions import Action
-from bot.show import show_later
 
 
 def new_shipper_reference(bot: Shipbot) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import Database, now_iso
+from bot.store.db import Database, now_iso
 
 log = logging.getLogger("shipbot.jobs")
 

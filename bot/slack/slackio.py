@@ -1,5 +1,5 @@
 """Slack Web API transport: the calls the bot makes, with Slack's errors sorted into what we do
-next. It renders nothing: `bot/show.py` decides what a consignment looks like."""
+next. It renders nothing: `bot/desk/show.py` decides what a consignment looks like."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from blocks import Message
-from bot import messages
+from bot.desk import messages
 from bot.models import Document
-from bot.pacing import Pacer
+from bot.slack.pacing import Pacer
 
 if TYPE_CHECKING:
-    from bot.outbox import Outbox
+    from bot.slack.outbox import Outbox
 
 log = logging.getLogger("shipbot.slack")
 

@@ -1,7 +1,7 @@
 """The consignment repository: every conversation's state, its documents and the audit log.
 
-With `bot/db.py` (connections, schema) and the job queue in `bot/jobs.py`, the only code that
-knows SQL. A consignment's step changes only through `transition` (compare-and-set in one
+With `bot/store/db.py` (connections, schema) and the job queue in `bot/store/jobs.py`, the only
+code that knows SQL. A consignment's step changes only through `transition` (compare-and-set in one
 `BEGIN IMMEDIATE` transaction), so exactly one click, cancel or manifest wins.
 """
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database, now_iso
 from bot.models import (
     TAKES_CLICKS,
     Allocation,
@@ -26,7 +25,8 @@ from bot.models import (
     ShipmentRequest,
     Step,
 )
-from bot.store_reads import StoreReads
+from bot.store.db import Database, now_iso
+from bot.store.reads import StoreReads
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Claim:
 class Store(StoreReads):
     """The consignment repository: each conversation's state, its documents and audit.
 
-    The writes are here, each one transaction; the reads are in `bot/store_reads.py`.
+    The writes are here, each one transaction; the reads are in `bot/store/reads.py`.
     """
 
     def __init__(self, path: str | Path | Database) -> None:

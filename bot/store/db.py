@@ -3,7 +3,7 @@
 One connection per thread (sqlite3 connections are not shared across threads), WAL so
 readers never wait for the writer, and `BEGIN IMMEDIATE` for every write so a
 read-then-write (a claim, a guarded transition) is one atomic step. The repositories
-(`bot/store.py`, the job queue in `bot/jobs.py`) hold the SQL that uses it.
+(`bot/store/writes.py`, the job queue in `bot/store/jobs.py`) hold the SQL that uses it.
 """
 
 from __future__ import annotations

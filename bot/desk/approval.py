@@ -11,14 +11,14 @@ from typing import Any
 
 from blocks import approval as approval_blocks
 from blocks import consignment as render
-from bot import messages
-from bot.advance import advance_later
 from bot.core import Refused, Shipbot
-from bot.jobs import RetryLater
+from bot.desk import messages
+from bot.desk.advance import advance_later
+from bot.desk.show import show
 from bot.models import Step
 from bot.permissions import Action
-from bot.show import show
-from bot.slackio import SlackProblem
+from bot.slack.slackio import SlackProblem
+from bot.store.jobs import RetryLater
 
 APPROVAL_JOB = "approval"
 

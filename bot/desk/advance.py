@@ -18,7 +18,6 @@ from typing import Any
 
 from blocks import Message
 from blocks import consignment as render
-from bot import messages
 from bot.carrier.errors import (
     CarrierError,
     InvalidRequest,
@@ -28,7 +27,8 @@ from bot.carrier.errors import (
 )
 from bot.carrier.fields import refused_fields
 from bot.core import BOT, Shipbot
-from bot.jobs import RetryLater
+from bot.desk import messages
+from bot.desk.show import SLOW, put_channel_message, show, show_channel
 from bot.models import (
     IN_FLIGHT,
     STILL_QUOTING,
@@ -40,9 +40,9 @@ from bot.models import (
     Problem,
     Step,
 )
-from bot.outbox import URGENT
-from bot.show import SLOW, put_channel_message, show, show_channel
-from bot.slackio import SlackProblem
+from bot.slack.outbox import URGENT
+from bot.slack.slackio import SlackProblem
+from bot.store.jobs import RetryLater
 
 log = logging.getLogger("shipbot.flow")
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from blocks import Message
 from blocks import report as report_blocks
 from bot.core import BOT, Refused, Shipbot
-from bot.jobs import RetryLater
 from bot.models import Document, DocumentKind
-from bot.slackio import SlackProblem
+from bot.slack.slackio import SlackProblem
+from bot.store.jobs import RetryLater
 
 PERIODS = ("today", "week")
 

@@ -21,12 +21,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from blocks import Message, section
 from blocks import operations as render
 from blocks.payloads import LIST_MODES, ListPageValue
-from bot import messages
-from bot.arguments import log_operation, shown
 from bot.carrier.errors import CarrierError, UnexpectedResponse
 from bot.core import Asker, Refused, Shipbot
+from bot.desk import messages
+from bot.desk.reconcile import follow_carrier
+from bot.intake.arguments import log_operation, shown
 from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
-from bot.reconcile import follow_carrier
 
 log = logging.getLogger("shipbot.operations")
 

@@ -6,7 +6,7 @@ buttons live after a label was bought. Here an edit is a row (so it survives a r
 a newer state of the same message replaces a pending one (only the newest goes out; an
 edit identical to what the message already says is not sent at all), urgent edits (those
 that remove buttons or state an outcome) go before cosmetic ones (a manifest's marks), one
-delivery thread paces every call through the shared buckets (`bot/pacing.py`), and a 429
+delivery thread paces every call through the shared buckets (`bot/slack/pacing.py`), and a 429
 puts the row back with its Retry-After. A permanent error (message_not_found, ...) is
 recorded on the row and logged: nothing is retried forever, nothing is silently dropped.
 """
@@ -20,8 +20,8 @@ import time
 from typing import Any
 
 from blocks import Message
-from bot.db import Database, now_iso
-from bot.slackio import SlackOut, SlackProblem
+from bot.slack.slackio import SlackOut, SlackProblem
+from bot.store.db import Database, now_iso
 
 log = logging.getLogger("shipbot.outbox")
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.forms import (
+from bot.intake.forms import (
     MAX_LENGTH_PLUS_GIRTH_CM,
     MAX_SIDE_CM,
     MAX_WEIGHT_KG,

@@ -1,6 +1,6 @@
 """Places in address text: UK postcodes and counties, country names, postcodes abroad.
 
-The recognisers bot/address.py anchors an address on; pure and offline like it.
+The recognisers bot/intake/address.py anchors an address on; pure and offline like it.
 """
 
 from __future__ import annotations

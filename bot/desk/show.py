@@ -3,7 +3,7 @@
 Every feature calls `show` after a transition instead of choosing messages itself, so the
 channel and the thread always say what the store says (and the store what the carrier said).
 
-Edits go through the outbox (bot/outbox.py): a "⏳" state is queued to go out only if the
+Edits go through the outbox (bot/slack/outbox.py): a "⏳" state is queued to go out only if the
 step is still running after SLOW seconds, and the next state of the same message replaces
 it before then, so a fast flow costs only its final edits (the call budget in README).
 """
@@ -23,8 +23,8 @@ from bot.models import (
     ConsignmentRecord,
     Step,
 )
-from bot.outbox import COSMETIC, URGENT
-from bot.slackio import SlackProblem
+from bot.slack.outbox import COSMETIC, URGENT
+from bot.slack.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.show")
 

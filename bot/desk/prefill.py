@@ -20,13 +20,14 @@ from blocks.form import (
     ship_again_modal,
 )
 from blocks.payloads import FormMetadata
-from bot import lookup, modal
-from bot.address import parse_address
 from bot.core import Asker, Shipbot
-from bot.flow import new_form, new_shipper_reference
+from bot.desk import lookup
+from bot.desk.flow import new_form, new_shipper_reference
+from bot.intake.address import parse_address
+from bot.intake.presets import preset_named
 from bot.models import ConsignmentRecord
 from bot.permissions import Action
-from bot.presets import preset_named
+from bot.slack import modal
 
 log = logging.getLogger("shipbot.prefill")
 

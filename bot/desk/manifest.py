@@ -16,10 +16,11 @@ from typing import Any
 
 from blocks import Message
 from blocks import manifest as manifest_blocks
-from bot import messages
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Shipbot
-from bot.jobs import RetryLater
+from bot.desk import messages
+from bot.desk.reconcile import follow_carrier
+from bot.desk.show import show_channel
 from bot.models import (
     ALLOCATED,
     MANIFEST_HOLD,
@@ -29,11 +30,10 @@ from bot.models import (
     ManifestResult,
     Step,
 )
-from bot.outbox import COSMETIC
 from bot.permissions import Action
-from bot.reconcile import follow_carrier
-from bot.show import show_channel
-from bot.slackio import SlackProblem
+from bot.slack.outbox import COSMETIC
+from bot.slack.slackio import SlackProblem
+from bot.store.jobs import RetryLater
 
 log = logging.getLogger("shipbot.manifest")
 

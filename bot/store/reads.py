@@ -1,7 +1,7 @@
 """The store's read side: consignments, documents, the audit log and the look-ups agents run.
 
 Read-only queries on this thread's connection (WAL: never waits for a writer). The writes,
-each a guarded transaction, are in `bot/store.py`.
+each a guarded transaction, are in `bot/store/writes.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.db import Database
 from bot.models import (
     CANCELLED,
     IN_FLIGHT,
@@ -30,6 +29,7 @@ from bot.models import (
     Step,
     UnqualifiedService,
 )
+from bot.store.db import Database
 
 
 class StoreReads:

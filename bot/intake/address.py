@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from blocks.countries import POSTCODE_OPTIONAL
-from bot.address_places import (
+from bot.intake.address_places import (
     COUNTIES,
     COUNTRY_AT_END,
     UK_CODES,
@@ -24,7 +24,7 @@ from bot.address_places import (
     tidy,
     uk_postcode_country,
 )
-from bot.forms import normalise_uk_postcode
+from bot.intake.forms import normalise_uk_postcode
 
 # Words for `missing`, as an agent would say them.
 NAME = "name"

@@ -10,15 +10,15 @@ from typing import Any
 
 from blocks import escape
 from blocks import operations as render
-from bot import messages
-from bot.arguments import log_operation, shown
 from bot.carrier.client import LabelFormat
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot
-from bot.lookup import asker_of, clicked_consignment, consignment_for, visible, with_link
+from bot.desk import messages
+from bot.desk.lookup import asker_of, clicked_consignment, consignment_for, visible, with_link
+from bot.intake.arguments import log_operation, shown
 from bot.models import CANCELLED, LABEL_ON_ITS_WAY, ConsignmentRecord, Document, DocumentKind
 from bot.permissions import Action
-from bot.slackio import SlackProblem
+from bot.slack.slackio import SlackProblem
 
 LABEL_JOB = "op_label"
 LABEL_FORMATS: dict[str, LabelFormat] = {"pdf": "PDF", "zpl": "ZPL"}

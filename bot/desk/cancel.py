@@ -13,12 +13,13 @@ from typing import Any
 
 from blocks import Message, escape
 from blocks import operations as render
-from bot import messages
-from bot.arguments import log_operation
 from bot.carrier.errors import CarrierError, OutcomeUnknown
 from bot.core import Asker, Refused, Shipbot
-from bot.label import carrier_refused
-from bot.lookup import asker_of, clicked_consignment, consignment_for, with_link
+from bot.desk import messages
+from bot.desk.label import carrier_refused
+from bot.desk.lookup import asker_of, clicked_consignment, consignment_for, with_link
+from bot.desk.show import show_channel
+from bot.intake.arguments import log_operation
 from bot.models import (
     BEING_ALLOCATED,
     CANCELLABLE,
@@ -30,8 +31,7 @@ from bot.models import (
     Step,
 )
 from bot.permissions import Action
-from bot.show import show_channel
-from bot.slackio import SlackProblem
+from bot.slack.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.operations")
 

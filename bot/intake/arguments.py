@@ -8,9 +8,9 @@ import time
 import unicodedata
 
 from blocks import escape
-from bot import messages
 from bot.carrier.errors import CarrierError
 from bot.core import Refused
+from bot.desk import messages
 from bot.models import ConsignmentRecord
 
 log = logging.getLogger("shipbot.operations")
