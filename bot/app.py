@@ -127,7 +127,7 @@ def build(
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         if isinstance(error, Refused):
-            return answer_privately(core, body, error.text)
+            return answer_privately(core, body, error.text, field=error.field)
         return failure_response(core, error, body)
 
     for module in (commands, views, actions, options, events, shortcuts):
@@ -135,7 +135,9 @@ def build(
     return RunningBot(app=app, core=core)
 
 
-def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResponse:
+def answer_privately(
+    core: Shipbot, body: dict[str, Any], text: str, *, field: str | None = None
+) -> BoltResponse:
     """The one place a refusal or a failure reaches the person who acted.
 
     A command: the ack's own ephemeral text. A form: an error on a block of the page that
@@ -145,7 +147,8 @@ def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResp
     if body.get("command"):
         return _json({"response_type": "ephemeral", "text": text, "blocks": [section(text)]})
     if body.get("type") == "view_submission":
-        block = _first_input(body.get("view") or {})
+        view = body.get("view") or {}
+        block = field if field and _has_input(view, field) else _first_input(view)
         if block:
             return _json({"response_action": "errors", "errors": {block: text}})
         return _json(
@@ -178,6 +181,13 @@ def _first_input(view: dict[str, Any]) -> str | None:
         if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
             return str(block["block_id"])
     return None
+
+
+def _has_input(view: dict[str, Any], block_id: str) -> bool:
+    return any(
+        isinstance(b, dict) and b.get("type") == "input" and b.get("block_id") == block_id
+        for b in view.get("blocks") or []
+    )
 
 
 def _json(body: dict[str, Any]) -> BoltResponse:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from bot.models import (
     Allocation,
     Document,
@@ -32,7 +34,22 @@ def test_schema_is_created_in_wal_mode(tmp_path: Path) -> None:
     assert (tmp_path / "s.db").exists()
 
 
-def test_the_same_view_or_reference_is_stored_once(tmp_path: Path) -> None:
+def test_another_form_with_a_reference_in_use_is_refused(tmp_path: Path) -> None:
+    from bot.store.writes import ReferenceTaken
+
+    store = Store(tmp_path / "s.db")
+    cid, _ = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id="V1"
+    )
+    with pytest.raises(ReferenceTaken) as taken:
+        store.add_consignment(
+            _request(), channel_id="C2", created_by="U2", response_url=None, view_id="V2"
+        )
+    assert taken.value.holder == cid
+    assert store.in_flight() == [cid]
+
+
+def test_the_same_view_is_stored_once(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     first = store.add_consignment(
         _request(), channel_id="C1", created_by="U1", response_url=None, view_id="V1"

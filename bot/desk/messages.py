@@ -169,6 +169,13 @@ CANCEL_UNCLEAR = (
 CANCEL_BUSY = "{ref} is busy ({state}). Try again once its thread settles."
 
 FORM_ALREADY_SENT = "That form was already sent again."
+# A modal's field error: plain text (Slack renders no mrkdwn there).
+REFERENCE_USED_BY = (
+    "Already used by {ref} in {where}. Shipper references are unique: enter another one."
+)
+REFERENCE_TAKEN = (
+    "Already used by another consignment. Shipper references are unique: enter another one."
+)
 FORM_ALREADY_SENT_OR_MOVED = "That form was already sent again, or the consignment moved on."
 CANCEL_MANIFESTING = (
     "⏳ {ref} is being manifested with the carrier right now, so it can't be cancelled. "

@@ -41,12 +41,16 @@ class StoreReads:
         return self.database.conn()
 
     def shipper_reference_taken(self, reference: str) -> bool:
+        return self.holder_of_reference(reference) is not None
+
+    def holder_of_reference(self, reference: str) -> int | None:
+        """The consignment that already has this shipper reference (they are unique)."""
         row = (
             self._conn()
-            .execute("SELECT 1 FROM consignments WHERE shipper_reference = ?", (reference,))
+            .execute("SELECT id FROM consignments WHERE shipper_reference = ?", (reference,))
             .fetchone()
         )
-        return row is not None
+        return int(row["id"]) if row is not None else None
 
     def get(self, consignment_id: int) -> ConsignmentRecord | None:
         conn = self._conn()

@@ -39,6 +39,14 @@ class Claim:
     quote: Quote | None
 
 
+class ReferenceTaken(Exception):
+    """A new form names a shipper reference another consignment already has."""
+
+    def __init__(self, holder: int) -> None:
+        super().__init__(f"shipper reference taken by consignment {holder}")
+        self.holder = holder
+
+
 class Store(StoreReads):
     """The consignment repository: each conversation's state, its documents and audit.
 
@@ -65,7 +73,8 @@ class Store(StoreReads):
         view_id: str | None,
         repeats: int | None = None,
     ) -> tuple[int, bool]:
-        """Store the form; (id, created). The same view submitted twice gives the first id.
+        """Store the form; (id, created). The same view submitted twice gives the first id
+        (a replay); another form with a reference already in use raises ReferenceTaken.
 
         `repeats`: the consignment a "Ship again" form copied, named in the new one's thread.
         """
@@ -82,7 +91,7 @@ class Store(StoreReads):
                 (request.shipper_reference,),
             ).fetchone()
             if row:
-                return int(row["id"]), False
+                raise ReferenceTaken(int(row["id"]))
             cur = conn.execute(
                 """INSERT INTO consignments (view_id, shipper_reference, order_number,
                 recipient_name, postcode, country, channel_id, response_url, created_by,
