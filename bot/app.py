@@ -21,6 +21,7 @@ from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import advance, approval, cancel, label, lookup, manifest, messages, report, show
+from bot.desk.sweep import Sweeper
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from bot.slack.pacing import Pacer
@@ -40,6 +41,7 @@ class RunningBot:
 
     app: App
     core: Shipbot
+    sweeper: Sweeper
 
     @property
     def runner(self) -> JobRunner:
@@ -67,9 +69,11 @@ class RunningBot:
         self.outbox.start()
         manifest.resume_held(self.core)
         advance.resume(self.core, pending)
+        self.sweeper.start()
         return pending
 
     def stop(self, grace: float = 5.0) -> list[str]:
+        self.sweeper.stop()
         left = self.runner.stop(grace)
         self.outbox.stop()
         return left
@@ -132,7 +136,7 @@ def build(
 
     for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
-    return RunningBot(app=app, core=core)
+    return RunningBot(app=app, core=core, sweeper=Sweeper(core, settings.shipbot_sweep_every))
 
 
 def answer_privately(

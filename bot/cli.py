@@ -161,7 +161,7 @@ def _serve(args: Any) -> int:
     # hold it now, so it need not stay in the environment.
     os.environ.pop("SLACK_BOT_TOKEN", None)
     try:
-        store = Store(settings.shipbot_db)
+        store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     except DatabaseProblem as exc:
         return _fail([f"SHIPBOT_DB: {exc}"])
     carrier = connect_carrier(settings)

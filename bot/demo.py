@@ -126,7 +126,7 @@ def _run(*, slow: bool, out: Path) -> None:
         shipbot_db=str(workdir / "shipbot.db"),
         shipbot_manifest_users=[LEAD],
     )
-    store = Store(settings.shipbot_db)
+    store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
     bot = build(settings, store, carrier)
     bot.start()

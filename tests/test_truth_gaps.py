@@ -6,7 +6,10 @@ sandbox carrier on loopback, and provokes the one fault it is about.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,70 @@ def test_a_reference_used_in_a_channel_the_agent_cannot_see_is_not_named(
     text = ack["errors"]["shipper_reference"]
     assert text.startswith("Already used by another consignment.")
     assert "vip" not in text and str(first.carrier_reference) not in text
+
+
+# -- 3. a database lock longer than the busy timeout in the middle of a step ----------------
+LOCKED_TIMEOUT = 0.3  # SHIPBOT_DB_BUSY_TIMEOUT for these tests: a lock test takes a second
+
+
+@pytest.fixture
+def locked_bot(
+    fake_slack: FakeSlack, fresh_sandbox: RunningSandbox, tmp_path: Path
+) -> Iterator[Harness]:
+    with running_bot(
+        fake_slack,
+        fresh_sandbox,
+        tmp_path / "shipbot.db",
+        shipbot_db_busy_timeout=LOCKED_TIMEOUT,
+        shipbot_sweep_every=0.2,
+    ) as h:
+        yield h
+
+
+@contextmanager
+def another_program_locks(db: str) -> Iterator[sqlite3.Connection]:
+    """A second connection (a backup, a sqlite3 shell) holding the write lock."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+
+
+def _allocating(h: Harness) -> int:
+    """A click whose allocate is at the (slow) carrier: its reply comes back in 0.5 s."""
+    record = h.quoted()
+    h.sandbox.arm_fault(r"^/allocation/", method="PUT", kind="latency", seconds=0.5)
+    h.click_quote(record)
+    h.wait(lambda: h.allocations_at_carrier() == 1)
+    return record.id
+
+
+def test_a_lock_longer_than_the_busy_timeout_mid_allocate_is_retried(locked_bot: Harness) -> None:
+    h = locked_bot
+    cid = _allocating(h)
+    with another_program_locks(h.settings.shipbot_db):
+        assert h.store.require(cid).step is Step.ALLOCATING
+        time.sleep(1.0)  # the allocate's reply comes back to a locked database
+    done = h.wait_step(cid, Step.UPLOADED)
+    assert h.allocations_at_carrier() == 1, "looked up on retry, never allocated twice"
+    assert done.allocation is not None
+    assert h.fake.files, "the label reached the thread"
+
+
+def test_a_consignment_in_flight_with_no_job_behind_it_is_swept_up(locked_bot: Harness) -> None:
+    h = locked_bot
+    record = h.quoted()
+    # What the old runner left when a job raised: the claim recorded, its job given up.
+    with sqlite3.connect(h.settings.shipbot_db, isolation_level=None) as conn:
+        conn.execute(
+            "UPDATE consignments SET step = 'claimed', claimed_by = ?, claimed_quote = ? "
+            "WHERE id = ?",
+            (AGENT2, record.quotes[0].reference, record.id),
+        )
+    conn.close()
+    done = h.wait_step(record.id, Step.UPLOADED)
+    assert done.allocation is not None and h.allocations_at_carrier() == 1
+    assert any(e.action == "sweep" for e in h.store.audit_log(record.id))

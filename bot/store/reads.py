@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +74,24 @@ class StoreReads:
             (text, text, text),
         ).fetchone()
         return self._record(conn, row) if row else None
+
+    def unattended(self, steps: Collection[Step], kind: str, *, settled_for: float) -> list[int]:
+        """Consignments at one of `steps`, unchanged for `settled_for` seconds, that no queued
+        or running job of `kind` names: work nobody is doing (the sweep resumes it)."""
+        cutoff = (datetime.now(UTC) - timedelta(seconds=settled_for)).isoformat()
+        marks = ",".join("?" * len(steps))
+        rows = (
+            self._conn()
+            .execute(
+                f"""SELECT c.id FROM consignments c WHERE c.step IN ({marks})
+                AND c.updated_at < ? AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ?
+                AND j.state IN ('pending', 'running')
+                AND json_extract(j.payload_json, '$.cid') = c.id) ORDER BY c.id""",
+                [*sorted(s.value for s in steps), cutoff, kind],
+            )
+            .fetchall()
+        )
+        return [int(r["id"]) for r in rows]
 
     def in_flight(self) -> list[int]:
         rows = (

@@ -53,8 +53,14 @@ class Store(StoreReads):
     The writes are here, each one transaction; the reads are in `bot/store/reads.py`.
     """
 
-    def __init__(self, path: str | Path | Database) -> None:
-        super().__init__(path if isinstance(path, Database) else Database(path))
+    def __init__(self, path: str | Path | Database, *, busy_timeout: float | None = None) -> None:
+        if not isinstance(path, Database):
+            path = (
+                Database(path)
+                if busy_timeout is None
+                else Database(path, busy_timeout=busy_timeout)
+            )
+        super().__init__(path)
         self._tx = self.database.tx
 
     def close(self) -> None:
