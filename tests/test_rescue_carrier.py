@@ -170,7 +170,9 @@ def test_a_lost_deallocate_reply_is_settled_by_reading(
 ) -> None:
     (found,) = client.search_consignments({"referenceProvidedByCustomer": "100234"})
     sandbox.arm_fault("/deallocate$", "timeout", seconds=2)
-    with carrier_clients(sandbox.url, KEY, read_timeout=0.3) as make:
-        with pytest.raises(errors.OutcomeUnknown):
-            make().deallocate(found.reference)
+    with (
+        carrier_clients(sandbox.url, KEY, read_timeout=0.3) as make,
+        pytest.raises(errors.OutcomeUnknown),
+    ):
+        make().deallocate(found.reference)
     assert client.get_consignment(found.reference).state is ConsignmentState.UNALLOCATED
