@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     sandbox.add_argument("--seed", type=int, default=0, help="seed for references (default 0)")
     sandbox.add_argument(
+        "--seed-orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start with N consignments made by the webshop, in the states the desk rescues",
+    )
+    sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every API call (default 0)"
     )
     sandbox.add_argument(
@@ -126,10 +133,12 @@ def _sandbox(args: Any) -> int:
         api_key=args.api_key,
         latency_seconds=args.latency,
         quote_ttl_seconds=args.quote_ttl,
+        seed_orders=args.seed_orders,
     )
     print(
         f"shipbot sandbox: Sorted PRO wire on http://{args.host}:{args.port} "
-        f"(seed {args.seed}, key {'required' if args.api_key else 'any'})",
+        f"(seed {args.seed}, key {'required' if args.api_key else 'any'}, "
+        f"{args.seed_orders} webshop orders)",
         flush=True,
     )
     serve_forever(config, host=args.host, port=args.port)
