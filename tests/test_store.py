@@ -204,6 +204,7 @@ def test_an_unexpected_error_is_retried_then_its_give_up_handler_runs(tmp_path: 
         raise sqlite3.OperationalError("database is locked")
 
     runner.register("locked", locked, on_give_up=lambda payload, exc: given_up.append(exc))
+
     def once(payload: dict[str, object]) -> None:
         if not tries:
             locked(payload)
