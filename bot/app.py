@@ -20,7 +20,19 @@ from blocks import section
 from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import advance, approval, cancel, label, lookup, manifest, messages, report, show
+from bot.desk import (
+    advance,
+    approval,
+    cancel,
+    exceptions,
+    label,
+    lookup,
+    manifest,
+    messages,
+    report,
+    show,
+)
+from bot.desk.watch import Watcher
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from bot.slack.pacing import Pacer
@@ -31,7 +43,7 @@ from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")
 
-FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup)
+FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup, exceptions)
 
 
 @dataclass
@@ -40,6 +52,8 @@ class RunningBot:
 
     app: App
     core: Shipbot
+    # The delivery watcher (bot/desk/watch.py): its own thread, started with the runner.
+    watcher: Watcher | None = None
 
     @property
     def runner(self) -> JobRunner:
@@ -67,9 +81,13 @@ class RunningBot:
         self.outbox.start()
         manifest.resume_held(self.core)
         advance.resume(self.core, pending)
+        if self.watcher is not None:
+            self.watcher.start()
         return pending
 
     def stop(self, grace: float = 5.0) -> list[str]:
+        if self.watcher is not None:
+            self.watcher.stop()
         left = self.runner.stop(grace)
         self.outbox.stop()
         return left
@@ -132,7 +150,7 @@ def build(
 
     for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
-    return RunningBot(app=app, core=core)
+    return RunningBot(app=app, core=core, watcher=Watcher(core))
 
 
 def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResponse:
