@@ -5,6 +5,7 @@ watcher on its own thread with a real, short interval."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -165,7 +166,8 @@ def test_an_exception_names_its_agent_and_offers_a_replacement(desk: Harness) ->
     assert f"<@{AGENT}>" in str(desk.fake.messages(DESK)[0].blocks)
 
     opened = len(desk.fake.opened_views())
-    desk.driver.click(c.channel_id, notice.ts, "ship_again", str(c.id), block_id=f"exception-{c.id}")
+    block = f"exception-{c.id}"
+    desk.driver.click(c.channel_id, notice.ts, "ship_again", str(c.id), block_id=block)
     assert wait_for_modal(desk.fake, opened)["callback_id"] == "ship_form"
 
     desk.driver.click(
@@ -187,7 +189,8 @@ def test_notify_names_groups_and_users_instead_of_the_agent() -> None:
         step=Step.MANIFESTED,
     )
     change = StateChange(reference="EC-1", state=ConsignmentState.LOST, raw_state="Lost")
-    text = str(render.exception_notice(c, change, datetime(2026, 12, 3), ["S0DESK", "U0LEAD"]).blocks)
+    notice = render.exception_notice(c, change, datetime(2026, 12, 3), ["S0DESK", "U0LEAD"])
+    text = str(notice.blocks)
     assert "<!subteam^S0DESK> <@U0LEAD>" in text and f"<@{c.created_by}>" not in text
 
 
@@ -265,7 +268,7 @@ def test_windows_follow_each_other_without_a_gap(desk: Harness) -> None:
         report = watcher.tick(start + timedelta(minutes=minutes))
         assert report.window is not None
         windows.append(report.window)
-    for (_, end), (begin, _) in zip(windows, windows[1:], strict=False):
+    for (_, end), (begin, _) in itertools.pairwise(windows):
         assert begin == end - OVERLAP  # each starts before the last one ended
     assert windows[0][0] == start - timedelta(seconds=watcher.every) - OVERLAP
 

@@ -136,7 +136,8 @@ class DeliveryRecords:
         marks = ",".join("?" * len(over))
         rows = self.database.conn().execute(
             "SELECT c.id, c.carrier_reference FROM consignments c LEFT JOIN delivery_states d "
-            "ON d.consignment_id = c.id WHERE c.step = ? AND c.carrier_reference IS NOT NULL "
+            "ON d.consignment_id = c.id WHERE c.step IN (?) "
+            "AND c.carrier_reference IS NOT NULL "
             f"AND (d.state IS NULL OR d.state NOT IN ({marks})) "
             "ORDER BY d.checked_at IS NOT NULL, d.checked_at, c.id LIMIT ?",
             (Step.MANIFESTED.value, *over, limit),
@@ -150,7 +151,8 @@ class DeliveryRecords:
             self.database.conn()
             .execute(
                 "SELECT COUNT(*) FROM consignments c LEFT JOIN delivery_states d "
-                "ON d.consignment_id = c.id WHERE c.step = ? AND c.carrier_reference IS NOT NULL "
+                "ON d.consignment_id = c.id WHERE c.step IN (?) "
+                "AND c.carrier_reference IS NOT NULL "
                 f"AND (d.state IS NULL OR d.state NOT IN ({marks}))",
                 (Step.MANIFESTED.value, *over),
             )
@@ -185,7 +187,7 @@ class DeliveryRecords:
         marks = ",".join("?" * len(over))
         rows = self.database.conn().execute(
             "SELECT c.id FROM consignments c LEFT JOIN delivery_states d ON d.consignment_id = "
-            f"c.id WHERE c.step = ? AND (d.state IS NULL OR d.state NOT IN ({marks})) "
+            f"c.id WHERE c.step IN (?) AND (d.state IS NULL OR d.state NOT IN ({marks})) "
             "ORDER BY c.id DESC LIMIT ?",
             (Step.MANIFESTED.value, *over, limit),
         )
