@@ -127,7 +127,7 @@ def _run(*, slow: bool, out: Path) -> None:
         shipbot_manifest_users=[LEAD],
         shipbot_track_every=0.3,
     )
-    store = Store(settings.shipbot_db)
+    store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
     bot = build(settings, store, carrier)
     bot.start()

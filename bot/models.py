@@ -382,6 +382,39 @@ class DeliveryState(_Model):
         return self.state.exception and self.handled_at is None
 
 
+class FoundConsignment(_Model):
+    """A consignment at Sorted PRO as Search Consignments lists it: maybe not one of ours."""
+
+    reference: str
+    state: ConsignmentState
+    raw_state: str
+    # ConsignmentReferenceProvidedByCustomer: the webshop's order number (not unique).
+    order_number: str | None = None
+    # "Api" or "Web": the only "made by" PRO records.
+    source: str | None = None
+    created_at: datetime | None = None
+    service_name: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    # FailedAllocation's message (stale ones survive a later allocation: informational).
+    failure: str | None = None
+
+
+class ConsignmentDetail(FoundConsignment):
+    """Get Consignment in full, for the card and for taking it over."""
+
+    recipient: Recipient | None = None
+    # As our form would have it (recipient, parcels, value); None if PRO's record lacks them.
+    request: ShipmentRequest | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    service_code: str | None = None
+    tracking_numbers: tuple[str, ...] = ()
+    allocated_at: datetime | None = None
+    price: Price | None = None
+
+
 class Step(StrEnum):
     """Where a consignment is in our flow; each is recorded before the next call is made."""
 

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     shipbot_designated_person: str = ""
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
+    # How long a write waits for a database another program (a backup, sqlite3) holds locked;
+    # past it the step fails with "database is locked" and its job is tried again later.
+    shipbot_db_busy_timeout: float = Field(default=10.0, gt=0, le=600)
+    # How often (seconds) the bot looks for a consignment left in a step with no job behind it.
+    shipbot_sweep_every: float = Field(default=30.0, gt=0, le=3600)
     # Slack's rate limits (bot/slack/pacing.py) times this: only a stand-in Slack that runs its
     # limits faster (tests, benchmarks) wants anything but 1.
     shipbot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)

@@ -23,14 +23,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from bot.sandbox import documents, render, tracking
+from bot.sandbox import documents, render, search, tracking
 from bot.sandbox import events as state_events
 from bot.sandbox.errors import ApiProblem, Detail
 from bot.sandbox.faults import FaultBook, parse_fault, seconds_field
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.requestlog import RequestLog
 from bot.sandbox.state import ConsignmentView, SandboxState
-from bot.sandbox.validation import parse_create, parse_json_object, parse_manifest_query
+from bot.sandbox.validation import (
+    parse_address,
+    parse_create,
+    parse_json_object,
+    parse_manifest_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +118,9 @@ class Sandbox:
     def _routes(self) -> list[Route]:
         return [
             Route("/consignments", self.create_consignment, methods=["POST"]),
+            # Update Consignment: PUT /consignments/ (trailing slash in every source).
+            Route("/consignments", self.update_consignment, methods=["PUT"]),
+            Route("/consignments/", self.update_consignment, methods=["PUT"]),
             Route(
                 "/consignments/manifestFromQuery", self.manifest_from_query, methods=["PUT", "POST"]
             ),
@@ -123,7 +131,16 @@ class Sandbox:
             # CONFLICT in Sorted's docs on the path: both are served (electio-rescue §6b).
             Route("/events/consignments/stateevents", self.get_state_events, methods=["POST"]),
             Route("/events/consignmentstateevents", self.get_state_events, methods=["POST"]),
+            Route("/consignments/{take:int}/{skip:int}", self.search_consignments, methods=["GET"]),
             Route("/consignments/{ref}", self.get_consignment, methods=["GET"]),
+            # Update Consignment Address - CONFLICT on the route: PUT /consignments/{ref}
+            # (Sorted's SDK) or POST .../updateconsignmentaddress (2016 SDK): both served.
+            Route("/consignments/{ref}", self.update_address, methods=["PUT"]),
+            Route(
+                "/consignments/{ref}/updateconsignmentaddress",
+                self.update_address,
+                methods=["POST"],
+            ),
             Route("/consignments/{ref}/cancel", self.cancel, methods=["PUT"]),
             Route("/consignments/{ref}/deallocate", self.deallocate, methods=["PUT"]),
             Route("/quotes/consignment/{ref}", self.get_quotes, methods=["GET"]),
@@ -227,6 +244,53 @@ class Sandbox:
     # -- the rest of the consignment API -------------------------------------------------
     async def get_consignment(self, request: Request) -> Response:
         return json_response(render.consignment(self.state.view(request.path_params["ref"])))
+
+    async def search_consignments(self, request: Request) -> Response:
+        """Search Consignments: `{Count, ConsignmentSummaries}`; Count is every match
+        (GUESS: the docs' example can't tell total from page length)."""
+        take, skip = request.path_params["take"], request.path_params["skip"]
+        found = self.state.search(search.matcher(request.query_params))
+        page = found[skip : skip + take] if take > 0 else []
+        base = _base_url(request)
+        return json_response(
+            {"Count": len(found), "ConsignmentSummaries": [render.summary(base, v) for v in page]}
+        )
+
+    async def update_consignment(self, request: Request) -> Response:
+        """A full replace: what the body leaves out is gone (Packages excepted, see state)."""
+        try:
+            parsed = json.loads(await request.body() or b"null")
+        except ValueError as exc:
+            raise ApiProblem(400, "MalformedBody", "The body must be a JSON object.") from exc
+        # CONFLICT: "multiple consignment objects" in the help text, one object in the
+        # example and both SDKs: a one-element array is taken too.
+        if isinstance(parsed, list) and len(parsed) == 1:
+            parsed = parsed[0]
+        if not isinstance(parsed, dict):
+            raise ApiProblem(400, "MalformedBody", "The body must be a JSON object.")
+        reference = parsed.get("Reference")
+        if not isinstance(reference, str) or not reference:
+            raise ApiProblem(
+                400,
+                "ValidationError",
+                "Reference is required.",
+                [Detail("Required", "Reference", "Reference is required.")],
+            )
+        current = self.state.view(reference)
+        packages_given = bool(parsed.get("Packages"))
+        body = dict(parsed)
+        if not packages_given:
+            body["Packages"] = [p.wire for p in current.request.packages]
+        new = parse_create(body)
+        self.state.update(reference, new, packages_given=packages_given)
+        href = f"{_base_url(request)}/consignments/{current.reference}"
+        return json_response([{"Rel": "Link", "Href": href}])
+
+    async def update_address(self, request: Request) -> Response:
+        reference = request.path_params["ref"]
+        address = parse_address(parse_json_object(await request.body()))
+        self.state.update_address(reference, address)
+        return _no_body()
 
     async def get_tracking(self, request: Request) -> Response:
         """Get Tracking Events: packages -> legs -> events (see bot/sandbox/tracking.py)."""

@@ -20,6 +20,7 @@ import uvicorn
 from bot.sandbox.app import Sandbox
 from bot.sandbox.catalogue import SANDBOX_SHIPPING_LOCATION
 from bot.sandbox.faults import parse_fault
+from bot.sandbox.seed import seed_orders
 from bot.sandbox.state import SandboxState
 
 __all__ = [
@@ -43,16 +44,20 @@ class SandboxConfig:
     tracking_step_seconds: float = 600.0
     # The share of manifested parcels whose journey goes wrong (delayed, card left, lost...).
     exception_share: float = 0.0
+    # Consignments "made by the webshop" (bot/sandbox/seed.py), made again on each reset.
+    seed_orders: int = 0
 
 
 def build_sandbox(config: SandboxConfig) -> Sandbox:
     def new_state() -> SandboxState:
-        return SandboxState(
+        state = SandboxState(
             seed=config.seed,
             quote_ttl_seconds=config.quote_ttl_seconds,
             tracking_step_seconds=config.tracking_step_seconds,
             exception_share=config.exception_share,
         )
+        seed_orders(state, config.seed_orders)
+        return state
 
     return Sandbox(new_state, api_key=config.api_key, latency_seconds=config.latency_seconds)
 

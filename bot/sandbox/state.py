@@ -13,7 +13,7 @@ import string
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.sandbox.catalogue import (
@@ -27,7 +27,7 @@ from bot.sandbox.catalogue import (
     price,
 )
 from bot.sandbox.errors import ApiProblem, Detail, not_found
-from bot.sandbox.validation import ManifestQuery, NewConsignment
+from bot.sandbox.validation import Address, ManifestQuery, NewConsignment
 
 UNALLOCATED = "Unallocated"
 ALLOCATING = "Allocating"
@@ -79,12 +79,19 @@ JOURNEY_STATES = frozenset(
     }
 )
 QUOTABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED})
+# Edit consignment details / addresses: Unallocated and Allocation Failed only (states page).
+EDITABLE = QUOTABLE
 HOLDS_ALLOCATION = frozenset({ALLOCATED, READY_TO_SHIP, MANIFEST_FAILED})
 LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS, *JOURNEY_STATES})
 CANCELLABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED, *HOLDS_ALLOCATION})
-# The states page: De-allocate from Allocated, Manifested and Manifest Failed (and
-# ReadyToShip, which is Allocated marked for the manifest). Not once the carrier has it.
-DEALLOCATABLE = frozenset({*HOLDS_ALLOCATION, MANIFESTED})
+# The states page: De-allocate from Allocated, Manifested and Manifest Failed. Not once the
+# carrier has it, and not ReadyToShip: the manifesting page says Set Not Ready To Ship
+# "returns them to ... Allocated, enabling them to be deallocated" (GUESS: refused before).
+DEALLOCATABLE = frozenset({ALLOCATED, MANIFEST_FAILED, MANIFESTED})
+# GUESS (undocumented): Get Quotes by Consignment Reference also prices a consignment that
+# is allocated but not yet with the carrier, which is what "ship it with another service"
+# needs (quotes first, deallocate on the click). Its quotes stay valid after deallocation.
+REQUOTABLE = frozenset({*QUOTABLE, *HOLDS_ALLOCATION, MANIFESTED})
 
 _ALPHANUMERIC = string.ascii_uppercase + string.digits
 
@@ -165,6 +172,8 @@ class ConsignmentView:
     def latest_delivery(self) -> date | None:
         return self.allocation.quote.latest if self.allocation else None
 
+    failure: str | None = None
+
     @property
     def shipping_date(self) -> date | None:
         if self.allocation is not None:
@@ -187,6 +196,8 @@ class _Consignment:
     allocating: bool = False
     # The states after the manifest, one per tracking step; None: the usual delivery.
     journey: tuple[str, ...] | None = None
+    # Why the last allocation failed (FailedAllocation.Message), kept like PRO keeps it.
+    failure: str | None = None
 
 
 class SandboxState:
@@ -289,6 +300,7 @@ class SandboxState:
             manifested_at=consignment.manifested_at if journey else None,
             out_for_delivery_at=began.get(OUT_FOR_DELIVERY),
             journey=journey,
+            failure=consignment.failure,
         )
 
     def view(self, reference: str) -> ConsignmentView:
@@ -314,12 +326,12 @@ class SandboxState:
             consignment = self._get(reference)
             now = self.clock.now()
             state = self._state(consignment, now)
-            if state not in QUOTABLE:
+            if state not in REQUOTABLE:
                 raise ApiProblem(
                     400,
                     "InvalidState",
                     f"Consignment {consignment.reference} is {state}: quotes are only given "
-                    f"for Unallocated consignments.",
+                    f"before the carrier has it.",
                 )
             request = consignment.request
             collection = next_working_day(max(request.shipping_date or now.date(), now.date()))
@@ -486,6 +498,13 @@ class SandboxState:
                     f"Consignment {consignment.reference} is {state}: there is nothing to "
                     f"deallocate.",
                 )
+            if state == READY_TO_SHIP:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is ReadyToShip: set it not ready to "
+                    "ship first.",
+                )
             if state not in DEALLOCATABLE:
                 raise ApiProblem(
                     400,
@@ -559,6 +578,69 @@ class SandboxState:
             consignment = self._get(reference)
             consignment.journey = (MANIFESTED, *states)
             return self._view(consignment, self.clock.now())
+
+    # -- consignments made elsewhere: search, update ----------------------------------
+    def search(self, matches: Callable[[ConsignmentView], bool]) -> list[ConsignmentView]:
+        """Every consignment `matches` accepts, newest first (GUESS: PRO's order is
+        undocumented)."""
+        with self._lock:
+            now = self.clock.now()
+            views = [self._view(c, now) for c in self._consignments.values()]
+        found = [v for v in views if matches(v)]
+        found.sort(key=lambda v: v.created, reverse=True)
+        return found
+
+    def _editable(self, reference: str) -> _Consignment:
+        consignment = self._get(reference)
+        state = self._state(consignment, self.clock.now())
+        if state not in EDITABLE:
+            raise ApiProblem(
+                400,
+                "InvalidState",
+                f"Consignment {consignment.reference} is {state}: a consignment can only be "
+                "edited while Unallocated or Allocation Failed (deallocate it first).",
+            )
+        return consignment
+
+    def update(self, reference: str, request: NewConsignment, *, packages_given: bool) -> None:
+        """Update Consignment: a full replace. Source can't change; omitted Packages are
+        kept (the help page; the SDK says removed - CONFLICT), new ones get new references."""
+        with self._lock:
+            consignment = self._editable(reference)
+            old = consignment.request
+            if not packages_given:
+                request = replace(request, packages=old.packages)
+            elif len(request.packages) != len(old.packages):
+                consignment.package_references = tuple(
+                    self._reference("EP") for _ in request.packages
+                )
+            consignment.request = replace(request, source=old.source)
+
+    def update_address(self, reference: str, address: Address) -> None:
+        """Update Consignment Address: one address (by its AddressType) replaced."""
+        with self._lock:
+            consignment = self._editable(reference)
+            old = consignment.request
+            if address.wire.get("AddressType") == "Origin":
+                consignment.request = replace(old, origin=address)
+            else:
+                consignment.request = replace(old, destination=address)
+
+    def seed_state(
+        self,
+        reference: str,
+        *,
+        state: str,
+        failure: str | None = None,
+        manifested_ago: float | None = None,
+    ) -> None:
+        """For seeding only: put a consignment straight into a state a webshop's would be in."""
+        with self._lock:
+            consignment = self._get(reference)
+            consignment.state = state
+            consignment.failure = failure
+            if manifested_ago is not None:
+                consignment.manifested_at = self.clock.now() - timedelta(seconds=manifested_ago)
 
     # -- settings ---------------------------------------------------------------------
     def set_timing(
