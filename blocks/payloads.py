@@ -56,6 +56,27 @@ class QuoteValue:
         return cls(cid, quote)
 
 
+MAX_CARRIER_REFERENCE = 40
+
+
+@dataclass(frozen=True)
+class FoundValue:
+    """A button on a consignment found at Sorted PRO, not (yet) in our store: its EC- ref."""
+
+    reference: str
+
+    def encode(self) -> str:
+        return self.reference
+
+    @classmethod
+    def decode(cls, value: object) -> FoundValue | None:
+        text = str(value or "")
+        ok = text.upper().startswith("EC-") and len(text) <= MAX_CARRIER_REFERENCE
+        if not ok or not all(ch.isalnum() or ch == "-" for ch in text):
+            return None
+        return cls(text.upper())
+
+
 LIST_MODES = ("open", "today", "all")
 
 

@@ -20,7 +20,18 @@ from blocks import section
 from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import advance, approval, cancel, label, lookup, manifest, messages, report, show
+from bot.desk import (
+    advance,
+    approval,
+    cancel,
+    label,
+    lookup,
+    manifest,
+    messages,
+    report,
+    rescue,
+    show,
+)
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from bot.slack.pacing import Pacer
@@ -31,7 +42,7 @@ from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")
 
-FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup)
+FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup, rescue)
 
 
 @dataclass
