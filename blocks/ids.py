@@ -30,6 +30,10 @@ class ActionId(StrEnum):
     RESHIP = "reship"
     # After a released booking's new allocate failed: the same quote again.
     RETRY_QUOTE = "retry_quote"
+    # A delivery exception in its thread: someone dealt with it (App Home stops listing it).
+    DELIVERY_HANDLED = "delivery_handled"
+    # The exceptions channel and the late list: this Sorted PRO consignment, to the desk.
+    TAKE_OVER = "take_over"
 
 
 class CallbackId(StrEnum):

@@ -60,8 +60,8 @@ MAX_CARRIER_REFERENCE = 40
 
 
 @dataclass(frozen=True)
-class FoundValue:
-    """A button on a consignment found at Sorted PRO, not (yet) in our store: its EC- ref."""
+class CarrierReferenceValue:
+    """A button about a Sorted PRO consignment we may not have made (Take over)."""
 
     reference: str
 
@@ -69,12 +69,13 @@ class FoundValue:
         return self.reference
 
     @classmethod
-    def decode(cls, value: object) -> FoundValue | None:
-        text = str(value or "")
-        ok = text.upper().startswith("EC-") and len(text) <= MAX_CARRIER_REFERENCE
-        if not ok or not all(ch.isalnum() or ch == "-" for ch in text):
+    def decode(cls, value: object) -> CarrierReferenceValue | None:
+        text = str(value or "").strip().upper()
+        if not text or len(text) > MAX_CARRIER_REFERENCE:
             return None
-        return cls(text.upper())
+        if not all(ch.isalnum() or ch == "-" for ch in text):
+            return None
+        return cls(text)
 
 
 LIST_MODES = ("open", "today", "all")

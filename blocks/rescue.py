@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from blocks import Block, Message, actions, button, context, escape, mrkdwn, plain, section
 from blocks.consignment import price_text, slack_time, source_words
 from blocks.ids import ActionId
-from blocks.payloads import FoundValue
+from blocks.payloads import CarrierReferenceValue
 from bot.models import ConsignmentDetail, ConsignmentState, FoundConsignment
 
 DAY_TIME = "{date_short_pretty} {time}"
@@ -47,7 +47,7 @@ def _facts(found: FoundConsignment) -> str:
 
 
 def _value(found: FoundConsignment) -> str:
-    return FoundValue(found.reference).encode()
+    return CarrierReferenceValue(found.reference).encode()
 
 
 def _actions(found: ConsignmentDetail) -> tuple[list[Block], str | None]:

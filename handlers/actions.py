@@ -12,9 +12,9 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from blocks.ids import ActionId
-from blocks.payloads import ConsignmentValue, FoundValue, ListPageValue, QuoteValue
+from blocks.payloads import CarrierReferenceValue, ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot
-from bot.desk import approval, cancel, flow, label, lookup, manifest, prefill, rescue
+from bot.desk import approval, cancel, exceptions, flow, label, lookup, manifest, prefill, rescue
 from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
@@ -35,6 +35,8 @@ def register(app: App) -> None:
     app.action(ActionId.LIST_PAGE)(list_page)
     app.action(ActionId.SHIP_AGAIN)(ship_again)
     app.action(ActionId.PARCEL_PRESET)(parcel_preset)
+    app.action(ActionId.DELIVERY_HANDLED)(delivery_handled)
+    app.action(ActionId.TAKE_OVER)(take_over)
     app.action(ActionId.FOUND_QUOTES)(found_action(rescue.QUOTES))
     app.action(ActionId.FOUND_RESHIP)(found_action(rescue.RESHIP))
     app.action(ActionId.FOUND_REFRESH)(found_action(rescue.REFRESH))
@@ -48,7 +50,7 @@ def found_action(what: str) -> Callable[..., None]:
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
-        value = FoundValue.decode(action.get("value"))
+        value = CarrierReferenceValue.decode(action.get("value"))
         if value is None:
             log.warning("%s with an unreadable value was ignored", action.get("action_id"))
             return
@@ -60,7 +62,7 @@ def found_action(what: str) -> Callable[..., None]:
 def found_replace(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     """The form filled in from the carrier's record, on the click's trigger (3 s)."""
     ack()
-    value = FoundValue.decode(action.get("value"))
+    value = CarrierReferenceValue.decode(action.get("value"))
     if value is None:
         log.warning("found_replace with an unreadable value was ignored")
         return
@@ -189,3 +191,20 @@ def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shi
     ack()
     if (cid := _consignment(action)) is not None:
         approval.decide(shipbot, cid, body["user"]["id"], approve=False)
+
+
+def delivery_handled(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot
+) -> None:
+    ack()
+    if (cid := _consignment(action)) is not None:
+        exceptions.handled_clicked(shipbot, cid, asker(body))
+
+
+def take_over(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    ack()
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("take_over with an unreadable value was ignored")
+        return
+    exceptions.take_over_clicked(shipbot, value.reference, asker(body))

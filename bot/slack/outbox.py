@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from blocks import Message
@@ -234,13 +236,28 @@ class Outbox:
                 return False
             self._slack.send(method, args)
         except SlackProblem as exc:
-            self._failed(row_id, int(row["attempts"]) + 1, method, exc)
+            problem = exc
+            self._surely(lambda: self._failed(row_id, int(row["attempts"]) + 1, method, problem))
         else:
-            self._finish(row_id, "sent")
+            self._surely(lambda: self._finish(row_id, "sent"))
         finally:
             with self._cv:
                 self._sending = False
         return True
+
+    def _surely(self, record: Callable[[], None]) -> None:
+        """Record what Slack answered, waiting out a locked database: a row left 'sending'
+        would be sent again after a restart, and the outbox would never be idle."""
+        while True:
+            try:
+                record()
+                return
+            except sqlite3.Error as exc:
+                log.warning("outbox: could not record a delivery (%s): again in 0.2 s", exc)
+                with self._cv:
+                    if self._stopping:
+                        return
+                    self._cv.wait(0.2)
 
     def _failed(self, row_id: int, attempts: int, method: str, exc: SlackProblem) -> None:
         if exc.ratelimited:
