@@ -8,6 +8,7 @@ from decimal import Decimal
 from blocks import Block, Message, actions, button, context, escape, section
 from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, REQUOTE, TRY_AGAIN
 from blocks.payloads import ConsignmentValue, QuoteValue
+from blocks.states import state_words
 from blocks.thread_buttons import thread_actions
 from bot.models import ConsignmentRecord, Price, Quote, Step
 
@@ -98,6 +99,10 @@ def status_line(c: ConsignmentRecord, *, thread_pending: bool = False) -> str:
             return (
                 f"⏳ Manifesting · {escape(service_label(carrier, service))} · tracking {tracking}"
             )
+        case Step.MANIFESTED if c.delivery is not None:
+            # The watcher's latest word from the carrier (docs/watcher.md).
+            words = state_words(c.delivery.state, c.delivery.raw_state, c.delivery.signed_by)
+            return f"{words} · {escape(service_label(carrier, service))} · tracking {tracking}"
         case Step.MANIFESTED:
             return (
                 f"✅ Manifested · {escape(service_label(carrier, service))} · tracking {tracking}"

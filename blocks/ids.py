@@ -21,6 +21,10 @@ class ActionId(StrEnum):
     SHIP_AGAIN = "ship_again"
     # The form's parcel preset select (dispatches at once; never blocks a submission).
     PARCEL_PRESET = "parcel_preset"
+    # A delivery exception in its thread: someone dealt with it (App Home stops listing it).
+    DELIVERY_HANDLED = "delivery_handled"
+    # The exceptions channel and the late list: this Sorted PRO consignment, to the desk.
+    TAKE_OVER = "take_over"
 
 
 class CallbackId(StrEnum):

@@ -20,8 +20,20 @@ from blocks import section
 from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import advance, approval, cancel, label, lookup, manifest, messages, report, show
+from bot.desk import (
+    advance,
+    approval,
+    cancel,
+    exceptions,
+    label,
+    lookup,
+    manifest,
+    messages,
+    report,
+    show,
+)
 from bot.desk.sweep import Sweeper
+from bot.desk.watch import Watcher
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from bot.slack.pacing import Pacer
@@ -32,7 +44,7 @@ from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")
 
-FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup)
+FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup, exceptions)
 
 
 @dataclass
@@ -42,6 +54,8 @@ class RunningBot:
     app: App
     core: Shipbot
     sweeper: Sweeper
+    # The delivery watcher (bot/desk/watch.py): its own thread, started with the runner.
+    watcher: Watcher | None = None
 
     @property
     def runner(self) -> JobRunner:
@@ -70,9 +84,13 @@ class RunningBot:
         manifest.resume_held(self.core)
         advance.resume(self.core, pending)
         self.sweeper.start()
+        if self.watcher is not None:
+            self.watcher.start()
         return pending
 
     def stop(self, grace: float = 5.0) -> list[str]:
+        if self.watcher is not None:
+            self.watcher.stop()
         self.sweeper.stop()
         left = self.runner.stop(grace)
         self.outbox.stop()
@@ -136,7 +154,12 @@ def build(
 
     for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
-    return RunningBot(app=app, core=core, sweeper=Sweeper(core, settings.shipbot_sweep_every))
+    return RunningBot(
+        app=app,
+        core=core,
+        sweeper=Sweeper(core, settings.shipbot_sweep_every),
+        watcher=Watcher(core),
+    )
 
 
 def answer_privately(

@@ -56,6 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--quote-ttl", type=float, default=900.0, help="seconds a quote lives (default 900)"
     )
+    sandbox.add_argument(
+        "--progress",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds per step of a parcel's journey after the manifest (default 600)",
+    )
+    sandbox.add_argument(
+        "--exceptions",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of manifested parcels whose journey goes wrong, 0 to 1 (default 0)",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -133,6 +147,8 @@ def _sandbox(args: Any) -> int:
         api_key=args.api_key,
         latency_seconds=args.latency,
         quote_ttl_seconds=args.quote_ttl,
+        tracking_step_seconds=args.progress,
+        exception_share=min(max(args.exceptions, 0.0), 1.0),
         seed_orders=args.seed_orders,
     )
     print(

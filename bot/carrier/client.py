@@ -36,7 +36,7 @@ from tenacity import (
     wait_random,
 )
 
-from bot.carrier import mapping, tracking, wire
+from bot.carrier import events, mapping, tracking, wire
 from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile
 from bot.carrier.errors import (
     CarrierError,
@@ -56,11 +56,13 @@ from bot.models import (
     ConsignmentStatus,
     Document,
     FoundConsignment,
+    LateConsignment,
     ManifestResult,
     Quote,
     QuoteSet,
     Recipient,
     ShipmentRequest,
+    StateChange,
     TrackingEvent,
 )
 
@@ -96,6 +98,15 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class EventsUnavailable(NotFound):
+    """Both documented paths of the state events query answered "no such route" (404)."""
+
+
+# CONFLICT (electio-rescue §6b): two reference pages give the first path, the SDK's
+# ApiEndpoint attribute the second. Tried in this order; the one that answers is kept.
+STATE_EVENT_PATHS = ("/events/consignments/stateevents", "/events/consignmentstateevents")
+
+
 class CarrierClient:
     """Thread-safe: one shared `httpx.Client`; each call builds its own retry state."""
 
@@ -119,6 +130,8 @@ class CarrierClient:
         self._customs = customs
         # Which tracking route answers on this account: the flattened one until it says 404.
         self._tracking_flattened = True
+        # Which state events path answers on this account (None: not known yet).
+        self._events_path: str | None = None
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
         self._clock = clock
@@ -288,6 +301,48 @@ class CarrierClient:
         # The per-leg route answered where the flattened one did not: use it from now on.
         self._tracking_flattened = False
         return events
+
+    def state_events(
+        self, states: Sequence[str], start: datetime, end: datetime
+    ) -> tuple[StateChange, ...]:
+        """POST the state events query for consignments that entered `states` in [start, end].
+
+        A 404 in PRO's own error shape (a `Code`) is "no events in the window" (the reference
+        page lists 200 and 404, GUESS); a 404 without one is the gateway's "no such route",
+        and the other documented path is tried. Both refused: EventsUnavailable.
+        POST is safe to repeat here (a query), but the client keeps its one retry policy.
+        """
+        body = events.StateEventsRequest(consignment_states=list(states), start=start, end=end)
+        paths = (self._events_path,) if self._events_path else STATE_EVENT_PATHS
+        last: NotFound | None = None
+        for path in paths:
+            try:
+                response = self._call("POST", path, body)
+            except NotFound as exc:
+                if exc.code:  # PRO answered on this route: nothing in the window
+                    self._events_path = path
+                    return ()
+                last = exc
+                continue
+            self._events_path = path
+            return self._read(response, events.STATE_EVENTS, events.state_changes)
+        self._events_path = None
+        raise EventsUnavailable(
+            "Sorted PRO has no state events query on this account (404 on "
+            + " and ".join(paths)
+            + ")",
+            status=404,
+            correlation_id=last.correlation_id if last else None,
+        )
+
+    def late_consignments(self) -> tuple[LateConsignment, ...]:
+        """GET /consignments/late -> `{TotalNumberOfLateConsignments, ConsignmentSummaries}`;
+        a 404 is read as "none late" (Search documents 404 for no matches, GUESS here)."""
+        try:
+            response = self._call("GET", "/consignments/late")
+        except NotFound:
+            return ()
+        return self._read(response, events.LATE, events.late_consignments)
 
     def deallocate(self, consignment_reference: str) -> None:
         """PUT /consignments/{ref}/deallocate: 200 with no body; any 2xx is success."""

@@ -552,7 +552,24 @@ def consignment_status(
         earliest_delivery=response.earliest_delivery_date,
         latest_delivery=response.latest_delivery_date,
         shipping_date=response.shipping_date.date() if response.shipping_date else None,
+        destination=destination_text(response.addresses),
     )
+
+
+def destination_text(addresses: list[wire.Address]) -> str | None:
+    """ "Leeds LS1 4AP, GB": enough for the desk to know which parcel it is."""
+    found = next(
+        (a for a in addresses if (a.address_type or "").lower() == "destination"),
+        addresses[-1] if len(addresses) > 1 else None,
+    )
+    if found is None:
+        return None
+    country = (
+        found.country.iso_code.two_letter_code if found.country and found.country.iso_code else None
+    )
+    place = " ".join(p for p in (found.town, found.postcode) if p)
+    text = ", ".join(p for p in (place, country) if p)
+    return text or None
 
 
 # -- Search Consignments and the full Get Consignment (consignments made elsewhere) ----------

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from bot.sandbox import documents, render, search, tracking
+from bot.sandbox import events as state_events
 from bot.sandbox.errors import ApiProblem, Detail
 from bot.sandbox.faults import FaultBook, parse_fault, seconds_field
 from bot.sandbox.gateway import Gateway
@@ -126,6 +127,10 @@ class Sandbox:
             Route("/consignments/setreadytoship", self.set_ready_to_ship, methods=["PUT"]),
             Route("/consignments/setnotreadytoship", self.set_ready_to_ship, methods=["PUT"]),
             Route("/consignments/docs/{ref}", self.get_customs_documents, methods=["GET"]),
+            Route("/consignments/late", self.get_late, methods=["GET"]),
+            # CONFLICT in Sorted's docs on the path: both are served (electio-rescue §6b).
+            Route("/events/consignments/stateevents", self.get_state_events, methods=["POST"]),
+            Route("/events/consignmentstateevents", self.get_state_events, methods=["POST"]),
             Route("/consignments/{take:int}/{skip:int}", self.search_consignments, methods=["GET"]),
             Route("/consignments/{ref}", self.get_consignment, methods=["GET"]),
             # Update Consignment Address - CONFLICT on the route: PUT /consignments/{ref}
@@ -151,6 +156,7 @@ class Sandbox:
             Route("/__sandbox/clock", self.clock_endpoint, methods=["GET", "POST"]),
             Route("/__sandbox/settings", self.settings_endpoint, methods=["GET", "POST"]),
             Route("/__sandbox/reset", self.reset_endpoint, methods=["POST"]),
+            Route("/__sandbox/journey", self.journey_endpoint, methods=["POST"]),
         ]
 
     async def _on_problem(self, request: Request, exc: Exception) -> Response:
@@ -296,6 +302,23 @@ class Sandbox:
         view = self.state.view(request.path_params["ref"])
         return json_response(tracking.flattened_response(view))
 
+    async def get_state_events(self, request: Request) -> Response:
+        """A bare array of ConsignmentPayload: one per state change in [Start, End)."""
+        if not self.state.state_events_enabled:
+            return await self._on_no_route(request, HTTPException(404))
+        states, start, end = state_events.parse_state_query(parse_json_object(await request.body()))
+        found = self.state.state_events(states, start, end)
+        return json_response([state_events.state_payload(view, state) for view, state in found])
+
+    async def get_late(self, request: Request) -> Response:
+        late = self.state.late()
+        return json_response(
+            {
+                "TotalNumberOfLateConsignments": len(late),
+                "ConsignmentSummaries": [state_events.late_row(view) for view in late],
+            }
+        )
+
     async def cancel(self, request: Request) -> Response:
         self.state.cancel(request.path_params["ref"])
         return _no_body()
@@ -352,6 +375,16 @@ class Sandbox:
             self.state.advance_clock(seconds)
         return json_response({"now": self.state.now().isoformat()})
 
+    async def journey_endpoint(self, request: Request) -> Response:
+        """`{"reference": "EC-…", "states": ["InTransit", "Lost"]}`: what happens to it after
+        its manifest, one state per tracking step (tests and the demo choose outcomes)."""
+        body = parse_json_object(await request.body())
+        states = body.get("states")
+        if not isinstance(states, list) or not all(isinstance(s, str) for s in states):
+            raise ApiProblem(400, "ValidationError", "states must be a list of state names.")
+        view = self.state.set_journey(str(body.get("reference") or ""), tuple(states))
+        return json_response({"reference": view.reference, "state": view.state})
+
     async def reset_endpoint(self, request: Request) -> Response:
         self.reset()
         return json_response({"reset": True})
@@ -364,15 +397,20 @@ class Sandbox:
                 quote_ttl_seconds=seconds_field(body, "quote_ttl_seconds"),
                 tracking_step_seconds=seconds_field(body, "tracking_step_seconds"),
                 allocate_seconds=seconds_field(body, "allocate_seconds"),
+                exception_share=seconds_field(body, "exception_share"),
             )
             if latency is not None:
                 self.gateway.latency_seconds = latency
+            if isinstance(body.get("state_events"), bool):
+                self.state.state_events_enabled = body["state_events"]
         return json_response(
             {
                 "quote_ttl_seconds": self.state.quote_ttl.total_seconds(),
                 "tracking_step_seconds": self.state.tracking_step.total_seconds(),
                 "latency_seconds": self.gateway.latency_seconds,
                 "allocate_seconds": self.state.allocate_seconds,
+                "exception_share": self.state.exception_share,
+                "state_events": self.state.state_events_enabled,
                 "api_key_required": self.gateway.api_key is not None,
             }
         )

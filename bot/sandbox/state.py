@@ -40,14 +40,49 @@ IN_TRANSIT = "InTransit"
 OUT_FOR_DELIVERY = "OutForDelivery"
 DELIVERED = "Delivered"
 CANCELLED = "Cancelled"
+DELAYED = "Delayed"
+DELIVERY_FAILED_CARD_LEFT = "DeliveryFailedCardLeft"
+LOST = "Lost"
+DAMAGED = "Damaged"
+RETURN_TO_SENDER = "ReturnToSender"
+HELD_BY_CARRIER = "HeldByCarrier"
 
 # After manifesting, the sandbox clock moves a parcel one step along this list per step.
 TRACKING_STEPS = (MANIFESTED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED)
+# The journeys that go wrong (`exception_share` of manifested parcels take one of them).
+EXCEPTION_JOURNEYS = (
+    (MANIFESTED, IN_TRANSIT, DELAYED, OUT_FOR_DELIVERY, DELIVERED),
+    (MANIFESTED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERY_FAILED_CARD_LEFT),
+    (MANIFESTED, IN_TRANSIT, LOST),
+    (MANIFESTED, IN_TRANSIT, HELD_BY_CARRIER, OUT_FOR_DELIVERY, DELIVERED),
+    (MANIFESTED, IN_TRANSIT, DAMAGED, RETURN_TO_SENDER),
+)
+# Every state a journey can pass through (`POST /__sandbox/journey` accepts these).
+JOURNEY_STATES = frozenset(
+    {
+        IN_TRANSIT,
+        OUT_FOR_DELIVERY,
+        DELIVERED,
+        DELAYED,
+        DELIVERY_FAILED_CARD_LEFT,
+        LOST,
+        DAMAGED,
+        RETURN_TO_SENDER,
+        HELD_BY_CARRIER,
+        "Dispatched",
+        "Collected",
+        "AtCustoms",
+        "ActionRequired",
+        "Missing",
+        "DeliveryFailed",
+        "CollectionFailed",
+    }
+)
 QUOTABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED})
 # Edit consignment details / addresses: Unallocated and Allocation Failed only (states page).
 EDITABLE = QUOTABLE
 HOLDS_ALLOCATION = frozenset({ALLOCATED, READY_TO_SHIP, MANIFEST_FAILED})
-LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS})
+LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS, *JOURNEY_STATES})
 CANCELLABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED, *HOLDS_ALLOCATION})
 # The states page: De-allocate from Allocated, Manifested and Manifest Failed. Not once the
 # carrier has it, and not ReadyToShip: the manifesting page says Set Not Ready To Ship
@@ -130,6 +165,13 @@ class ConsignmentView:
     manifested_at: datetime | None = None
     # When the parcel went out with the driver; None until the clock gets there.
     out_for_delivery_at: datetime | None = None
+    # Each state since the manifest and when it began, oldest first.
+    journey: tuple[tuple[str, datetime], ...] = ()
+
+    @property
+    def latest_delivery(self) -> date | None:
+        return self.allocation.quote.latest if self.allocation else None
+
     failure: str | None = None
 
     @property
@@ -152,6 +194,8 @@ class _Consignment:
     manifested_at: datetime | None = None
     # Set while an allocate is being worked on (the sandbox's `allocate_seconds`).
     allocating: bool = False
+    # The states after the manifest, one per tracking step; None: the usual delivery.
+    journey: tuple[str, ...] | None = None
     # Why the last allocation failed (FailedAllocation.Message), kept like PRO keeps it.
     failure: str | None = None
 
@@ -163,6 +207,7 @@ class SandboxState:
         seed: int = 0,
         quote_ttl_seconds: float = 900.0,
         tracking_step_seconds: float = 600.0,
+        exception_share: float = 0.0,
     ) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
@@ -175,6 +220,11 @@ class SandboxState:
         self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
         self.tracking_step = timedelta(seconds=tracking_step_seconds)
         self.allocate_seconds = 0.0
+        # The share of manifested parcels whose journey goes wrong (EXCEPTION_JOURNEYS).
+        self.exception_share = exception_share
+        # False: an account without the state events query (both paths answer 404).
+        self.state_events_enabled = True
+        self._journey_rng = random.Random(f"journey-{seed}")
 
     # -- identifiers ------------------------------------------------------------
     def _unique(self, make: Callable[[], str]) -> str:
@@ -207,21 +257,35 @@ class SandboxState:
             raise not_found("Consignment", reference)
         return found
 
+    def _journey(
+        self, consignment: _Consignment, now: datetime
+    ) -> tuple[tuple[str, datetime], ...]:
+        """The states reached since the manifest, each with the time it began."""
+        manifested = consignment.manifested_at
+        if consignment.state != MANIFESTED or manifested is None:
+            return ()
+        path = consignment.journey or TRACKING_STEPS
+        if self.tracking_step <= timedelta(0):
+            return ((MANIFESTED, manifested),)
+        steps = int((now - manifested) / self.tracking_step)
+        reached = min(max(steps, 0), len(path) - 1)
+        return tuple((path[i], manifested + i * self.tracking_step) for i in range(reached + 1))
+
     def _state(self, consignment: _Consignment, now: datetime) -> str:
         """The stored state, moved along the tracking steps by the sandbox clock."""
         if consignment.allocating:
             return ALLOCATING
-        if consignment.state != MANIFESTED or consignment.manifested_at is None:
-            return consignment.state
-        if self.tracking_step <= timedelta(0):
-            return MANIFESTED
-        steps = int((now - consignment.manifested_at) / self.tracking_step)
-        return TRACKING_STEPS[min(steps, len(TRACKING_STEPS) - 1)]
+        journey = self._journey(consignment, now)
+        return journey[-1][0] if journey else consignment.state
 
     def _view(self, consignment: _Consignment, now: datetime) -> ConsignmentView:
-        state = self._state(consignment, now)
-        step_index = TRACKING_STEPS.index(state) if state in TRACKING_STEPS else 0
-        manifested = consignment.manifested_at
+        journey = self._journey(consignment, now)
+        state = journey[-1][0] if journey else self._state(consignment, now)
+        began = dict(reversed(journey))  # the first time each state was reached
+
+        def first_after_manifest() -> datetime | None:
+            return journey[1][1] if len(journey) > 1 else None
+
         return ConsignmentView(
             reference=consignment.reference,
             customer_guid=consignment.customer_guid,
@@ -231,16 +295,11 @@ class SandboxState:
             state=state,
             allocation=consignment.allocation,
             labels_printed_at=consignment.labels_printed_at,
-            collected_at=manifested + self.tracking_step
-            if manifested and step_index >= 1
-            else None,
-            delivered_at=manifested + 3 * self.tracking_step
-            if manifested and state == DELIVERED
-            else None,
-            manifested_at=manifested if state in TRACKING_STEPS else None,
-            out_for_delivery_at=manifested + 2 * self.tracking_step
-            if manifested and step_index >= 2
-            else None,
+            collected_at=first_after_manifest(),
+            delivered_at=began.get(DELIVERED),
+            manifested_at=consignment.manifested_at if journey else None,
+            out_for_delivery_at=began.get(OUT_FOR_DELIVERY),
+            journey=journey,
             failure=consignment.failure,
         )
 
@@ -406,6 +465,11 @@ class SandboxState:
             for consignment in found:
                 consignment.state = MANIFESTED
                 consignment.manifested_at = now
+                if (
+                    consignment.journey is None
+                    and self._journey_rng.random() < self.exception_share
+                ):
+                    consignment.journey = self._journey_rng.choice(EXCEPTION_JOURNEYS)
             return [c.reference for c in found], []
 
     def cancel(self, reference: str) -> ConsignmentView:
@@ -469,6 +533,51 @@ class SandboxState:
             consignment.state = after
             label = "Ready To Ship" if ready else "Not Ready To Ship"
             return f"Consignment marked as {label} completed successfully"
+
+    # -- after the manifest: state events, late consignments, set journeys ---------------
+    def state_events(
+        self, states: frozenset[str], start: datetime, end: datetime
+    ) -> list[tuple[ConsignmentView, str]]:
+        """Each state change in [start, end) into one of `states`: the consignment as it
+        stands now, and the state it entered then (GUESS: one row per change)."""
+        with self._lock:
+            now = self.clock.now()
+            found: list[tuple[datetime, ConsignmentView, str]] = []
+            for consignment in self._consignments.values():
+                view = self._view(consignment, now)
+                for state, began in view.journey:
+                    if state in states and start <= began < end:
+                        found.append((began, view, state))
+            found.sort(key=lambda item: item[0])
+            return [(view, state) for _, view, state in found]
+
+    def late(self) -> list[ConsignmentView]:
+        """Allocated or on the way, not delivered, and past the quote's latest delivery day."""
+        with self._lock:
+            now = self.clock.now()
+            views = [self._view(c, now) for c in self._consignments.values()]
+            return [
+                v
+                for v in views
+                if v.latest_delivery is not None
+                and v.latest_delivery < now.date()
+                and v.state not in (DELIVERED, CANCELLED, LOST, RETURN_TO_SENDER)
+            ]
+
+    def set_journey(self, reference: str, states: tuple[str, ...]) -> ConsignmentView:
+        """What happens after the manifest (now or later), one state per tracking step."""
+        unknown = [s for s in states if s not in JOURNEY_STATES]
+        if not states or unknown:
+            raise ApiProblem(
+                400,
+                "ValidationError",
+                f"A journey is a list of states after Manifested, from {sorted(JOURNEY_STATES)}"
+                + (f"; not {unknown}" if unknown else ""),
+            )
+        with self._lock:
+            consignment = self._get(reference)
+            consignment.journey = (MANIFESTED, *states)
+            return self._view(consignment, self.clock.now())
 
     # -- consignments made elsewhere: search, update ----------------------------------
     def search(self, matches: Callable[[ConsignmentView], bool]) -> list[ConsignmentView]:
@@ -540,12 +649,15 @@ class SandboxState:
         quote_ttl_seconds: float | None = None,
         tracking_step_seconds: float | None = None,
         allocate_seconds: float | None = None,
+        exception_share: float | None = None,
     ) -> None:
         """New quotes expire after the new TTL; tracking steps re-time from manifest time;
         an allocate takes `allocate_seconds` (shown as Allocating meanwhile)."""
         with self._lock:
             if allocate_seconds is not None:
                 self.allocate_seconds = allocate_seconds
+            if exception_share is not None:
+                self.exception_share = min(max(exception_share, 0.0), 1.0)
             if quote_ttl_seconds is not None:
                 self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
             if tracking_step_seconds is not None:

@@ -21,7 +21,8 @@ BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
 SCHEMA_VERSION = 4
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS consignments (
     id INTEGER PRIMARY KEY,
     view_id TEXT UNIQUE,
@@ -169,6 +170,37 @@ CREATE TABLE IF NOT EXISTS seen_events (
     at TEXT NOT NULL
 );
 """
+    + """
+CREATE TABLE IF NOT EXISTS carrier_changes (
+    id INTEGER PRIMARY KEY,
+    reference TEXT NOT NULL,
+    state TEXT NOT NULL,
+    consignment_id INTEGER REFERENCES consignments(id) ON DELETE SET NULL,
+    change_json TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    thread_done INTEGER NOT NULL DEFAULT 0,
+    channel_done INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (reference, state)
+);
+CREATE INDEX IF NOT EXISTS carrier_changes_thread ON carrier_changes(thread_done, id);
+CREATE INDEX IF NOT EXISTS carrier_changes_channel ON carrier_changes(channel_done, id);
+CREATE TABLE IF NOT EXISTS delivery_states (
+    consignment_id INTEGER PRIMARY KEY REFERENCES consignments(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    raw_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    signed_by TEXT,
+    notice_ts TEXT,
+    handled_by TEXT,
+    handled_at TEXT,
+    checked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS watch_marks (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+)
 
 
 # Columns added after the first release: (table, column, type), oldest first.

@@ -30,6 +30,7 @@ from bot.models import (
     UnqualifiedService,
 )
 from bot.store.db import Database
+from bot.store.delivery import delivery_row
 
 
 class StoreReads:
@@ -210,6 +211,7 @@ class StoreReads:
             allocate_deadline=row["allocate_deadline"],
             repeats=row["repeats"],
             repeats_reference=_reference_of(conn, row["repeats"]),
+            delivery=delivery_row(conn, cid),
         )
 
     def audit_log(self, consignment_id: int | None = None) -> list[AuditEntry]:

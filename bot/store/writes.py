@@ -26,6 +26,7 @@ from bot.models import (
     Step,
 )
 from bot.store.db import Database, now_iso
+from bot.store.delivery import DeliveryRecords
 from bot.store.reads import StoreReads
 
 
@@ -47,7 +48,7 @@ class ReferenceTaken(Exception):
         self.holder = holder
 
 
-class Store(StoreReads):
+class Store(DeliveryRecords, StoreReads):
     """The consignment repository: each conversation's state, its documents and audit.
 
     The writes are here, each one transaction; the reads are in `bot/store/reads.py`.
