@@ -16,6 +16,7 @@ OP_REPRINT = ActionId.REPRINT
 OP_CANCEL = ActionId.CANCEL
 OP_LIST_PAGE = ActionId.LIST_PAGE
 SHIP_AGAIN = ActionId.SHIP_AGAIN
+RETURN_LABEL = ActionId.RETURN_LABEL
 
 
 def status_button(c: ConsignmentRecord, label: str = "Status") -> Block:
@@ -51,12 +52,28 @@ def ship_again_button(c: ConsignmentRecord) -> Block:
     return button("Ship again", SHIP_AGAIN, ConsignmentValue(c.id).encode())
 
 
+def return_button(c: ConsignmentRecord) -> Block:
+    """The customer sends it back: the return form filled in from this consignment."""
+    return button("Return label", RETURN_LABEL, ConsignmentValue(c.id).encode())
+
+
 def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
-    """Under the allocation in the thread: what agents do there most (4 of Slack's 25)."""
+    """Under the allocation in the thread: what agents do there most (5 of Slack's 25).
+
+    A return's own buttons sit in its original's thread: no Ship again or Return label there.
+    """
+    if c.is_return:
+        return actions(
+            status_button(c),
+            reprint_button(c),
+            cancel_button(c, bought=bought),
+            block_id=f"ops-{c.id}",
+        )
     return actions(
         status_button(c),
         reprint_button(c),
         ship_again_button(c),
+        return_button(c),
         cancel_button(c, bought=bought),
         block_id=f"ops-{c.id}",
     )

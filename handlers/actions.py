@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from blocks.ids import ActionId
 from blocks.payloads import ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot
-from bot.desk import approval, cancel, flow, label, lookup, manifest, prefill
+from bot.desk import approval, cancel, flow, label, lookup, manifest, prefill, returns
 from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
@@ -34,6 +34,7 @@ def register(app: App) -> None:
     app.action(ActionId.LIST_PAGE)(list_page)
     app.action(ActionId.SHIP_AGAIN)(ship_again)
     app.action(ActionId.PARCEL_PRESET)(parcel_preset)
+    app.action(ActionId.RETURN_LABEL)(return_label)
 
 
 def asker(body: dict[str, Any]) -> Asker:
@@ -93,6 +94,16 @@ def ship_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: 
         ack()
         return
     view = prefill.ship_again_clicked(shipbot, cid, asker(body))
+    ack()
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def return_label(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """The return form filled in from this consignment, on the click's trigger (3 s)."""
+    if (cid := _consignment(action)) is None:
+        ack()
+        return
+    view = returns.return_clicked(shipbot, cid, asker(body))
     ack()
     modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
 

@@ -207,7 +207,7 @@ def _record_cancel(bot: Shipbot, c: ConsignmentRecord, user: str) -> None:
         if c.quotes_ts:
             bot.slack.update(c.channel_id, c.quotes_ts, render.cancelled_replacement(c))
         bot.slack.post_joining(
-            c.channel_id, render.cancelled_note(c, user, bot.now()), thread_ts=c.message_ts
+            c.channel_id, render.cancelled_note(c, user, bot.now()), thread_ts=c.thread_ts
         )
     except SlackProblem as exc:
         log.warning("could not record the cancel of consignment %s: %s", c.id, exc.error)

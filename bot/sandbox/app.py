@@ -303,6 +303,9 @@ class Sandbox:
             )
             if latency is not None:
                 self.gateway.latency_seconds = latency
+            every = body.get("quote_every_direction")
+            if isinstance(every, bool):
+                self.state.set_quote_every_direction(every)
         return json_response(
             {
                 "quote_ttl_seconds": self.state.quote_ttl.total_seconds(),
@@ -310,6 +313,7 @@ class Sandbox:
                 "latency_seconds": self.gateway.latency_seconds,
                 "allocate_seconds": self.state.allocate_seconds,
                 "api_key_required": self.gateway.api_key is not None,
+                "quote_every_direction": self.state.quote_every_direction,
             }
         )
 

@@ -19,7 +19,7 @@ import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS consignments (
@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS consignments (
     manifested_at TEXT,
     approval_ts TEXT,
     allocate_deadline REAL,
-    repeats INTEGER
+    repeats INTEGER,
+    returns INTEGER
 );
 CREATE INDEX IF NOT EXISTS consignments_step ON consignments(step);
 CREATE INDEX IF NOT EXISTS consignments_channel ON consignments(channel_id, created_at);
@@ -176,6 +177,7 @@ _ADDED_COLUMNS: tuple[tuple[str, str, type], ...] = (
     ("consignments", "approval_ts", str),
     ("consignments", "allocate_deadline", float),
     ("consignments", "repeats", int),  # schema 4: "Ship again" names what it repeats
+    ("consignments", "returns", int),  # schema 5: a return names the consignment it returns
     ("jobs", "owner", str),
 )
 

@@ -64,10 +64,12 @@ class Store(StoreReads):
         response_url: str | None,
         view_id: str | None,
         repeats: int | None = None,
+        returns: int | None = None,
     ) -> tuple[int, bool]:
         """Store the form; (id, created). The same view submitted twice gives the first id.
 
         `repeats`: the consignment a "Ship again" form copied, named in the new one's thread.
+        `returns`: the consignment a return sends back; the return lives in its thread.
         """
         now = now_iso()
         with self._tx() as conn:
@@ -86,8 +88,8 @@ class Store(StoreReads):
             cur = conn.execute(
                 """INSERT INTO consignments (view_id, shipper_reference, order_number,
                 recipient_name, postcode, country, channel_id, response_url, created_by,
-                created_at, updated_at, step, request_json, repeats)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                created_at, updated_at, step, request_json, repeats, returns)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
                     view_id,
                     request.shipper_reference,
@@ -103,6 +105,7 @@ class Store(StoreReads):
                     Step.NEW.value,
                     request.model_dump_json(),
                     repeats,
+                    returns,
                 ),
             )
             cid = int(cur.lastrowid or 0)
