@@ -8,6 +8,7 @@ from decimal import Decimal
 from blocks import Block, Message, actions, button, context, escape, section
 from blocks.ids import CHOOSE_QUOTE, EDIT_FORM, REQUOTE, TRY_AGAIN
 from blocks.payloads import ConsignmentValue, QuoteValue
+from blocks.states import state_words
 from blocks.thread_buttons import thread_actions
 from bot.models import ConsignmentRecord, Price, Quote, Step
 
@@ -75,7 +76,9 @@ def headline(c: ConsignmentRecord) -> str:
     )
 
 
-def status_line(c: ConsignmentRecord) -> str:
+def status_line(c: ConsignmentRecord, *, thread_pending: bool = False) -> str:
+    """`thread_pending`: a failure's thread post (its Try again) is not in the thread yet,
+    so the line must not send anyone looking for it."""
     quote = c.chosen_quote
     service = quote.service_name if quote else (c.allocation.service_name if c.allocation else "")
     tracking = escape(", ".join(c.allocation.tracking_numbers)) if c.allocation else ""
@@ -108,6 +111,10 @@ def status_line(c: ConsignmentRecord) -> str:
             return (
                 f"⏳ Manifesting · {escape(service_label(carrier, service))} · tracking {tracking}"
             )
+        case Step.MANIFESTED if c.delivery is not None:
+            # The watcher's latest word from the carrier (docs/watcher.md).
+            words = state_words(c.delivery.state, c.delivery.raw_state, c.delivery.signed_by)
+            return f"{words} · {escape(service_label(carrier, service))} · tracking {tracking}"
         case Step.MANIFESTED:
             return (
                 f"✅ Manifested · {escape(service_label(carrier, service))} · tracking {tracking}"
@@ -118,11 +125,13 @@ def status_line(c: ConsignmentRecord) -> str:
             return "❌ Cancelled"
         case Step.FAILED:
             problem = c.problem.message if c.problem else "Something went wrong."
+            if thread_pending:
+                return f"❌ {problem} ⏳ Posting the next step in the thread…"
             return f"❌ {problem} See the thread."
     return ""
 
 
-def channel_message(c: ConsignmentRecord) -> Message:
+def channel_message(c: ConsignmentRecord, *, thread_pending: bool = False) -> Message:
     r = c.request
     bits = [f"{'Made' if c.is_return else 'Created'} by <@{c.created_by}>"]
     if r.return_reason:
@@ -133,7 +142,7 @@ def channel_message(c: ConsignmentRecord) -> Message:
     bits.append(f"ref {escape(r.shipper_reference)}")
     if c.repeats_reference:
         bits.append(f"🔁 Repeats {escape(c.repeats_reference)}")
-    status = status_line(c)
+    status = status_line(c, thread_pending=thread_pending)
     return Message(
         text=f"{escape(c.reference)}: {status}",
         blocks=[
@@ -304,7 +313,19 @@ def problem(c: ConsignmentRecord) -> Message:
     return Message(text=f"⚠️ {message}", blocks=blocks)
 
 
-def claimed_failed(c: ConsignmentRecord) -> Message:
-    """Replaces the spent quote buttons after an allocate that did not go through."""
-    text = "❌ Allocation didn't go through · nothing was bought · see below to try again"
+def failure_inline(c: ConsignmentRecord) -> Message:
+    """The channel message when Slack refused the failure's thread post for good: the
+    problem and its button in the channel message itself, so the next step is not lost."""
+    shown = channel_message(c)
+    note = problem(c)
+    text = f"{shown.text} (Slack refused the post in the thread)"
+    return Message(text=text, blocks=[shown.blocks[0], *note.blocks, shown.blocks[-1]])
+
+
+def claimed_failed(c: ConsignmentRecord, *, thread_pending: bool = False) -> Message:
+    """Replaces the spent quote buttons after an allocate that did not go through (no
+    pointer below while the Try again post is not in the thread yet)."""
+    text = "❌ Allocation didn't go through · nothing was bought"
+    if not thread_pending:
+        text += " · see below to try again"
     return Message(text=text, blocks=[section(text)])

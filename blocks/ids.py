@@ -23,6 +23,10 @@ class ActionId(StrEnum):
     PARCEL_PRESET = "parcel_preset"
     # A consignment's thread button and `/ship return <ref>`: the return form filled in.
     RETURN_LABEL = "return_label"
+    # A delivery exception in its thread: someone dealt with it (App Home stops listing it).
+    DELIVERY_HANDLED = "delivery_handled"
+    # The exceptions channel and the late list: this Sorted PRO consignment, to the desk.
+    TAKE_OVER = "take_over"
 
 
 class CallbackId(StrEnum):

@@ -531,8 +531,12 @@ def home_view(
     midnight: datetime,
     now: datetime,
     tz_name: str,
+    attention: tuple[Sequence[str], int] = ((), 0),
 ) -> dict[str, Any]:
-    """Today's consignments by state, and the last manifest: a few blocks, never 100."""
+    """Today's consignments by state, and the last manifest: a few blocks, never 100.
+
+    `attention` (open delivery exceptions and late parcels, newest first, any day) comes first.
+    """
     total = sum(count for _, _, count in groups)
     blocks: list[Block] = [
         {"type": "header", "text": plain("📦 shipbot · today")},
@@ -541,6 +545,13 @@ def home_view(
             f"({escape(tz_name)}) · updated {when(now)}"
         ),
     ]
+    lines, waiting = attention
+    if waiting:
+        shown = [f"• {line}" for line in lines]
+        if waiting > len(lines):
+            shown.append(f"…and {waiting - len(lines)} more.")
+        for i, chunk in enumerate(_chunks([f"*🚨 Needs attention · {waiting}*", *shown])):
+            blocks.append(section(chunk, block_id=f"home-attention-{i}"))
     if not total:
         blocks.append(section("Nothing shipped yet today. Start with `/ship` in a channel."))
     for number, (title, records, count) in enumerate(groups):

@@ -56,6 +56,28 @@ class QuoteValue:
         return cls(cid, quote)
 
 
+MAX_CARRIER_REFERENCE = 40
+
+
+@dataclass(frozen=True)
+class CarrierReferenceValue:
+    """A button about a Sorted PRO consignment we may not have made (Take over)."""
+
+    reference: str
+
+    def encode(self) -> str:
+        return self.reference
+
+    @classmethod
+    def decode(cls, value: object) -> CarrierReferenceValue | None:
+        text = str(value or "").strip().upper()
+        if not text or len(text) > MAX_CARRIER_REFERENCE:
+            return None
+        if not all(ch.isalnum() or ch == "-" for ch in text):
+            return None
+        return cls(text)
+
+
 LIST_MODES = ("open", "today", "all")
 
 

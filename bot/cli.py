@@ -44,10 +44,31 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     sandbox.add_argument("--seed", type=int, default=0, help="seed for references (default 0)")
     sandbox.add_argument(
+        "--seed-orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start with N consignments made by the webshop, in the states the desk rescues",
+    )
+    sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every API call (default 0)"
     )
     sandbox.add_argument(
         "--quote-ttl", type=float, default=900.0, help="seconds a quote lives (default 900)"
+    )
+    sandbox.add_argument(
+        "--progress",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds per step of a parcel's journey after the manifest (default 600)",
+    )
+    sandbox.add_argument(
+        "--exceptions",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of manifested parcels whose journey goes wrong, 0 to 1 (default 0)",
     )
 
     demo = sub.add_parser(
@@ -126,10 +147,14 @@ def _sandbox(args: Any) -> int:
         api_key=args.api_key,
         latency_seconds=args.latency,
         quote_ttl_seconds=args.quote_ttl,
+        tracking_step_seconds=args.progress,
+        exception_share=min(max(args.exceptions, 0.0), 1.0),
+        seed_orders=args.seed_orders,
     )
     print(
         f"shipbot sandbox: Sorted PRO wire on http://{args.host}:{args.port} "
-        f"(seed {args.seed}, key {'required' if args.api_key else 'any'})",
+        f"(seed {args.seed}, key {'required' if args.api_key else 'any'}, "
+        f"{args.seed_orders} webshop orders)",
         flush=True,
     )
     serve_forever(config, host=args.host, port=args.port)
@@ -161,7 +186,7 @@ def _serve(args: Any) -> int:
     # hold it now, so it need not stay in the environment.
     os.environ.pop("SLACK_BOT_TOKEN", None)
     try:
-        store = Store(settings.shipbot_db)
+        store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     except DatabaseProblem as exc:
         return _fail([f"SHIPBOT_DB: {exc}"])
     carrier = connect_carrier(settings)

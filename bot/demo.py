@@ -125,8 +125,9 @@ def _run(*, slow: bool, out: Path) -> None:
         electio_api_url=sandbox.url,
         shipbot_db=str(workdir / "shipbot.db"),
         shipbot_manifest_users=[LEAD],
+        shipbot_track_every=0.3,
     )
-    store = Store(settings.shipbot_db)
+    store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
     bot = build(settings, store, carrier)
     bot.start()
@@ -139,7 +140,12 @@ def _run(*, slow: bool, out: Path) -> None:
     try:
         first = _ship(driver, fake, bot, DOMESTIC, None, slow)
         second = _ship(driver, fake, bot, INTERNATIONAL, CUSTOMS, slow)
+        # The carrier will fail to deliver the parcel abroad: a card left, nobody home.
+        sandbox.set_journey(second.carrier_reference or "", "InTransit", "DeliveryFailedCardLeft")
         _manifest(driver, fake, bot, [first, second])
+        # Then the parcels move on a step every 0.4 s; the watcher looks every 0.3 s.
+        sandbox.set_timing(tracking_step_seconds=0.4)
+        _deliveries(fake, [first, second])
         saved = _save_files(fake, out)
     finally:
         driver.close()
@@ -293,6 +299,28 @@ def _manifest(
         assert record.message_ts
         top = fake.message(CHANNEL, record.message_ts)
         _say(f"   │ {record.carrier_reference}: {render_blocks(top.blocks).splitlines()[1]}")
+
+
+def _deliveries(fake: FakeSlack, records: list[ConsignmentRecord]) -> None:
+    """The watcher's lines arriving by themselves: a delivery, and an exception."""
+    _say()
+    _say("━━ nobody types anything: the carrier moves the parcels on")
+
+    def told(record: ConsignmentRecord, words: str) -> bool:
+        assert record.message_ts
+        return words in fake.message(CHANNEL, record.message_ts).text
+
+    _wait("the delivery in its thread", lambda: told(records[0], "📬 Delivered"))
+    _wait("the exception in its thread", lambda: told(records[1], "card left"))
+    for record in records:
+        assert record.message_ts
+        top = fake.message(CHANNEL, record.message_ts)
+        state = render_blocks(top.blocks).splitlines()[1]
+        _say(f"   #shipping · {record.carrier_reference}: {state}")
+        _say("   └ thread (new)")
+        for line in fake.thread(CHANNEL, record.message_ts):
+            if "Sorted PRO," in str(line.blocks):
+                _say(_indent(render_blocks(line.blocks), "     │ "))
 
 
 def _save_files(fake: FakeSlack, out: Path) -> list[Path]:

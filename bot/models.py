@@ -36,6 +36,24 @@ class ConsignmentState(StrEnum):
     DELIVERY_FAILED = "DeliveryFailed"
     CANCELLING = "Cancelling"
     CANCELLED = "Cancelled"
+    # After the manifest (the SDK's enum; the states page spells them with spaces).
+    AT_DROP_OFF_POINT = "AtDropOffPoint"
+    COLLECTION_FAILED = "CollectionFailed"
+    CARRIER_UNABLE_TO_COLLECT = "CarrierUnableToCollect"
+    EXCHANGE_FAILED = "ExchangeFailed"
+    IN_TRANSIT_WAITING = "InTransitWaiting"
+    AT_CUSTOMS = "AtCustoms"
+    DELAYED = "Delayed"
+    HELD_BY_CARRIER = "HeldByCarrier"
+    ACTION_REQUIRED = "ActionRequired"
+    MISSING = "Missing"
+    LOST = "Lost"
+    DAMAGED = "Damaged"
+    DELIVERED_DAMAGED = "DeliveredDamaged"
+    PARTIALLY_DELIVERED = "PartiallyDelivered"
+    AT_COLLECTION_POINT = "AtCollectionPoint"
+    DELIVERY_FAILED_CARD_LEFT = "DeliveryFailedCardLeft"
+    RETURN_TO_SENDER = "ReturnToSender"
     OTHER = "Other"
 
     @classmethod
@@ -63,6 +81,21 @@ class ConsignmentState(StrEnum):
     def manifested_or_later(self) -> bool:
         return self in _MANIFESTED_OR_LATER
 
+    @property
+    def exception(self) -> bool:
+        """Something went wrong on the way: the desk should act (issue 25's list)."""
+        return self in EXCEPTION_STATES
+
+    @property
+    def on_the_way(self) -> bool:
+        """Handed to the carrier and still moving: what the delivery watcher follows."""
+        return self in _ON_THE_WAY
+
+    @property
+    def journey_over(self) -> bool:
+        """Nothing more will happen to the parcel (or it is coming back to us)."""
+        return self in _JOURNEY_OVER
+
 
 _MANIFESTED_OR_LATER = frozenset(
     {
@@ -74,8 +107,54 @@ _MANIFESTED_OR_LATER = frozenset(
         ConsignmentState.OUT_FOR_DELIVERY,
         ConsignmentState.DELIVERED,
         ConsignmentState.DELIVERY_FAILED,
+        ConsignmentState.AT_DROP_OFF_POINT,
+        ConsignmentState.COLLECTION_FAILED,
+        ConsignmentState.CARRIER_UNABLE_TO_COLLECT,
+        ConsignmentState.EXCHANGE_FAILED,
+        ConsignmentState.IN_TRANSIT_WAITING,
+        ConsignmentState.AT_CUSTOMS,
+        ConsignmentState.DELAYED,
+        ConsignmentState.HELD_BY_CARRIER,
+        ConsignmentState.ACTION_REQUIRED,
+        ConsignmentState.MISSING,
+        ConsignmentState.LOST,
+        ConsignmentState.DAMAGED,
+        ConsignmentState.DELIVERED_DAMAGED,
+        ConsignmentState.PARTIALLY_DELIVERED,
+        ConsignmentState.AT_COLLECTION_POINT,
+        ConsignmentState.DELIVERY_FAILED_CARD_LEFT,
+        ConsignmentState.RETURN_TO_SENDER,
     }
 )
+# Delayed, held, failed, action required, missing, lost, damaged, return to sender,
+# collection failed: each brings the consignment to the desk (issue 25).
+EXCEPTION_STATES = frozenset(
+    {
+        ConsignmentState.DELAYED,
+        ConsignmentState.HELD_BY_CARRIER,
+        ConsignmentState.DELIVERY_FAILED,
+        ConsignmentState.DELIVERY_FAILED_CARD_LEFT,
+        ConsignmentState.ACTION_REQUIRED,
+        ConsignmentState.MISSING,
+        ConsignmentState.LOST,
+        ConsignmentState.DAMAGED,
+        ConsignmentState.DELIVERED_DAMAGED,
+        ConsignmentState.RETURN_TO_SENDER,
+        ConsignmentState.COLLECTION_FAILED,
+        ConsignmentState.CARRIER_UNABLE_TO_COLLECT,
+        ConsignmentState.EXCHANGE_FAILED,
+    }
+)
+_JOURNEY_OVER = frozenset(
+    {
+        ConsignmentState.DELIVERED,
+        ConsignmentState.DELIVERED_DAMAGED,
+        ConsignmentState.LOST,
+        ConsignmentState.RETURN_TO_SENDER,
+        ConsignmentState.CANCELLED,
+    }
+)
+_ON_THE_WAY = (_MANIFESTED_OR_LATER - {ConsignmentState.MANIFESTING}) - _JOURNEY_OVER
 _ALLOCATED_OR_LATER = _MANIFESTED_OR_LATER | {
     ConsignmentState.ALLOCATED,
     ConsignmentState.READY_TO_SHIP,
@@ -265,6 +344,8 @@ class TrackingEvent(_Model):
     at: datetime
     description: str
     location: str | None = None
+    # Who signed for it (the carrier's SignedBy), on a delivery scan.
+    signed_by: str | None = None
 
 
 class ConsignmentStatus(_Model):
@@ -284,6 +365,82 @@ class ConsignmentStatus(_Model):
     # What the carrier really allocated (Get Consignment's Allocation), for a lookup after a
     # lost reply: the service's reference, when, and the price. None until allocated.
     service_code: str | None = None
+    allocated_at: datetime | None = None
+    price: Price | None = None
+    # Where it is going, in a few words ("Leeds LS1 4AP, GB"), from its Destination address.
+    destination: str | None = None
+
+
+class StateChange(_Model):
+    """One consignment's state as the state events query (or Get Consignment) reports it."""
+
+    reference: str
+    state: ConsignmentState
+    raw_state: str
+    order_number: str | None = None
+    tracking_numbers: tuple[str, ...] = ()
+    service_name: str | None = None
+    latest_delivery: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class LateConsignment(_Model):
+    """A row of Get Late Consignments (or one of ours past its latest delivery date)."""
+
+    reference: str
+    order_number: str | None = None
+    state: ConsignmentState = ConsignmentState.OTHER
+    raw_state: str = ""
+    destination: str | None = None
+    due: datetime | None = None
+    consignment_id: int | None = None
+
+
+class DeliveryState(_Model):
+    """The carrier's latest word on one of our consignments after its manifest."""
+
+    state: ConsignmentState
+    raw_state: str
+    at: datetime
+    signed_by: str | None = None
+    notice_ts: str | None = None
+    handled_by: str | None = None
+    handled_at: datetime | None = None
+
+    @property
+    def open_exception(self) -> bool:
+        return self.state.exception and self.handled_at is None
+
+
+class FoundConsignment(_Model):
+    """A consignment at Sorted PRO as Search Consignments lists it: maybe not one of ours."""
+
+    reference: str
+    state: ConsignmentState
+    raw_state: str
+    # ConsignmentReferenceProvidedByCustomer: the webshop's order number (not unique).
+    order_number: str | None = None
+    # "Api" or "Web": the only "made by" PRO records.
+    source: str | None = None
+    created_at: datetime | None = None
+    service_name: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    # FailedAllocation's message (stale ones survive a later allocation: informational).
+    failure: str | None = None
+
+
+class ConsignmentDetail(FoundConsignment):
+    """Get Consignment in full, for the card and for taking it over."""
+
+    recipient: Recipient | None = None
+    # As our form would have it (recipient, parcels, value); None if PRO's record lacks them.
+    request: ShipmentRequest | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    service_code: str | None = None
+    tracking_numbers: tuple[str, ...] = ()
     allocated_at: datetime | None = None
     price: Price | None = None
 
@@ -447,6 +604,9 @@ class ConsignmentRecord(_Model):
     @property
     def is_return(self) -> bool:
         return self.returns is not None or self.request.is_return
+
+    # After the manifest: what the carrier last said happened to the parcel (issue 25).
+    delivery: DeliveryState | None = None
 
     @property
     def chosen_quote(self) -> Quote | None:

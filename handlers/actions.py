@@ -11,9 +11,19 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from blocks.ids import ActionId
-from blocks.payloads import ConsignmentValue, ListPageValue, QuoteValue
+from blocks.payloads import CarrierReferenceValue, ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot
-from bot.desk import approval, cancel, flow, label, lookup, manifest, prefill, returns
+from bot.desk import (
+    approval,
+    cancel,
+    exceptions,
+    flow,
+    label,
+    lookup,
+    manifest,
+    prefill,
+    returns,
+)
 from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
@@ -34,6 +44,8 @@ def register(app: App) -> None:
     app.action(ActionId.LIST_PAGE)(list_page)
     app.action(ActionId.SHIP_AGAIN)(ship_again)
     app.action(ActionId.PARCEL_PRESET)(parcel_preset)
+    app.action(ActionId.DELIVERY_HANDLED)(delivery_handled)
+    app.action(ActionId.TAKE_OVER)(take_over)
     app.action(ActionId.RETURN_LABEL)(return_label)
 
 
@@ -156,3 +168,20 @@ def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shi
     ack()
     if (cid := _consignment(action)) is not None:
         approval.decide(shipbot, cid, body["user"]["id"], approve=False)
+
+
+def delivery_handled(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot
+) -> None:
+    ack()
+    if (cid := _consignment(action)) is not None:
+        exceptions.handled_clicked(shipbot, cid, asker(body))
+
+
+def take_over(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    ack()
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("take_over with an unreadable value was ignored")
+        return
+    exceptions.take_over_clicked(shipbot, value.reference, asker(body))

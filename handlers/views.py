@@ -36,7 +36,7 @@ def submit_shipment(ack: Ack, body: dict[str, Any], view: dict[str, Any], shipbo
         ack(response_action="errors", errors={"recipient_name": LOST})
         return
     if result.is_international:
-        page = flow.customs_page(shipbot, result, metadata, view.get("id"))
+        page = flow.customs_page(shipbot, result, metadata, view.get("id"), user=body["user"]["id"])
         ack(response_action="update", view=page)
         return
     flow.submit(shipbot, result, metadata=metadata, user=body["user"]["id"], view_id=view.get("id"))
@@ -54,7 +54,8 @@ def submit_return(ack: Ack, body: dict[str, Any], view: dict[str, Any], shipbot:
         ack(response_action="errors", errors={"recipient_name": LOST})
         return
     if result.is_international:
-        page = flow.customs_page(shipbot, result, metadata, view.get("id"))
+        user = body["user"]["id"]
+        page = flow.customs_page(shipbot, result, metadata, view.get("id"), user=user)
         ack(response_action="update", view=page)
         return
     flow.submit(shipbot, result, metadata=metadata, user=body["user"]["id"], view_id=view.get("id"))

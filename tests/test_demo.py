@@ -17,6 +17,8 @@ def test_demo_runs_both_consignments_and_saves_pdfs(
     printed = capsys.readouterr().out
     assert "Queued 2 consignments to manifest" in printed
     assert "Only <@U0LEAD001> can manifest" in printed
+    assert "📬 Delivered · signed by R. Customer" in printed  # the watcher, by itself
+    assert "⚠️ Delivery failed — card left" in printed and "[Ship a replacement]" in printed
     pdfs = sorted(p.name for p in out.glob("*.pdf"))
     assert len(pdfs) == 4, pdfs
     assert any("cn22" in name or "cn23" in name for name in pdfs)

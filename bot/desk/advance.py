@@ -9,6 +9,7 @@ allocate call. Nothing here says "Nothing was bought" while an allocate could st
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -547,8 +548,9 @@ def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resum
     return False
 
 
-def gave_up(bot: Shipbot, payload: dict[str, Any], reason: str) -> None:
-    """Slack kept failing (e.g. the upload): say so in the thread, with Try again."""
+def gave_up(bot: Shipbot, payload: dict[str, Any], cause: Exception) -> None:
+    """The step kept failing (Slack, a locked database, a bug): the thread says what
+    happened and offers Try again, which resumes from the very same step."""
     cid = int(payload["cid"])
     with bot.locked(cid):
         record = bot.store.get(cid)
@@ -556,17 +558,29 @@ def gave_up(bot: Shipbot, payload: dict[str, Any], reason: str) -> None:
             return
         problem = Problem(
             step=record.step,
-            kind="slack",
-            message=(
-                "Slack kept refusing the upload, so the label isn't in this thread yet. "
-                "It is saved: press Try again."
-                if record.step is Step.LABEL_SAVED
-                else "Slack kept failing while I worked on this. Press Try again."
-            ),
+            kind="slack" if isinstance(cause, RetryLater) else type(cause).__name__,
+            message=_gave_up_message(record.step, cause),
         )
         bot.store.transition(cid, {record.step}, Step.FAILED, problem=problem)
-        bot.store.audit(BOT, "job", f"gave up: {reason}", consignment_id=cid)
+        bot.store.audit(
+            BOT, "job", f"gave up: {type(cause).__name__}: {cause}"[:300], consignment_id=cid
+        )
         show(bot, bot.store.require(record.id))
+
+
+def _gave_up_message(step: Step, cause: Exception) -> str:
+    if isinstance(cause, RetryLater):
+        if step is Step.LABEL_SAVED:
+            return (
+                "Slack kept refusing the upload, so the label isn't in this thread yet. "
+                "It is saved: press Try again."
+            )
+        return "Slack kept failing while I worked on this. Press Try again."
+    if isinstance(cause, sqlite3.OperationalError):
+        what = messages.DATABASE_BUSY
+    else:
+        what = messages.UNEXPECTED_ERROR.format(kind=type(cause).__name__)
+    return f"{what} {messages.RESUME_FROM[step]}"
 
 
 def register(bot: Shipbot) -> None:

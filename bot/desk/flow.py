@@ -18,6 +18,7 @@ from bot.desk import messages
 from bot.desk.advance import advance_later
 from bot.desk.approval import ask_later
 from bot.desk.show import show_later
+from bot.intake.forms import SHIPPER_REFERENCE
 from bot.models import (
     BEING_ALLOCATED,
     CANCELLED,
@@ -29,6 +30,7 @@ from bot.models import (
     Step,
 )
 from bot.permissions import Action
+from bot.store.writes import ReferenceTaken
 
 
 def new_shipper_reference(bot: Shipbot) -> str:
@@ -54,12 +56,22 @@ def new_form(
 
 
 def customs_page(
-    bot: Shipbot, request: ShipmentRequest, metadata: FormMetadata, view_id: str | None
+    bot: Shipbot,
+    request: ShipmentRequest,
+    metadata: FormMetadata,
+    view_id: str | None,
+    *,
+    user: str,
 ) -> View:
     """Page 2 for a parcel abroad; page 1's answers wait in the store, keyed by the view.
 
-    A "Ship again" form starts page 2 from the repeated consignment's customs.
+    A "Ship again" form starts page 2 from the repeated consignment's customs. A shipper
+    reference already in use is refused here, on page 1, where its field is.
     """
+    if metadata.consignment is None:
+        holder = bot.store.holder_of_reference(request.shipper_reference)
+        if holder is not None:
+            raise _reference_taken(bot, holder, metadata, user=user)
     if view_id:
         bot.store.save_draft(view_id, request)
     shown = request
@@ -100,15 +112,21 @@ def submit(
         )
     if request.is_return and request.customs and request.customs.reason is not ExportReason.RETURN:
         raise Refused("A return is declared as returned goods: choose Return.", "return customs")
-    cid, created = bot.store.add_consignment(
-        request,
-        channel_id=metadata.channel,
-        created_by=user,
-        response_url=metadata.response_url,
-        view_id=view_id,
-        repeats=metadata.repeats,
-        returns=metadata.returns,
-    )
+    try:
+        cid, created = bot.store.add_consignment(
+            request,
+            channel_id=metadata.channel,
+            created_by=user,
+            response_url=metadata.response_url,
+            view_id=view_id,
+            repeats=metadata.repeats,
+            returns=metadata.returns,
+        )
+    except ReferenceTaken as taken:
+        bot.store.audit(
+            user, "submit", "refused (shipper reference in use)", consignment_id=taken.holder
+        )
+        raise _reference_taken(bot, taken.holder, metadata, user=user) from taken
     if created:
         bot.store.audit(user, "submit", "ok", consignment_id=cid, detail=request.shipper_reference)
         if metadata.returns is not None:
@@ -121,10 +139,24 @@ def submit(
             )
         advance_later(bot, cid)
     else:
-        bot.store.audit(user, "submit", "duplicate ignored", consignment_id=cid)
+        bot.store.audit(user, "submit", "replay ignored (same form)", consignment_id=cid)
     if view_id:
         bot.store.drop_draft(view_id)
     return cid
+
+
+def _reference_taken(bot: Shipbot, holder: int, metadata: FormMetadata, *, user: str) -> Refused:
+    """The field error naming the consignment that has the reference, where the agent may
+    see it (its channel, or their own); otherwise only that it is taken."""
+    c = bot.store.get(holder)
+    if c is None or not bot.permissions.may_see(user, metadata.channel, c):
+        return Refused(
+            messages.REFERENCE_TAKEN, "shipper reference in use", field=SHIPPER_REFERENCE
+        )
+    name = bot.slack.channel_name(c.channel_id)
+    where = f"#{name}" if name else "another channel"
+    text = messages.REFERENCE_USED_BY.format(ref=c.reference, where=where)
+    return Refused(text, "shipper reference in use", field=SHIPPER_REFERENCE)
 
 
 def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from blocks import escape
 from bot.carrier import errors
 from bot.carrier.fields import refused_fields
+from bot.models import Step
 
 STEP_WORDS = {
     "create": "creating the consignment",
@@ -169,6 +170,13 @@ CANCEL_UNCLEAR = (
 CANCEL_BUSY = "{ref} is busy ({state}). Try again once its thread settles."
 
 FORM_ALREADY_SENT = "That form was already sent again."
+# A modal's field error: plain text (Slack renders no mrkdwn there).
+REFERENCE_USED_BY = (
+    "Already used by {ref} in {where}. Shipper references are unique: enter another one."
+)
+REFERENCE_TAKEN = (
+    "Already used by another consignment. Shipper references are unique: enter another one."
+)
 FORM_ALREADY_SENT_OR_MOVED = "That form was already sent again, or the consignment moved on."
 CANCEL_MANIFESTING = (
     "⏳ {ref} is being manifested with the carrier right now, so it can't be cancelled. "
@@ -191,3 +199,25 @@ STILL_ALLOCATING_AT_CARRIER = (
     "Sorted PRO is still allocating this consignment, so the label may yet be bought. "
     "Press Try again in a minute to look again (it never allocates twice)."
 )
+
+
+# A job that kept failing for a reason of ours (bot/desk/advance.py gave_up): what happened,
+# then what Try again does from the step it stopped at.
+DATABASE_BUSY = (
+    "shipbot's database stayed locked by another program (a backup or a sqlite3 shell?) "
+    "while I worked on this, so I stopped."
+)
+UNEXPECTED_ERROR = "shipbot hit an unexpected error ({kind}) while I worked on this, so I stopped."
+RESUME_FROM = {
+    Step.NEW: "Nothing was bought: press Try again.",
+    Step.CREATING: "Nothing was bought: press Try again.",
+    Step.CREATED: "Nothing was bought: press Try again to get quotes.",
+    Step.QUOTING: "Nothing was bought: press Try again to get quotes.",
+    Step.CLAIMED: "Nothing was bought yet: press Try again to allocate the chosen quote.",
+    Step.ALLOCATING: (
+        "The label may have been bought: press Try again and I'll ask the carrier first "
+        "(nothing is bought twice)."
+    ),
+    Step.ALLOCATED: "The label is bought: press Try again to fetch it.",
+    Step.LABEL_SAVED: "The label is bought and saved: press Try again to post it here.",
+}

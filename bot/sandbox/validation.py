@@ -470,6 +470,16 @@ def _addresses(
     return origin, destination
 
 
+def parse_address(body: dict[str, Any]) -> Address:
+    """One address (Update Consignment Address), its AddressType saying which."""
+    problems = _Problems()
+    kind = str(body.get("AddressType") or "Destination").lower()
+    parse = _origin if kind == "origin" else _destination
+    address = parse(problems, body, 0)
+    problems.raise_if_any()
+    return address
+
+
 def parse_date(value: Any) -> date | None:
     if not isinstance(value, str):
         return None

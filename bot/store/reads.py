@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from bot.models import (
     UnqualifiedService,
 )
 from bot.store.db import Database
+from bot.store.delivery import delivery_row
 
 
 class StoreReads:
@@ -41,12 +42,16 @@ class StoreReads:
         return self.database.conn()
 
     def shipper_reference_taken(self, reference: str) -> bool:
+        return self.holder_of_reference(reference) is not None
+
+    def holder_of_reference(self, reference: str) -> int | None:
+        """The consignment that already has this shipper reference (they are unique)."""
         row = (
             self._conn()
-            .execute("SELECT 1 FROM consignments WHERE shipper_reference = ?", (reference,))
+            .execute("SELECT id FROM consignments WHERE shipper_reference = ?", (reference,))
             .fetchone()
         )
-        return row is not None
+        return int(row["id"]) if row is not None else None
 
     def get(self, consignment_id: int) -> ConsignmentRecord | None:
         conn = self._conn()
@@ -70,6 +75,24 @@ class StoreReads:
             (text, text, text),
         ).fetchone()
         return self._record(conn, row) if row else None
+
+    def unattended(self, steps: Collection[Step], kind: str, *, settled_for: float) -> list[int]:
+        """Consignments at one of `steps`, unchanged for `settled_for` seconds, that no queued
+        or running job of `kind` names: work nobody is doing (the sweep resumes it)."""
+        cutoff = (datetime.now(UTC) - timedelta(seconds=settled_for)).isoformat()
+        marks = ",".join("?" * len(steps))
+        rows = (
+            self._conn()
+            .execute(
+                f"""SELECT c.id FROM consignments c WHERE c.step IN ({marks})
+                AND c.updated_at < ? AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ?
+                AND j.state IN ('pending', 'running')
+                AND json_extract(j.payload_json, '$.cid') = c.id) ORDER BY c.id""",
+                [*sorted(s.value for s in steps), cutoff, kind],
+            )
+            .fetchall()
+        )
+        return [int(r["id"]) for r in rows]
 
     def in_flight(self) -> list[int]:
         rows = (
@@ -194,6 +217,7 @@ class StoreReads:
             returns=row["returns"],
             returns_reference=_reference_of(conn, row["returns"]),
             returns_thread_ts=_message_ts_of(conn, row["returns"]),
+            delivery=delivery_row(conn, cid),
         )
 
     def audit_log(self, consignment_id: int | None = None) -> list[AuditEntry]:

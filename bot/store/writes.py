@@ -26,6 +26,7 @@ from bot.models import (
     Step,
 )
 from bot.store.db import Database, now_iso
+from bot.store.delivery import DeliveryRecords
 from bot.store.reads import StoreReads
 
 
@@ -39,14 +40,28 @@ class Claim:
     quote: Quote | None
 
 
-class Store(StoreReads):
+class ReferenceTaken(Exception):
+    """A new form names a shipper reference another consignment already has."""
+
+    def __init__(self, holder: int) -> None:
+        super().__init__(f"shipper reference taken by consignment {holder}")
+        self.holder = holder
+
+
+class Store(DeliveryRecords, StoreReads):
     """The consignment repository: each conversation's state, its documents and audit.
 
     The writes are here, each one transaction; the reads are in `bot/store/reads.py`.
     """
 
-    def __init__(self, path: str | Path | Database) -> None:
-        super().__init__(path if isinstance(path, Database) else Database(path))
+    def __init__(self, path: str | Path | Database, *, busy_timeout: float | None = None) -> None:
+        if not isinstance(path, Database):
+            path = (
+                Database(path)
+                if busy_timeout is None
+                else Database(path, busy_timeout=busy_timeout)
+            )
+        super().__init__(path)
         self._tx = self.database.tx
 
     def close(self) -> None:
@@ -66,7 +81,8 @@ class Store(StoreReads):
         repeats: int | None = None,
         returns: int | None = None,
     ) -> tuple[int, bool]:
-        """Store the form; (id, created). The same view submitted twice gives the first id.
+        """Store the form; (id, created). The same view submitted twice gives the first id
+        (a replay); another form with a reference already in use raises ReferenceTaken.
 
         `repeats`: the consignment a "Ship again" form copied, named in the new one's thread.
         `returns`: the consignment a return sends back; the return lives in its thread.
@@ -84,7 +100,7 @@ class Store(StoreReads):
                 (request.shipper_reference,),
             ).fetchone()
             if row:
-                return int(row["id"]), False
+                raise ReferenceTaken(int(row["id"]))
             cur = conn.execute(
                 """INSERT INTO consignments (view_id, shipper_reference, order_number,
                 recipient_name, postcode, country, channel_id, response_url, created_by,
