@@ -9,7 +9,7 @@ from __future__ import annotations
 from blocks import Block, actions, button, escape, mrkdwn, plain
 from blocks.ids import ActionId
 from blocks.payloads import ConsignmentValue
-from bot.models import ConsignmentRecord
+from bot.models import ConsignmentRecord, Step
 
 OP_STATUS = ActionId.STATUS
 OP_REPRINT = ActionId.REPRINT
@@ -17,6 +17,7 @@ OP_CANCEL = ActionId.CANCEL
 OP_LIST_PAGE = ActionId.LIST_PAGE
 SHIP_AGAIN = ActionId.SHIP_AGAIN
 RETURN_LABEL = ActionId.RETURN_LABEL
+RESHIP = ActionId.RESHIP
 
 
 def status_button(c: ConsignmentRecord, label: str = "Status") -> Block:
@@ -57,12 +58,32 @@ def return_button(c: ConsignmentRecord) -> Block:
     return button("Return label", RETURN_LABEL, ConsignmentValue(c.id).encode())
 
 
-def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
-    """Under the allocation in the thread: what agents do there most (5 of Slack's 25).
+def reship_button(c: ConsignmentRecord) -> Block:
+    """Quotes for the other services; a manifested one asks first (the carrier has it)."""
+    confirm = None
+    if c.step is Step.MANIFESTED or c.manifested_at:
+        confirm = {
+            "title": plain("Ship with another service?"),
+            "text": mrkdwn(
+                f"*{escape(c.reference)}* is manifested: the carrier already has its data. "
+                "Choosing another service releases this booking; tell the carrier not to "
+                "collect it."[:300]
+            ),
+            "confirm": plain("Show other services"),
+            "deny": plain("Keep it"),
+        }
+    return button(
+        "Ship with another service", RESHIP, ConsignmentValue(c.id).encode(), confirm=confirm
+    )
 
-    A return's own buttons sit in its original's thread: no Ship again or Return label there.
-    """
+
+def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
+    """Under the allocation in the thread: what agents do there most (6 of Slack's 25)."""
+    # Always the same ones, whatever the step (the feature says when one can't be used), so
+    # the click's edit and the allocation's are identical and cost one chat.update.
     if c.is_return:
+        # A return's own buttons sit in its original's thread: it is not shipped again,
+        # returned or re-booked from there (those belong to the original).
         return actions(
             status_button(c),
             reprint_button(c),
@@ -74,6 +95,7 @@ def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
         reprint_button(c),
         ship_again_button(c),
         return_button(c),
+        reship_button(c),
         cancel_button(c, bought=bought),
         block_id=f"ops-{c.id}",
     )

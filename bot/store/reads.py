@@ -140,7 +140,12 @@ class StoreReads:
         return out
 
     def documents(self, consignment_id: int, *, pending_only: bool = False) -> list[Document]:
-        sql = "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ?"
+        # A released booking's documents are kept for the audit, renamed "void-…": never
+        # reprinted or uploaded again.
+        sql = (
+            "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ? "
+            "AND name NOT LIKE 'void-%'"
+        )
         if pending_only:
             sql += " AND uploaded_at IS NULL"
         rows = self._conn().execute(sql + " ORDER BY id", (consignment_id,)).fetchall()
@@ -217,6 +222,10 @@ class StoreReads:
             returns=row["returns"],
             returns_reference=_reference_of(conn, row["returns"]),
             returns_thread_ts=_message_ts_of(conn, row["returns"]),
+            replaces=_same_order(conn, row["repeats"], row["order_number"]),
+            found_source=row["found_source"],
+            found_at=_dt(row["found_at"]),
+            released_service=row["released_service"],
             delivery=delivery_row(conn, cid),
         )
 
@@ -369,6 +378,13 @@ def _message_ts_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
         return None
     row = conn.execute("SELECT message_ts FROM consignments WHERE id = ?", (cid,)).fetchone()
     return row["message_ts"] if row else None
+
+
+def _same_order(conn: sqlite3.Connection, cid: int | None, order_number: str | None) -> bool:
+    if cid is None or not order_number:
+        return False
+    row = conn.execute("SELECT order_number FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return bool(row and row["order_number"] == order_number)
 
 
 def _reference_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
