@@ -52,11 +52,9 @@ def ship_again_button(c: ConsignmentRecord) -> Block:
 
 
 def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
-    """Under the allocation in the thread: what agents do there most (4 of Slack's 25)."""
-    return actions(
-        status_button(c),
-        reprint_button(c),
-        ship_again_button(c),
-        cancel_button(c, bought=bought),
-        block_id=f"ops-{c.id}",
-    )
+    """Under the allocation in the thread: what agents do there most (4 of Slack's 25).
+    No Cancel once the carrier manifested it (Sorted PRO cancels only before)."""
+    buttons = [status_button(c), reprint_button(c), ship_again_button(c)]
+    if c.manifested_at is None:
+        buttons.append(cancel_button(c, bought=bought))
+    return actions(*buttons, block_id=f"ops-{c.id}")

@@ -221,3 +221,9 @@ RESUME_FROM = {
     Step.ALLOCATED: "The label is bought: press Try again to fetch it.",
     Step.LABEL_SAVED: "The label is bought and saved: press Try again to post it here.",
 }
+
+# A consignment whose label step failed, manifested by the carrier's query all the same.
+MANIFESTED_WITHOUT_LABEL = (
+    "Manifested with the carrier by <@{user}>'s `/ship manifest`, but its label isn't in this "
+    "thread yet: press Try again to get it (nothing is bought again)."
+)
