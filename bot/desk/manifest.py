@@ -121,7 +121,9 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
 def exposed(bot: Shipbot) -> list[ConsignmentRecord]:
     """What the carrier's query may take that the bot does not hold as ready: allocated (or
     being allocated) but without its label in the thread, including failed label steps."""
-    found = bot.store.list_in(ALLOCATED | BEING_ALLOCATED)
+    # Being shipped with another service (issue 24): still booked at the carrier meanwhile.
+    reshipping = {Step.REQUOTING, Step.REQUOTED, Step.RELEASING}
+    found = bot.store.list_in(ALLOCATED | BEING_ALLOCATED | reshipping)
     for c in bot.store.list_in({Step.FAILED}):
         if c.carrier_reference and (
             c.allocation is not None or (c.problem and c.problem.step in LABEL_ON_ITS_WAY)
