@@ -21,6 +21,15 @@ class ActionId(StrEnum):
     SHIP_AGAIN = "ship_again"
     # The form's parcel preset select (dispatches at once; never blocks a submission).
     PARCEL_PRESET = "parcel_preset"
+    # The delivery desk: a consignment found at Sorted PRO (value: its EC- reference).
+    FOUND_QUOTES = "found_quotes"
+    FOUND_RESHIP = "found_reship"
+    FOUND_REPLACE = "found_replace"
+    FOUND_REFRESH = "found_refresh"
+    # One of ours (or taken over): ship it with another service (value: the id).
+    RESHIP = "reship"
+    # After a released booking's new allocate failed: the same quote again.
+    RETRY_QUOTE = "retry_quote"
     # A delivery exception in its thread: someone dealt with it (App Home stops listing it).
     DELIVERY_HANDLED = "delivery_handled"
     # The exceptions channel and the late list: this Sorted PRO consignment, to the desk.

@@ -438,6 +438,12 @@ class Step(StrEnum):
     CANCELLING = "cancelling"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    # "Ship with another service": quotes for an allocated consignment are being fetched,
+    # then shown beside its current service; a click releases the booking (deallocate,
+    # after setnotreadytoship if Ready To Ship) and then allocates as CLAIMED does.
+    REQUOTING = "requoting"
+    REQUOTED = "requoted"
+    RELEASING = "releasing"
 
     @property
     def in_flight(self) -> bool:
@@ -457,6 +463,8 @@ IN_FLIGHT = frozenset(
         Step.ALLOCATING,
         Step.ALLOCATED,
         Step.LABEL_SAVED,
+        Step.REQUOTING,
+        Step.RELEASING,
     }
 )
 # Before any quote is shown: nothing to click or cancel yet.
@@ -488,7 +496,15 @@ CANCELLED = frozenset({Step.CANCELLING, Step.CANCELLED})
 # Nothing more happens to these: `/ship list open` leaves them out.
 CLOSED = frozenset({Step.MANIFESTED, Step.CANCELLED})
 # Waiting for an agent: App Home's first group.
-NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})
+NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED, Step.REQUOTED})
+# Booked with a carrier, so "Ship with another service" can start from here.
+RESHIPPABLE = frozenset({Step.UPLOADED, Step.MANIFESTED})
+# "Ship with another service" under way: quotes being fetched or shown, or releasing.
+RESHIPPING = frozenset({Step.REQUOTING, Step.REQUOTED, Step.RELEASING})
+# A click on its list is answered by the re-ship (RELEASING: the second click of a pair).
+RESHIP_CLICKS = frozenset({Step.REQUOTED, Step.RELEASING})
+# "Get fresh quotes" starts over from here (FAILED only once the booking was released).
+FRESH_QUOTES_FROM = frozenset({Step.EXPIRED, Step.FAILED})
 # The thread's quotes message shows the allocation.
 SHOWS_ALLOCATION = frozenset({Step.ALLOCATED, Step.LABEL_SAVED, Step.UPLOADED})
 # A reprint is possible (the label is in the store and the thread).
@@ -516,6 +532,10 @@ STEP_GROUPS: dict[str, frozenset[Step]] = {
     "has_label": HAS_LABEL,
     "manifest_hold": MANIFEST_HOLD,
     "working": WORKING,
+    "reshippable": RESHIPPABLE,
+    "reshipping": RESHIPPING,
+    "reship_clicks": RESHIP_CLICKS,
+    "fresh_quotes_from": FRESH_QUOTES_FROM,
 }
 
 
@@ -558,6 +578,14 @@ class ConsignmentRecord(_Model):
     # "Ship again": the consignment this one copied, and what agents call it.
     repeats: int | None = None
     repeats_reference: str | None = None
+    # The repeated one is the same order (its order number kept): a replacement.
+    replaces: bool = False
+    # Taken over from Sorted PRO (not made by our form): PRO's Source and creation date.
+    found_source: str | None = None
+    found_at: datetime | None = None
+    # Set once a "Ship with another service" released the booking (the old service's name),
+    # until the new one is allocated: a failure then says the old booking is gone.
+    released_service: str | None = None
     # After the manifest: what the carrier last said happened to the parcel (issue 25).
     delivery: DeliveryState | None = None
 

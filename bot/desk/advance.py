@@ -349,6 +349,17 @@ def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError 
         message=messages.carrier_problem("allocate", error, nothing_bought=True),
         correlation_id=error.correlation_id,
     )
+    if c.released_service:
+        # Never "nothing changed": the old booking is gone. Try again (the same quote) or
+        # Get fresh quotes.
+        problem = Problem(
+            step=Step.CLAIMED,
+            kind=type(error).__name__,
+            message=messages.RELEASED_THEN_FAILED.format(
+                old=c.released_service, why=messages.carrier_problem("allocate", error)
+            ),
+            correlation_id=error.correlation_id,
+        )
     if bot.store.transition(c.id, {Step.ALLOCATING}, Step.FAILED, problem=problem):
         show(bot, bot.store.require(c.id))
     return False
@@ -456,6 +467,174 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
     return False
 
 
+# -- ship with another service -------------------------------------------------------------
+# Sorted PRO states from which a booking can be released (after setnotreadytoship for
+# ReadyToShip), those it is busy in, and those where it is free to book again.
+_RELEASABLE = frozenset(
+    {ConsignmentState.ALLOCATED, ConsignmentState.MANIFESTED, ConsignmentState.MANIFEST_FAILED}
+)
+_BUSY = frozenset(
+    {ConsignmentState.ALLOCATING, ConsignmentState.MANIFESTING, ConsignmentState.CANCELLING}
+)
+_FREE = frozenset({ConsignmentState.UNALLOCATED, ConsignmentState.ALLOCATION_FAILED})
+# How many reads (a second apart) a release may take before we say it is unclear.
+RELEASE_LOOKS = 10
+
+
+def requote(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Quotes for a booked consignment, shown beside its current service and price.
+
+    Read first: the card may be stale. One already free is quoted the usual way; one the
+    carrier has (or cancelled) can't change service, and nothing was touched."""
+    assert c.carrier_reference
+    try:
+        status = bot.carrier.get_consignment(c.carrier_reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "lookup", exc, resume=Step.REQUOTING)
+    bot.store.audit(c.claimed_by or BOT, "lookup", f"ok ({status.raw_state})", consignment_id=c.id)
+    if status.state in _FREE:
+        bot.store.transition(c.id, {Step.REQUOTING}, Step.CREATED)
+        return True
+    if status.state not in _RELEASABLE | {ConsignmentState.READY_TO_SHIP}:
+        return _release_stopped(bot, c, status, resume=None)
+    try:
+        quote_set = bot.carrier.get_quotes(c.carrier_reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "quotes", exc, resume=Step.REQUOTING)
+    bot.store.save_quotes(c.id, quote_set)
+    bot.store.audit(
+        c.created_by,
+        "quotes",
+        f"{len(quote_set.quotes)} quotes (ship with another service)",
+        consignment_id=c.id,
+        detail=quote_set.request_reference,
+    )
+    c = bot.store.require(c.id)
+    if c.message_ts is None:
+        put_channel_message(bot, c, as_step=Step.REQUOTED)
+        c = bot.store.require(c.id)
+    try:
+        assert c.message_ts
+        ts = bot.slack.post_joining(
+            c.channel_id, render.requote_list(c, status.price), thread_ts=c.message_ts
+        )
+    except SlackProblem as exc:
+        return slack_failed(bot, c, exc, resume=Step.REQUOTING)
+    bot.store.update_fields(c.id, quotes_ts=ts)
+    if bot.store.transition(c.id, {Step.REQUOTING}, Step.REQUOTED):
+        show_channel(bot, bot.store.require(c.id))
+    return False  # waits for a click
+
+
+def release(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Release the booking, exactly once whatever happened before: read, and only then
+    act on what Sorted PRO says (setnotreadytoship from Ready To Ship, deallocate from
+    Allocated/Manifested/Manifest Failed), then read back until it is Unallocated. A lost
+    or 202 reply is settled by the next read, never by guessing; a restart starts with a
+    read too, so nothing is sent twice."""
+    assert c.carrier_reference
+    reference = c.carrier_reference
+    old = (
+        render.service_label(c.allocation.carrier_name, c.allocation.service_name)
+        if c.allocation
+        else "current"
+    )
+    old_tracking = ", ".join(c.allocation.tracking_numbers) if c.allocation else ""
+    actor = c.claimed_by or BOT
+    status: ConsignmentStatus | None = None
+    for look in range(RELEASE_LOOKS):
+        try:
+            status = bot.carrier.get_consignment(reference)
+        except CarrierError as exc:
+            return carrier_failed(bot, c, "lookup", exc, resume=Step.RELEASING)
+        state = status.state
+        if state in _FREE:
+            break
+        try:
+            if state is ConsignmentState.READY_TO_SHIP:
+                bot.carrier.set_not_ready_to_ship(reference)
+                bot.store.audit(actor, "setnotreadytoship", "ok", consignment_id=c.id)
+                continue
+            if state in _RELEASABLE:
+                bot.carrier.deallocate(reference)
+                bot.store.audit(actor, "deallocate", "ok", consignment_id=c.id, detail=old)
+                continue
+        except (OutcomeUnknown, UnexpectedResponse) as exc:
+            # The call may have taken effect: the next read says.
+            bot.store.audit(
+                actor,
+                "deallocate" if state in _RELEASABLE else "setnotreadytoship",
+                f"reply lost ({type(exc).__name__}): reading back",
+                consignment_id=c.id,
+                correlation_id=exc.correlation_id,
+            )
+            continue
+        except CarrierError as exc:
+            bot.store.audit(
+                actor,
+                "deallocate" if state in _RELEASABLE else "setnotreadytoship",
+                f"refused: {type(exc).__name__}",
+                consignment_id=c.id,
+                correlation_id=exc.correlation_id,
+                detail=exc.code,
+            )
+            problem = Problem(
+                step=Step.RELEASING,
+                kind=type(exc).__name__,
+                message=messages.RELEASE_REFUSED.format(old=old, why=exc.message, ref=reference),
+                correlation_id=exc.correlation_id,
+            )
+            if bot.store.transition(c.id, {Step.RELEASING}, Step.FAILED, problem=problem):
+                show(bot, bot.store.require(c.id))
+            return False
+        if state in _BUSY:
+            if look < RELEASE_LOOKS - 1:
+                time.sleep(LOOKUP_EVERY)
+            continue
+        return _release_stopped(bot, c, status, resume=None)
+    assert status is not None
+    if status.state not in _FREE:
+        problem = Problem(
+            step=Step.RELEASING,
+            kind="ReleaseUnclear",
+            message=messages.RELEASE_UNCLEAR.format(old=old, state=status.raw_state or "-"),
+        )
+        if bot.store.transition(c.id, {Step.RELEASING}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
+        return False
+    if not bot.store.release_booking(c.id, old):
+        return True
+    bot.store.audit(actor, "release", f"ok ({status.raw_state})", consignment_id=c.id, detail=old)
+    c = bot.store.require(c.id)
+    if c.message_ts:
+        try:
+            bot.slack.post(c.channel_id, render.released(c, old_tracking), thread_ts=c.message_ts)
+        except SlackProblem as exc:
+            log.warning("release of %s not said in the thread: %s", c.id, exc.error)
+    return True  # CLAIMED: the chosen quote is allocated next
+
+
+def _release_stopped(
+    bot: Shipbot, c: ConsignmentRecord, status: ConsignmentStatus, resume: Step | None
+) -> bool:
+    """The carrier has it (or it was cancelled): nothing was touched, nothing can be."""
+    old = c.allocation.service_name if c.allocation else "current"
+    problem = Problem(
+        step=resume or Step.UPLOADED,
+        kind="TooLate",
+        retryable=False,
+        message=messages.RELEASE_TOO_LATE.format(
+            ref=c.reference, state=status.raw_state or "-", old=old
+        ),
+    )
+    bot.store.audit(
+        c.claimed_by or BOT, "reship", f"stopped ({status.raw_state})", consignment_id=c.id
+    )
+    if bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem):
+        show(bot, bot.store.require(c.id))
+    return False
+
+
 _STEPS = {
     Step.NEW: post_channel_message,
     Step.CREATING: create,
@@ -465,6 +644,8 @@ _STEPS = {
     Step.ALLOCATING: resume_allocating,
     Step.ALLOCATED: fetch_documents,
     Step.LABEL_SAVED: upload,
+    Step.REQUOTING: requote,
+    Step.RELEASING: release,
 }
 assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its function"
 

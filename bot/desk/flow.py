@@ -21,8 +21,12 @@ from bot.intake.forms import SHIPPER_REFERENCE
 from bot.models import (
     BEING_ALLOCATED,
     CANCELLED,
+    FRESH_QUOTES_FROM,
+    RESHIP_CLICKS,
     STILL_QUOTING,
     TAKES_CLICKS,
+    ConsignmentRecord,
+    Quote,
     ShipmentRequest,
     Step,
 )
@@ -139,6 +143,9 @@ def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:
     if record is None:
         raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
     quote = next((q for q in record.quotes if q.reference == quote_reference), None)
+    if record.step in RESHIP_CLICKS:
+        _choose_another_service(bot, record, quote, user)
+        return
     if record.step in TAKES_CLICKS and quote is not None and quote.expires_at <= bot.now():
         # Refused by us before any call: the carrier would refuse it anyway.
         if bot.store.transition(cid, TAKES_CLICKS, Step.EXPIRED):
@@ -170,6 +177,50 @@ def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:
         detail=quote_reference,
     )
     raise Refused(_why_not_claimed(claim.step, claim.holder), "claim lost")
+
+
+def _choose_another_service(
+    bot: Shipbot, record: ConsignmentRecord, quote: Quote | None, user: str
+) -> None:
+    """A click on "Ship with another service"'s list: the first click releases the booking
+    (RELEASING, recorded before any call) and books the chosen quote; the rest are told.
+    An expired quote changes nothing: fresh quotes are fetched instead."""
+    cid = record.id
+    if quote is not None and quote.expires_at <= bot.now():
+        if bot.store.transition(cid, {Step.REQUOTED}, Step.REQUOTING):
+            bot.store.audit(user, "choose", "quote expired: requoting", consignment_id=cid)
+            advance_later(bot, cid)
+        raise Refused(messages.RESHIP_QUOTES_GONE.format(ref=record.reference), "quotes expired")
+    claim = bot.store.claim_quote(
+        cid, quote.reference if quote else "", user, to=Step.RELEASING, leaving={Step.REQUOTED}
+    )
+    if claim.won:
+        bot.store.audit(
+            user,
+            "claim",
+            "won (ship with another service)",
+            consignment_id=cid,
+            detail=claim.quote.reference if claim.quote else None,
+        )
+        show_later(bot, cid)
+        advance_later(bot, cid)
+        return
+    bot.store.audit(user, "claim", f"refused ({claim.step.value})", consignment_id=cid)
+    if claim.holder and claim.step is not Step.REQUOTED:
+        raise Refused(messages.ALREADY_CLAIMED.format(user=claim.holder), "claim lost")
+    raise Refused(messages.QUOTE_GONE, "claim lost")
+
+
+def retry_quote(bot: Shipbot, cid: int, user: str) -> None:
+    """After a released booking's new allocate failed: the same quote once more (the claim
+    is still recorded; allocate records ALLOCATING before its one call)."""
+    bot.permit(Action.SHIP, user, cid)
+    record = bot.store.get(cid)
+    if record is None or record.step is not Step.FAILED or not record.released_service:
+        return
+    if bot.store.transition(cid, {Step.FAILED}, Step.CLAIMED):
+        bot.store.audit(user, "try again", "same quote", consignment_id=cid)
+        advance_later(bot, cid)
 
 
 def _why_not_claimed(step: Step, holder: str | None) -> str:
@@ -206,7 +257,10 @@ def try_again(bot: Shipbot, cid: int, user: str) -> None:
 
 def requote(bot: Shipbot, cid: int, user: str) -> None:
     bot.permit(Action.SHIP, user, cid)
-    if bot.store.transition(cid, {Step.EXPIRED}, Step.CREATED):
+    record = bot.store.get(cid)
+    # A released booking's failure offers Get fresh quotes too: it is Unallocated now.
+    leaving = FRESH_QUOTES_FROM if record and record.released_service else {Step.EXPIRED}
+    if bot.store.transition(cid, leaving, Step.CREATED):
         bot.store.audit(user, "requote", "ok", consignment_id=cid)
         advance_later(bot, cid)
 

@@ -20,6 +20,8 @@ STEP_WORDS = {
     "manifest": "manifesting",
     "lookup": "checking the consignment",
     "cancel": "cancelling",
+    "search": "searching Sorted PRO",
+    "release": "releasing the booking",
 }
 
 
@@ -221,3 +223,38 @@ RESUME_FROM = {
     Step.ALLOCATED: "The label is bought: press Try again to fetch it.",
     Step.LABEL_SAVED: "The label is bought and saved: press Try again to post it here.",
 }
+
+# -- the delivery desk (consignments found at Sorted PRO) ----------------------------------
+FOUND_LOOKING = "⏳ Not one of shipbot's: looking up `{ref}` at Sorted PRO…"
+NOT_FOUND_ANYWHERE = (
+    "⚠️ Neither shipbot nor Sorted PRO knows a consignment `{ref}` (order number, tracking "
+    "number, EC- reference or postcode). Check it, or search with `/ship find`."
+)
+FOUND_INCOMPLETE = (
+    "⚠️ Sorted PRO's record of {ref} lacks the recipient's address or its parcels, so I "
+    "can't take it over. Open it in Sorted PRO instead."
+)
+FOUND_TAKEN = "📥 <@{user}> has taken {ref} over already: carry on in {where}."
+RESHIP_UNDER_WAY = "⏳ {ref} is already being shipped with another service: see its thread."
+RESHIP_NOT_NOW = (
+    "⚠️ {ref} can't be shipped with another service right now: only a booked one with its "
+    "label in the thread can. Run `/ship status {ref}` to see where it stands."
+)
+RESHIP_QUOTES_GONE = (
+    "⏳ Those quotes for {ref} had expired, so nothing changed: fresh ones are on their way "
+    "to its thread."
+)
+RELEASED_THEN_FAILED = "The {old} booking was released; the new one failed: {why}"
+RELEASE_REFUSED = (
+    "Sorted PRO refused to release the {old} booking ({why}), so it still stands: nothing "
+    "changed. Try again, or run `/ship status {ref}`."
+)
+RELEASE_TOO_LATE = (
+    "Sorted PRO says {ref} is {state} now, so its {old} booking can't be released: nothing "
+    "changed. Ship a replacement instead."
+)
+RELEASE_UNCLEAR = (
+    "Sorted PRO hasn't confirmed releasing the {old} booking yet (it says {state}). "
+    "Press Try again to look again: it never releases or books twice."
+)
+FIND_THEN_SORTED = "🔎 Nothing matches “{text}” in shipbot. ⏳ Looking at Sorted PRO…"

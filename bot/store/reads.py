@@ -140,7 +140,12 @@ class StoreReads:
         return out
 
     def documents(self, consignment_id: int, *, pending_only: bool = False) -> list[Document]:
-        sql = "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ?"
+        # A released booking's documents are kept for the audit, renamed "void-…": never
+        # reprinted or uploaded again.
+        sql = (
+            "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ? "
+            "AND name NOT LIKE 'void-%'"
+        )
         if pending_only:
             sql += " AND uploaded_at IS NULL"
         rows = self._conn().execute(sql + " ORDER BY id", (consignment_id,)).fetchall()
@@ -211,6 +216,10 @@ class StoreReads:
             allocate_deadline=row["allocate_deadline"],
             repeats=row["repeats"],
             repeats_reference=_reference_of(conn, row["repeats"]),
+            replaces=_same_order(conn, row["repeats"], row["order_number"]),
+            found_source=row["found_source"],
+            found_at=_dt(row["found_at"]),
+            released_service=row["released_service"],
             delivery=delivery_row(conn, cid),
         )
 
@@ -349,6 +358,13 @@ def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
         queued=tuple(int(i) for i in json.loads(row["queued_json"])),
         failed=tuple(str(r) for r in json.loads(row["failed_json"])),
     )
+
+
+def _same_order(conn: sqlite3.Connection, cid: int | None, order_number: str | None) -> bool:
+    if cid is None or not order_number:
+        return False
+    row = conn.execute("SELECT order_number FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return bool(row and row["order_number"] == order_number)
 
 
 def _reference_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
