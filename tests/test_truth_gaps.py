@@ -145,7 +145,8 @@ def test_a_5xx_on_the_failure_post_is_retried_after_a_restart(
         failed = h.store.require(record.id)
         assert failed.message_ts
         h.wait(lambda: "Try again" in _text(h.fake.thread(CHANNEL, failed.message_ts or "")[-1]))
-        assert "See the thread" in _text(h.fake.message(CHANNEL, failed.message_ts))
+        # The channel's edit follows the post through the outbox: waited for, not raced.
+        h.wait(lambda: "See the thread" in _text(h.fake.message(CHANNEL, failed.message_ts or "")))
         _try_again(h, failed)
 
 

@@ -214,12 +214,19 @@ def test_a_webshop_loss_reaches_the_exceptions_channel_with_a_take_over(desk: Ha
     assert _buttons(posted) == ["take_over", "take_over"]
     assert _tick(desk).posted == 0  # told once
 
+    # Take over: the delivery desk adopts it into a thread where the button was pressed.
     ephemerals = len(desk.fake.ephemerals)
     desk.driver.click(DESK, posted.ts, "take_over", lost, block_id=posted.blocks[1].get("block_id"))
+    desk.wait(lambda: desk.store.id_of_carrier_reference(lost) is not None)
     desk.wait(lambda: len(desk.fake.ephemerals) > ephemerals)
+    adopted = desk.store.require(desk.store.id_of_carrier_reference(lost) or 0)
+    assert adopted.channel_id == DESK and adopted.created_by == AGENT
+    assert adopted.delivery is not None and adopted.delivery.state is ConsignmentState.LOST
+    desk.wait(lambda: "⚠️ Lost" in _state_line(desk, adopted))
     card = str(desk.fake.ephemerals[-1])
-    assert lost in card and "⚠️ Lost" in card and "WEB-1001" in card
-    assert damaged not in card
+    assert lost in card and "WEB-1001" in card
+    assert [e.action for e in desk.store.audit_log(adopted.id)][:1] == ["take over"]
+    assert desk.store.id_of_carrier_reference(damaged) is None
 
 
 def test_the_fallback_reads_consignments_when_the_events_query_is_refused(
