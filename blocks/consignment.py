@@ -281,6 +281,9 @@ def allocated(c: ConsignmentRecord) -> Message:
         f"✅ Allocated to {escape(service_label(a.carrier_name, a.service_name))}{who}{when}"
         f"{price} · tracking {tracking}"
     )
+    if c.manifested_at is not None:
+        # The carrier manifested it before the label reached the thread.
+        text = f"✅ Manifested · {text[2:]}"
     return Message(text=text, blocks=[section(text), thread_actions(c)])
 
 

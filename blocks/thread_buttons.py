@@ -72,14 +72,11 @@ def reship_button(c: ConsignmentRecord) -> Block:
 
 
 def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
-    """Under the allocation in the thread: what agents do there most (5 of Slack's 25)."""
-    # Always the same five, whatever the step (the feature says when one can't be used), so
-    # the click's edit and the allocation's are identical and cost one chat.update.
-    return actions(
-        status_button(c),
-        reprint_button(c),
-        ship_again_button(c),
-        reship_button(c),
-        cancel_button(c, bought=bought),
-        block_id=f"ops-{c.id}",
-    )
+    """Under the allocation in the thread: what agents do there most (5 of Slack's 25).
+    No Cancel once the carrier manifested it (Sorted PRO cancels only before)."""
+    # The same buttons whatever the step otherwise (the feature says when one can't be
+    # used), so the click's edit and the allocation's are identical and cost one chat.update.
+    buttons = [status_button(c), reprint_button(c), ship_again_button(c), reship_button(c)]
+    if c.manifested_at is None:
+        buttons.append(cancel_button(c, bought=bought))
+    return actions(*buttons, block_id=f"ops-{c.id}")

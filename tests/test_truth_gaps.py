@@ -20,7 +20,7 @@ from bot.devslack.server import FakeSlack, Message
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
 from tests.form_states import example_state
-from tests.harness import AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
 
 SANDBOX_SEED = 22
 
@@ -145,7 +145,6 @@ def test_a_5xx_on_the_failure_post_is_retried_after_a_restart(
         failed = h.store.require(record.id)
         assert failed.message_ts
         h.wait(lambda: "Try again" in _text(h.fake.thread(CHANNEL, failed.message_ts or "")[-1]))
-        # The channel's edit follows the post through the outbox: waited for, not raced.
         h.wait(lambda: "See the thread" in _text(h.fake.message(CHANNEL, failed.message_ts or "")))
         _try_again(h, failed)
 
@@ -163,6 +162,41 @@ def test_a_post_slack_refuses_for_good_puts_try_again_on_the_channel_message(
     response = h.driver.click(CHANNEL, ts, "try_again", str(record.id))
     assert response.status_code == 200
     h.wait_step(record.id, Step.UPLOADED)
+
+
+# -- 4. the carrier's manifest query takes a consignment whose label step failed -----------
+def test_a_manifest_that_takes_a_label_failed_consignment_tells_its_thread(bot: Harness) -> None:
+    h = bot
+    ready = h.quoted()
+    h.click_quote(ready)
+    h.wait_step(ready.id, Step.UPLOADED)
+    failed = _label_fails(h)
+    failed = h.wait_step(failed.id, Step.FAILED)
+    assert failed.allocation is not None and failed.message_ts
+    assert h.driver.command("manifest", user=AGENT).status_code == 200
+    h.wait_step(ready.id, Step.MANIFESTED)
+    # The summary counts what the carrier queued: both.
+    h.wait(lambda: any("Queued 2 consignments" in m.text for m in h.fake.messages(CHANNEL)))
+    status = h.bot.carrier.get_consignment(failed.carrier_reference or "")
+    assert status.state.value == "Manifested"
+    # Its thread learns it, with Try again for the label it still owes.
+    h.wait(
+        lambda: (
+            "Manifested with the carrier"
+            in _text(h.fake.thread(CHANNEL, failed.message_ts or "")[-1])
+        )
+    )
+    assert "✅" not in h.fake.message(CHANNEL, failed.message_ts).text
+    post = h.fake.thread(CHANNEL, failed.message_ts)[-1]
+    assert h.driver.click(CHANNEL, post.ts, "try_again", str(failed.id)).status_code == 200
+    done = h.wait_step(failed.id, Step.MANIFESTED)
+    assert done.manifested_at is not None
+    h.wait(lambda: "✅ Manifested" in h.fake.message(CHANNEL, failed.message_ts or "").text)
+    comment = [f for f in h.fake.files if f.title.startswith(failed.carrier_reference or "-")]
+    assert comment, "the label reached the thread"
+    label_post = h.fake.thread(CHANNEL, failed.message_ts)[-1]
+    assert "Manifested" in label_post.text
+    assert "cancel" not in _text(label_post).lower(), "no Cancel after the manifest"
 
 
 # -- 3. a database lock longer than the busy timeout in the middle of a step ----------------

@@ -748,7 +748,7 @@ def _gave_up_message(step: Step, cause: Exception) -> str:
         what = messages.DATABASE_BUSY
     else:
         what = messages.UNEXPECTED_ERROR.format(kind=type(cause).__name__)
-    return f"{what} {messages.RESUME_FROM[step]}"
+    return f"{what} {messages.RESUME_FROM.get(step, messages.RESUME_ANYWHERE)}"
 
 
 def register(bot: Shipbot) -> None:

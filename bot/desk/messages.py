@@ -222,7 +222,19 @@ RESUME_FROM = {
     ),
     Step.ALLOCATED: "The label is bought: press Try again to fetch it.",
     Step.LABEL_SAVED: "The label is bought and saved: press Try again to post it here.",
+    Step.REQUOTING: "The current booking still stands: press Try again for other quotes.",
+    Step.RELEASING: (
+        "The current booking may have been released: press Try again and I'll ask the "
+        "carrier first (nothing is released or booked twice)."
+    ),
 }
+RESUME_ANYWHERE = "Press Try again: I'll carry on from where it stopped."
+
+# A consignment whose label step failed, manifested by the carrier's query all the same.
+MANIFESTED_WITHOUT_LABEL = (
+    "Manifested with the carrier by <@{user}>'s `/ship manifest`, but its label isn't in this "
+    "thread yet: press Try again to get it (nothing is bought again)."
+)
 
 # -- the delivery desk (consignments found at Sorted PRO) ----------------------------------
 FOUND_LOOKING = "⏳ Not one of shipbot's: looking up `{ref}` at Sorted PRO…"
