@@ -132,7 +132,7 @@ def _run(*, slow: bool, out: Path) -> None:
         electio_api_url=sandbox.url,
         shipbot_db=str(workdir / "shipbot.db"),
         shipbot_manifest_users=[LEAD],
-        shipbot_track_every=0.3,
+        shipbot_track_every=0.2,
     )
     store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
@@ -150,8 +150,8 @@ def _run(*, slow: bool, out: Path) -> None:
         # The carrier will fail to deliver the parcel abroad: a card left, nobody home.
         sandbox.set_journey(second.carrier_reference or "", "InTransit", "DeliveryFailedCardLeft")
         _manifest(driver, fake, bot, [first, second])
-        # Then the parcels move on a step every 0.4 s; the watcher looks every 0.3 s.
-        sandbox.set_timing(tracking_step_seconds=0.4)
+        # Then the parcels move on a step every 0.25 s; the watcher looks every 0.2 s.
+        sandbox.set_timing(tracking_step_seconds=0.25)
         _deliveries(fake, [first, second])
         _rescue(driver, fake, bot, slow)
         saved = _save_files(fake, out)
