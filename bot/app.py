@@ -30,6 +30,7 @@ from bot.desk import (
     manifest,
     messages,
     report,
+    rescue,
     show,
 )
 from bot.desk.sweep import Sweeper
@@ -44,7 +45,7 @@ from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")
 
-FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup, exceptions)
+FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup, exceptions, rescue)
 
 
 @dataclass

@@ -179,6 +179,22 @@ class ExportReason(StrEnum):
     DOCUMENTS = "Documents"
 
 
+class Direction(StrEnum):
+    """Which way a consignment goes: out to a customer, or back from one (a return)."""
+
+    OUTBOUND = "Outbound"
+    INBOUND = "Inbound"
+
+
+class ReturnReason(StrEnum):
+    """Why the customer sends it back (the return form's choice)."""
+
+    DAMAGED = "Damaged"
+    WRONG_ITEM = "Wrong item"
+    NOT_WANTED = "Not wanted"
+    OTHER = "Other"
+
+
 class Money(_Model):
     amount: Decimal
     currency: str = "GBP"
@@ -220,7 +236,11 @@ class Customs(_Model):
 
 
 class ShipmentRequest(_Model):
-    """What the agent asked for in the `/ship` form."""
+    """What the agent asked for in the `/ship` form (or the return form).
+
+    `recipient` is always the customer: for a return (`direction` INBOUND) the customer is
+    the sender, and our shipping location is where it goes.
+    """
 
     shipper_reference: str
     order_number: str | None = None
@@ -230,6 +250,13 @@ class ShipmentRequest(_Model):
     value: Money
     contents: str
     customs: Customs | None = None
+    direction: Direction = Direction.OUTBOUND
+    return_reason: ReturnReason | None = None
+    return_note: str | None = None
+
+    @property
+    def is_return(self) -> bool:
+        return self.direction is Direction.INBOUND
 
     @property
     def is_international(self) -> bool:
@@ -263,6 +290,9 @@ class Quote(_Model):
     latest_delivery: datetime | None = None
     expires_at: datetime
     created_at: datetime | None = None
+    # The carrier's ServiceDirection: True when the service carries returns (Inbound),
+    # False when it says Outbound only, None when the quote did not say.
+    inbound: bool | None = None
 
 
 class UnqualifiedService(_Model):
@@ -438,6 +468,15 @@ class Step(StrEnum):
     CANCELLING = "cancelling"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    # "Ship with another service": quotes for an allocated consignment are being fetched,
+    # then shown beside its current service; a click releases the booking (deallocate,
+    # after setnotreadytoship if Ready To Ship) and then allocates as CLAIMED does.
+    REQUOTING = "requoting"
+    REQUOTED = "requoted"
+    RELEASING = "releasing"
+    # "Fix the address": the booking released if there is one, the record updated (a full
+    # replace) and read back; then fresh quotes (CREATED).
+    UPDATING = "updating"
 
     @property
     def in_flight(self) -> bool:
@@ -457,6 +496,9 @@ IN_FLIGHT = frozenset(
         Step.ALLOCATING,
         Step.ALLOCATED,
         Step.LABEL_SAVED,
+        Step.REQUOTING,
+        Step.RELEASING,
+        Step.UPDATING,
     }
 )
 # Before any quote is shown: nothing to click or cancel yet.
@@ -488,7 +530,17 @@ CANCELLED = frozenset({Step.CANCELLING, Step.CANCELLED})
 # Nothing more happens to these: `/ship list open` leaves them out.
 CLOSED = frozenset({Step.MANIFESTED, Step.CANCELLED})
 # Waiting for an agent: App Home's first group.
-NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})
+NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED, Step.REQUOTED})
+# Booked with a carrier, so "Ship with another service" can start from here.
+RESHIPPABLE = frozenset({Step.UPLOADED, Step.MANIFESTED})
+# "Ship with another service" under way: quotes being fetched or shown, or releasing.
+RESHIPPING = frozenset({Step.REQUOTING, Step.REQUOTED, Step.RELEASING})
+# A click on its list is answered by the re-ship (RELEASING: the second click of a pair).
+RESHIP_CLICKS = frozenset({Step.REQUOTED, Step.RELEASING})
+# "Fix the address" may start here: a booking waiting for its manifest, or quotes shown.
+FIXABLE = frozenset({Step.UPLOADED, Step.QUOTED, Step.EXPIRED})
+# "Get fresh quotes" starts over from here (FAILED only once the booking was released).
+FRESH_QUOTES_FROM = frozenset({Step.EXPIRED, Step.FAILED})
 # The thread's quotes message shows the allocation.
 SHOWS_ALLOCATION = frozenset({Step.ALLOCATED, Step.LABEL_SAVED, Step.UPLOADED})
 # A reprint is possible (the label is in the store and the thread).
@@ -516,6 +568,11 @@ STEP_GROUPS: dict[str, frozenset[Step]] = {
     "has_label": HAS_LABEL,
     "manifest_hold": MANIFEST_HOLD,
     "working": WORKING,
+    "reshippable": RESHIPPABLE,
+    "reshipping": RESHIPPING,
+    "reship_clicks": RESHIP_CLICKS,
+    "fresh_quotes_from": FRESH_QUOTES_FROM,
+    "fixable": FIXABLE,
 }
 
 
@@ -558,6 +615,31 @@ class ConsignmentRecord(_Model):
     # "Ship again": the consignment this one copied, and what agents call it.
     repeats: int | None = None
     repeats_reference: str | None = None
+    # A return: the consignment it sends back, what agents call that one, and that one's
+    # channel message, whose thread this return lives in.
+    returns: int | None = None
+    returns_reference: str | None = None
+    returns_thread_ts: str | None = None
+
+    @property
+    def thread_ts(self) -> str | None:
+        """Where this consignment's thread messages go: a return's are in its original's."""
+        if self.returns is not None:
+            return self.returns_thread_ts or self.message_ts
+        return self.message_ts
+
+    @property
+    def is_return(self) -> bool:
+        return self.returns is not None or self.request.is_return
+
+    # The repeated one is the same order (its order number kept): a replacement.
+    replaces: bool = False
+    # Taken over from Sorted PRO (not made by our form): PRO's Source and creation date.
+    found_source: str | None = None
+    found_at: datetime | None = None
+    # Set once a "Ship with another service" released the booking (the old service's name),
+    # until the new one is allocated: a failure then says the old booking is gone.
+    released_service: str | None = None
     # After the manifest: what the carrier last said happened to the parcel (issue 25).
     delivery: DeliveryState | None = None
 

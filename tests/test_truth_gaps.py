@@ -6,19 +6,21 @@ sandbox carrier on loopback, and provokes the one fault it is about.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.devslack.server import FakeSlack
-from bot.models import Step
+from bot.devslack.server import FakeSlack, Message
+from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
 from tests.form_states import example_state
-from tests.harness import AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
 
 SANDBOX_SEED = 22
 
@@ -80,6 +82,121 @@ def test_a_reference_used_in_a_channel_the_agent_cannot_see_is_not_named(
     text = ack["errors"]["shipper_reference"]
     assert text.startswith("Already used by another consignment.")
     assert "vip" not in text and str(first.carrier_reference) not in text
+
+
+# -- 2. Slack refusing the one post that carries the next step ------------------------------
+def _problem_post(args: dict[str, Any]) -> bool:
+    """The failure's thread post (the one with Try again), and no other call."""
+    return bool(args.get("thread_ts")) and str(args.get("text", "")).startswith("⚠️")
+
+
+def _text(message: Message) -> str:
+    return json.dumps(message.blocks, ensure_ascii=False)
+
+
+def _label_fails(h: Harness) -> ConsignmentRecord:
+    record = h.quoted()
+    h.sandbox.arm_fault(r"^/labels/", status=500, count=4)
+    h.click_quote(record)
+    return record
+
+
+def _try_again(h: Harness, record: ConsignmentRecord) -> None:
+    assert record.message_ts
+    post = h.fake.thread(record.channel_id, record.message_ts)[-1]
+    assert "Try again" in _text(post), _text(post)
+    response = h.driver.click(record.channel_id, post.ts, "try_again", str(record.id))
+    assert response.status_code == 200
+    h.wait_step(record.id, Step.UPLOADED)
+    assert h.allocations_at_carrier() == 1
+
+
+def test_a_429_on_the_failure_post_delays_it_and_nothing_points_at_it_meanwhile(
+    bot: Harness,
+) -> None:
+    h = bot
+    h.fake.ratelimit_next("chat.postMessage", retry_after=1, which=_problem_post)
+    record = _label_fails(h)
+    h.wait(lambda: bool(h.fake.ratelimited()))
+    failed = h.store.require(record.id)
+    assert failed.step is Step.FAILED and failed.message_ts
+    h.wait(lambda: "❌" in _text(h.fake.message(CHANNEL, failed.message_ts or "")))
+    channel = _text(h.fake.message(CHANNEL, failed.message_ts))
+    assert "See the thread" not in channel and "Posting the next step" in channel
+    assert "Try again" not in _text(h.fake.thread(CHANNEL, failed.message_ts)[-1])
+    # After Retry-After the post goes in, and only then does the channel point at it.
+    h.wait(lambda: "Try again" in _text(h.fake.thread(CHANNEL, failed.message_ts or "")[-1]))
+    h.wait(lambda: "See the thread" in _text(h.fake.message(CHANNEL, failed.message_ts or "")))
+    _try_again(h, failed)
+
+
+def test_a_5xx_on_the_failure_post_is_retried_after_a_restart(
+    fake_slack: FakeSlack, fresh_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    db = tmp_path / "restart.db"
+    fake_slack.fail_next("chat.postMessage", "503", which=_problem_post, count=3)
+    with running_bot(fake_slack, fresh_sandbox, db) as h:
+        record = _label_fails(h)
+        h.wait(lambda: any(c.error == "503" for c in fake_slack.calls))
+        # Stopped at once: the post is still owed (Slack keeps failing it meanwhile).
+    assert not any(_problem_post(c.args) and c.ok for c in fake_slack.calls)
+    fake_slack.clear_faults()  # Slack is back
+    with running_bot(fake_slack, fresh_sandbox, db) as h:
+        failed = h.store.require(record.id)
+        assert failed.message_ts
+        h.wait(lambda: "Try again" in _text(h.fake.thread(CHANNEL, failed.message_ts or "")[-1]))
+        h.wait(lambda: "See the thread" in _text(h.fake.message(CHANNEL, failed.message_ts or "")))
+        _try_again(h, failed)
+
+
+def test_a_post_slack_refuses_for_good_puts_try_again_on_the_channel_message(
+    bot: Harness,
+) -> None:
+    h = bot
+    h.fake.fail_next("chat.postMessage", "invalid_blocks", which=_problem_post)
+    record = _label_fails(h)
+    h.wait_step(record.id, Step.FAILED)
+    ts = h.store.require(record.id).message_ts or ""
+    h.wait(lambda: "Try again" in _text(h.fake.message(CHANNEL, ts)))
+    assert "See the thread" not in _text(h.fake.message(CHANNEL, ts))
+    response = h.driver.click(CHANNEL, ts, "try_again", str(record.id))
+    assert response.status_code == 200
+    h.wait_step(record.id, Step.UPLOADED)
+
+
+# -- 4. the carrier's manifest query takes a consignment whose label step failed -----------
+def test_a_manifest_that_takes_a_label_failed_consignment_tells_its_thread(bot: Harness) -> None:
+    h = bot
+    ready = h.quoted()
+    h.click_quote(ready)
+    h.wait_step(ready.id, Step.UPLOADED)
+    failed = _label_fails(h)
+    failed = h.wait_step(failed.id, Step.FAILED)
+    assert failed.allocation is not None and failed.message_ts
+    assert h.driver.command("manifest", user=AGENT).status_code == 200
+    h.wait_step(ready.id, Step.MANIFESTED)
+    # The summary counts what the carrier queued: both.
+    h.wait(lambda: any("Queued 2 consignments" in m.text for m in h.fake.messages(CHANNEL)))
+    status = h.bot.carrier.get_consignment(failed.carrier_reference or "")
+    assert status.state.value == "Manifested"
+    # Its thread learns it, with Try again for the label it still owes.
+    h.wait(
+        lambda: (
+            "Manifested with the carrier"
+            in _text(h.fake.thread(CHANNEL, failed.message_ts or "")[-1])
+        )
+    )
+    assert "✅" not in h.fake.message(CHANNEL, failed.message_ts).text
+    post = h.fake.thread(CHANNEL, failed.message_ts)[-1]
+    assert h.driver.click(CHANNEL, post.ts, "try_again", str(failed.id)).status_code == 200
+    done = h.wait_step(failed.id, Step.MANIFESTED)
+    assert done.manifested_at is not None
+    h.wait(lambda: "✅ Manifested" in h.fake.message(CHANNEL, failed.message_ts or "").text)
+    comment = [f for f in h.fake.files if f.title.startswith(failed.carrier_reference or "-")]
+    assert comment, "the label reached the thread"
+    label_post = h.fake.thread(CHANNEL, failed.message_ts)[-1]
+    assert "Manifested" in label_post.text
+    assert "cancel" not in _text(label_post).lower(), "no Cancel after the manifest"
 
 
 # -- 3. a database lock longer than the busy timeout in the middle of a step ----------------

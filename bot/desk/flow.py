@@ -11,6 +11,7 @@ import secrets
 
 from blocks.form import Initial, View, carry_customs, customs_modal, shipment_modal, with_notice
 from blocks.payloads import FormMetadata
+from blocks.return_form import return_customs_modal
 from bot.carrier.errors import QuoteExpired
 from bot.core import Refused, Shipbot
 from bot.desk import messages
@@ -21,8 +22,14 @@ from bot.intake.forms import SHIPPER_REFERENCE
 from bot.models import (
     BEING_ALLOCATED,
     CANCELLED,
+    FRESH_QUOTES_FROM,
+    RESHIP_CLICKS,
     STILL_QUOTING,
     TAKES_CLICKS,
+    ConsignmentRecord,
+    Direction,
+    ExportReason,
+    Quote,
     ShipmentRequest,
     Step,
 )
@@ -74,6 +81,13 @@ def customs_page(
     shown = request
     if metadata.repeats is not None and (previous := bot.store.get(metadata.repeats)):
         shown = carry_customs(request, previous.request.customs)
+    if metadata.returns is not None:
+        # A return from abroad: the items as they were declared going out, as returned goods.
+        original = bot.store.get(metadata.returns)
+        declared = original.request.customs if original else None
+        if declared is not None:
+            declared = declared.model_copy(update={"reason": ExportReason.RETURN})
+        return return_customs_modal(metadata.encode(), shipment=carry_customs(request, declared))
     return customs_modal(metadata.encode(), shipment=shown)
 
 
@@ -94,6 +108,14 @@ def submit(
     if metadata.consignment is not None:
         resubmit(bot, metadata.consignment, request, user)
         return metadata.consignment
+    if (metadata.returns is not None) != (request.direction is Direction.INBOUND):
+        raise Refused(
+            "This form lost which consignment it returns. Close it and press Return label "
+            "in the consignment's thread again.",
+            "return form mismatch",
+        )
+    if request.is_return and request.customs and request.customs.reason is not ExportReason.RETURN:
+        raise Refused("A return is declared as returned goods: choose Return.", "return customs")
     try:
         cid, created = bot.store.add_consignment(
             request,
@@ -102,6 +124,7 @@ def submit(
             response_url=metadata.response_url,
             view_id=view_id,
             repeats=metadata.repeats,
+            returns=metadata.returns,
         )
     except ReferenceTaken as taken:
         bot.store.audit(
@@ -110,6 +133,14 @@ def submit(
         raise _reference_taken(bot, taken.holder, metadata, user=user) from taken
     if created:
         bot.store.audit(user, "submit", "ok", consignment_id=cid, detail=request.shipper_reference)
+        if metadata.returns is not None:
+            bot.store.audit(
+                user,
+                "return",
+                "submitted",
+                consignment_id=metadata.returns,
+                detail=request.shipper_reference,
+            )
         advance_later(bot, cid)
     else:
         bot.store.audit(user, "submit", "replay ignored (same form)", consignment_id=cid)
@@ -139,6 +170,9 @@ def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:
     if record is None:
         raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
     quote = next((q for q in record.quotes if q.reference == quote_reference), None)
+    if record.step in RESHIP_CLICKS:
+        _choose_another_service(bot, record, quote, user)
+        return
     if record.step in TAKES_CLICKS and quote is not None and quote.expires_at <= bot.now():
         # Refused by us before any call: the carrier would refuse it anyway.
         if bot.store.transition(cid, TAKES_CLICKS, Step.EXPIRED):
@@ -170,6 +204,50 @@ def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:
         detail=quote_reference,
     )
     raise Refused(_why_not_claimed(claim.step, claim.holder), "claim lost")
+
+
+def _choose_another_service(
+    bot: Shipbot, record: ConsignmentRecord, quote: Quote | None, user: str
+) -> None:
+    """A click on "Ship with another service"'s list: the first click releases the booking
+    (RELEASING, recorded before any call) and books the chosen quote; the rest are told.
+    An expired quote changes nothing: fresh quotes are fetched instead."""
+    cid = record.id
+    if quote is not None and quote.expires_at <= bot.now():
+        if bot.store.transition(cid, {Step.REQUOTED}, Step.REQUOTING):
+            bot.store.audit(user, "choose", "quote expired: requoting", consignment_id=cid)
+            advance_later(bot, cid)
+        raise Refused(messages.RESHIP_QUOTES_GONE.format(ref=record.reference), "quotes expired")
+    claim = bot.store.claim_quote(
+        cid, quote.reference if quote else "", user, to=Step.RELEASING, leaving={Step.REQUOTED}
+    )
+    if claim.won:
+        bot.store.audit(
+            user,
+            "claim",
+            "won (ship with another service)",
+            consignment_id=cid,
+            detail=claim.quote.reference if claim.quote else None,
+        )
+        show_later(bot, cid)
+        advance_later(bot, cid)
+        return
+    bot.store.audit(user, "claim", f"refused ({claim.step.value})", consignment_id=cid)
+    if claim.holder and claim.step is not Step.REQUOTED:
+        raise Refused(messages.ALREADY_CLAIMED.format(user=claim.holder), "claim lost")
+    raise Refused(messages.QUOTE_GONE, "claim lost")
+
+
+def retry_quote(bot: Shipbot, cid: int, user: str) -> None:
+    """After a released booking's new allocate failed: the same quote once more (the claim
+    is still recorded; allocate records ALLOCATING before its one call)."""
+    bot.permit(Action.SHIP, user, cid)
+    record = bot.store.get(cid)
+    if record is None or record.step is not Step.FAILED or not record.released_service:
+        return
+    if bot.store.transition(cid, {Step.FAILED}, Step.CLAIMED):
+        bot.store.audit(user, "try again", "same quote", consignment_id=cid)
+        advance_later(bot, cid)
 
 
 def _why_not_claimed(step: Step, holder: str | None) -> str:
@@ -206,7 +284,10 @@ def try_again(bot: Shipbot, cid: int, user: str) -> None:
 
 def requote(bot: Shipbot, cid: int, user: str) -> None:
     bot.permit(Action.SHIP, user, cid)
-    if bot.store.transition(cid, {Step.EXPIRED}, Step.CREATED):
+    record = bot.store.get(cid)
+    # A released booking's failure offers Get fresh quotes too: it is Unallocated now.
+    leaving = FRESH_QUOTES_FROM if record and record.released_service else {Step.EXPIRED}
+    if bot.store.transition(cid, leaving, Step.CREATED):
         bot.store.audit(user, "requote", "ok", consignment_id=cid)
         advance_later(bot, cid)
 

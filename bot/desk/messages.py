@@ -20,6 +20,9 @@ STEP_WORDS = {
     "manifest": "manifesting",
     "lookup": "checking the consignment",
     "cancel": "cancelling",
+    "search": "searching Sorted PRO",
+    "release": "releasing the booking",
+    "update": "updating the address",
 }
 
 
@@ -220,4 +223,61 @@ RESUME_FROM = {
     ),
     Step.ALLOCATED: "The label is bought: press Try again to fetch it.",
     Step.LABEL_SAVED: "The label is bought and saved: press Try again to post it here.",
+    Step.REQUOTING: "The current booking still stands: press Try again for other quotes.",
+    Step.RELEASING: (
+        "The current booking may have been released: press Try again and I'll ask the "
+        "carrier first (nothing is released or booked twice)."
+    ),
 }
+RESUME_ANYWHERE = "Press Try again: I'll carry on from where it stopped."
+
+# A consignment whose label step failed, manifested by the carrier's query all the same.
+MANIFESTED_WITHOUT_LABEL = (
+    "Manifested with the carrier by <@{user}>'s `/ship manifest`, but its label isn't in this "
+    "thread yet: press Try again to get it (nothing is bought again)."
+)
+
+# -- the delivery desk (consignments found at Sorted PRO) ----------------------------------
+FOUND_LOOKING = "⏳ Not one of shipbot's: looking up `{ref}` at Sorted PRO…"
+NOT_FOUND_ANYWHERE = (
+    "⚠️ Neither shipbot nor Sorted PRO knows a consignment `{ref}` (order number, tracking "
+    "number, EC- reference or postcode). Check it, or search with `/ship find`."
+)
+FOUND_INCOMPLETE = (
+    "⚠️ Sorted PRO's record of {ref} lacks the recipient's address or its parcels, so I "
+    "can't take it over. Open it in Sorted PRO instead."
+)
+FOUND_TAKEN = "📥 <@{user}> has taken {ref} over already: carry on in {where}."
+RESHIP_UNDER_WAY = "⏳ {ref} is already being shipped with another service: see its thread."
+RESHIP_NOT_NOW = (
+    "⚠️ {ref} can't be shipped with another service right now: only a booked one with its "
+    "label in the thread can. Run `/ship status {ref}` to see where it stands."
+)
+RESHIP_QUOTES_GONE = (
+    "⏳ Those quotes for {ref} had expired, so nothing changed: fresh ones are on their way "
+    "to its thread."
+)
+RELEASED_THEN_FAILED = "The {old} booking was released; the new one failed: {why}"
+RELEASE_REFUSED = (
+    "Sorted PRO refused to release the {old} booking ({why}), so it still stands: nothing "
+    "changed. Try again, or run `/ship status {ref}`."
+)
+RELEASE_TOO_LATE = (
+    "Sorted PRO says {ref} is {state} now, so its {old} booking can't be released: nothing "
+    "changed. Ship a replacement instead."
+)
+RELEASE_UNCLEAR = (
+    "Sorted PRO hasn't confirmed releasing the {old} booking yet (it says {state}). "
+    "Press Try again to look again: it never releases or books twice."
+)
+FIND_THEN_SORTED = "🔎 Nothing matches “{text}” in shipbot. ⏳ Looking at Sorted PRO…"
+FIX_TOO_LATE = (
+    "⚠️ Sorted PRO says {ref} is {state}: the carrier has its data or the parcel, so the "
+    "address can't be changed here. Ship a replacement to the right address instead."
+)
+FIX_BUSY = "⏳ {ref} is busy right now (see its thread): fix the address once it settles."
+FIX_UPDATE_FAILED = "Sorted PRO didn't take the new address: {why}"
+FIX_NOT_KEPT = (
+    "Sorted PRO answered the address update but its record still says {postcode}: the new "
+    "address was not kept. Press Try again."
+)

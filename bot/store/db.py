@@ -19,7 +19,7 @@ import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 _SCHEMA = (
     """
@@ -50,7 +50,11 @@ CREATE TABLE IF NOT EXISTS consignments (
     manifested_at TEXT,
     approval_ts TEXT,
     allocate_deadline REAL,
-    repeats INTEGER
+    repeats INTEGER,
+    found_source TEXT,
+    found_at TEXT,
+    released_service TEXT,
+    returns INTEGER
 );
 CREATE INDEX IF NOT EXISTS consignments_step ON consignments(step);
 CREATE INDEX IF NOT EXISTS consignments_channel ON consignments(channel_id, created_at);
@@ -208,6 +212,11 @@ _ADDED_COLUMNS: tuple[tuple[str, str, type], ...] = (
     ("consignments", "approval_ts", str),
     ("consignments", "allocate_deadline", float),
     ("consignments", "repeats", int),  # schema 4: "Ship again" names what it repeats
+    # schema 5: consignments taken over from Sorted PRO, and a released booking
+    ("consignments", "found_source", str),
+    ("consignments", "found_at", str),
+    ("consignments", "released_service", str),
+    ("consignments", "returns", int),  # schema 6: a return names the consignment it returns
     ("jobs", "owner", str),
 )
 

@@ -140,7 +140,12 @@ class StoreReads:
         return out
 
     def documents(self, consignment_id: int, *, pending_only: bool = False) -> list[Document]:
-        sql = "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ?"
+        # A released booking's documents are kept for the audit, renamed "void-…": never
+        # reprinted or uploaded again.
+        sql = (
+            "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ? "
+            "AND name NOT LIKE 'void-%'"
+        )
         if pending_only:
             sql += " AND uploaded_at IS NULL"
         rows = self._conn().execute(sql + " ORDER BY id", (consignment_id,)).fetchall()
@@ -155,8 +160,11 @@ class StoreReads:
         ]
 
     def ready_for_manifest(self) -> list[ConsignmentRecord]:
-        """What a manifest may take: allocated, and its documents are in the thread."""
-        return self.list_in(MANIFESTABLE)
+        """What a manifest may take: allocated, and its documents are in the thread.
+
+        Not returns: the customer hands those in; `/ship manifest` is for what leaves us.
+        """
+        return [c for c in self.list_in(MANIFESTABLE) if c.returns is None]
 
     def list_in(self, steps: Collection[Step]) -> list[ConsignmentRecord]:
         """Every consignment at one of `steps`, oldest first."""
@@ -211,6 +219,13 @@ class StoreReads:
             allocate_deadline=row["allocate_deadline"],
             repeats=row["repeats"],
             repeats_reference=_reference_of(conn, row["repeats"]),
+            returns=row["returns"],
+            returns_reference=_reference_of(conn, row["returns"]),
+            returns_thread_ts=_message_ts_of(conn, row["returns"]),
+            replaces=_same_order(conn, row["repeats"], row["order_number"]),
+            found_source=row["found_source"],
+            found_at=_dt(row["found_at"]),
+            released_service=row["released_service"],
             delivery=delivery_row(conn, cid),
         )
 
@@ -284,10 +299,16 @@ class StoreReads:
         limit: int = 20,
         offset: int = 0,
         involving: str | None = None,
+        returns: bool | None = None,
     ) -> tuple[list[ConsignmentRecord], int]:
-        """Newest first; (this page, how many match in all). `since` is compared in UTC."""
+        """Newest first; (this page, how many match in all). `since` is compared in UTC.
+
+        `returns`: only returns (True), none of them (False), or both (None).
+        """
         clauses: list[str] = []
         args: list[Any] = []
+        if returns is not None:
+            clauses.append("returns IS NOT NULL" if returns else "returns IS NULL")
         if involving is not None:
             clauses.append("(created_by = ? OR claimed_by = ?)")
             args += [involving, involving]
@@ -349,6 +370,21 @@ def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
         queued=tuple(int(i) for i in json.loads(row["queued_json"])),
         failed=tuple(str(r) for r in json.loads(row["failed_json"])),
     )
+
+
+def _message_ts_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
+    """A consignment's channel message: the thread its returns are posted in."""
+    if cid is None:
+        return None
+    row = conn.execute("SELECT message_ts FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return row["message_ts"] if row else None
+
+
+def _same_order(conn: sqlite3.Connection, cid: int | None, order_number: str | None) -> bool:
+    if cid is None or not order_number:
+        return False
+    row = conn.execute("SELECT order_number FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return bool(row and row["order_number"] == order_number)
 
 
 def _reference_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
