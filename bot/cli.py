@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from bot import __version__
+
 EXIT_BAD_SETTINGS = 2
 
 
@@ -18,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Ship parcels from Slack through Sorted PRO (the Electio API).",
         epilog="Settings come from the environment (and ./.env): see README.md.",
     )
+    parser.add_argument("--version", action="version", version=f"shipbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(
@@ -197,7 +200,7 @@ def _serve(args: Any) -> int:
         store.close()
         return _fail([f"Slack refused to start the app: {exc}"])
     mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
-    print(f"shipbot: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
+    print(f"shipbot {__version__}: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
     print(f"shipbot: carrier {carrier.description}", flush=True)
     if notice := settings.customs_notice():
         print(f"shipbot: {notice}", flush=True)
