@@ -264,3 +264,38 @@ def test_a_consignment_in_flight_with_no_job_behind_it_is_swept_up(locked_bot: H
     done = h.wait_step(record.id, Step.UPLOADED)
     assert done.allocation is not None and h.allocations_at_carrier() == 1
     assert any(e.action == "sweep" for e in h.store.audit_log(record.id))
+
+
+# -- the consignment's buttons act only from its own channel ---------------------------------
+OTHER = "C0OTHER01"
+
+
+def _click_elsewhere(h: Harness, record: ConsignmentRecord, action_id: str, value: str) -> None:
+    """The button pressed on a copy of the message shared into another channel, by
+    someone who did not work on the consignment."""
+    assert record.quotes_ts
+    message = h.fake.message(CHANNEL, record.quotes_ts)
+    action = {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
+    payload = h.driver._message_click(
+        OTHER, record.quotes_ts, None, AGENT2, action, message=message
+    )
+    assert h.driver._deliver(payload).status_code == 200
+
+
+def test_buttons_pressed_from_another_channel_change_nothing(bot: Harness) -> None:
+    h = bot
+    h.fake.add_channel(OTHER, name="general")
+    record = h.quoted()
+    for n, action_id in enumerate(["choose_quote", "try_again", "requote", "approve", "decline"]):
+        value = str(record.id)
+        if action_id == "choose_quote":
+            value += f":{record.quotes[0].reference}"
+        _click_elsewhere(h, record, action_id, value)
+        h.wait(
+            lambda n=n: (
+                len([e for e in h.fake.ephemerals if e.user == AGENT2 and "can't find" in e.text])
+                > n
+            )
+        )
+        assert h.store.require(record.id).step is Step.QUOTED, action_id
+    assert h.allocations_at_carrier() == 0
