@@ -125,6 +125,12 @@ def _backup(path: str) -> int:
         return _fail(errors)
     if os.path.abspath(path) == os.path.abspath(settings.shipbot_db):
         return _fail([f"the backup can't overwrite SHIPBOT_DB itself ({path})"])
+    # Checked before opening: opening creates a missing file (a cron job in the wrong folder
+    # would make empty backups for ever, each reported a success).
+    refusal = _not_a_shipbot_database(settings.shipbot_db)
+    if refusal:
+        print(f"shipbot backup: refused: {refusal}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     try:
         database = Database(settings.shipbot_db)
     except DatabaseProblem as exc:
@@ -137,6 +143,26 @@ def _backup(path: str) -> int:
         database.close()
     print(f"shipbot: copied {settings.shipbot_db} to {path}", flush=True)
     return 0
+
+
+def _not_a_shipbot_database(path: str) -> str | None:
+    """Why SHIPBOT_DB can't be what we back up, read without writing a byte; None if it is."""
+    import sqlite3
+
+    where = os.path.abspath(path)
+    if not os.path.isfile(path):
+        return f"SHIPBOT_DB {where} does not exist (run it where the bot's database is)"
+    try:
+        conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return f"SHIPBOT_DB {where} is not a SQLite database"
+    if not {"consignments", "jobs", "audit"} <= tables:
+        return f"SHIPBOT_DB {where} is not a shipbot database (no consignments table)"
+    return None
 
 
 def _sandbox(args: Any) -> int:

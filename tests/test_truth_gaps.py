@@ -299,3 +299,45 @@ def test_buttons_pressed_from_another_channel_change_nothing(bot: Harness) -> No
         )
         assert h.store.require(record.id).step is Step.QUOTED, action_id
     assert h.allocations_at_carrier() == 0
+
+
+# -- `shipbot backup` refuses what is not a shipbot database ----------------------------------
+def _backup(monkeypatch: pytest.MonkeyPatch, db: Path, copy: Path) -> int:
+    from bot.cli import main
+
+    for name in ("SLACK_APP_TOKEN", "ELECTIO_API_KEY", "SHIPBOT_CARRIER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SHIPBOT_DB", str(db))
+    return main(["backup", str(copy)])
+
+
+def test_backup_refuses_a_missing_or_foreign_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "copy.db"
+    missing = tmp_path / "wrong-folder" / "shipbot.db"
+    (tmp_path / "wrong-folder").mkdir()
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("hello")
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    for db, why in (
+        (missing, "does not exist"),
+        (not_sqlite, "is not a SQLite database"),
+        (foreign, "is not a shipbot database"),
+    ):
+        assert _backup(monkeypatch, db, copy) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and why in err, err
+        assert not copy.exists()
+    assert not missing.exists(), "refusing created nothing"
+    assert foreign.stat().st_size > 0
+    from bot.store.writes import Store
+
+    Store(tmp_path / "real.db").close()
+    assert _backup(monkeypatch, tmp_path / "real.db", copy) == 0
+    assert copy.exists()
