@@ -64,6 +64,13 @@ def headline(c: ConsignmentRecord) -> str:
     parcels = f"{r.parcel_count} parcel{'s' if r.parcel_count != 1 else ''}"
     weight = f"{r.total_weight_kg.normalize():f} kg"
     ref = c.carrier_reference or "new consignment"
+    if c.is_return:
+        original = escape(c.returns_reference or "a consignment")
+        return (
+            f"↩️ *{escape(ref)}* · Return of {original} · from "
+            f"{escape(short_name(r.recipient.name))} · {escape(r.recipient.postcode)}, "
+            f"{r.recipient.country} · {parcels}, {weight}"
+        )
     return (
         f"📦 *{escape(ref)}* · {escape(short_name(r.recipient.name))} · "
         f"{escape(r.recipient.postcode)}, {r.recipient.country} · {parcels}, {weight}"
@@ -94,6 +101,11 @@ def status_line(c: ConsignmentRecord, *, thread_pending: bool = False) -> str:
             return f"⏳ Allocated to {escape(service_label(carrier, service))} · getting the label…"
         case Step.LABEL_SAVED:
             return "⏳ Uploading the label…"
+        case Step.UPLOADED if c.is_return:
+            return (
+                f"✅ Return label made · {escape(service_label(carrier, service))} · "
+                f"tracking {tracking}"
+            )
         case Step.UPLOADED:
             return f"✅ {escape(service_label(carrier, service))} · tracking {tracking}"
         case Step.MANIFESTING:
@@ -156,7 +168,10 @@ def channel_message(c: ConsignmentRecord, *, thread_pending: bool = False) -> Me
     if c.found_source is not None or c.found_at is not None:
         bits = [found_line(c), f"taken over by <@{c.created_by}>"]
     else:
-        bits = [f"Created by <@{c.created_by}>"]
+        bits = [f"{'Made' if c.is_return else 'Created'} by <@{c.created_by}>"]
+        if r.return_reason:
+            note = f": {escape(r.return_note)}" if r.return_note else ""
+            bits.append(f"reason {escape(r.return_reason.value.lower())}{note}")
         if r.order_number:
             bits.append(f"order {escape(r.order_number)}")
         bits.append(f"ref {escape(r.shipper_reference)}")
@@ -205,6 +220,15 @@ def quote_list(c: ConsignmentRecord) -> Message:
                 accessory=button(label, CHOOSE_QUOTE, QuoteValue(c.id, q.reference).encode()),
             )
         )
+    if c.is_return:
+        # In the original's thread: say whose quotes these are before any button.
+        blocks.insert(
+            0,
+            section(
+                f"↩️ Return services for *{escape(c.reference)}*, the return of "
+                f"{escape(c.returns_reference or 'a consignment')}: choose one."
+            ),
+        )
     notes = []
     if quotes:
         expiry = min(q.expires_at for q in quotes)
@@ -219,6 +243,7 @@ def quote_list(c: ConsignmentRecord) -> Message:
 
 
 _REASON_WORDS = (
+    (("returns service",), "not a returns service"),
     (("between the selected addresses", "country", "destination"), "not to this destination"),
     (("heavy", "weight"), "too heavy"),
     (("large", "dimension", "size", "girth"), "too large"),
@@ -259,6 +284,8 @@ def claimed(c: ConsignmentRecord) -> Message:
     what = service_label(quote.carrier_name, quote.service_name) if quote else "the chosen quote"
     price = f" · {price_text(quote.price)}" if quote else ""
     text = f"☑️ {escape(what)}{price} chosen by <@{c.claimed_by}> · the label follows in this thread"
+    if c.is_return:
+        text = f"↩️ Return {escape(c.reference)} · {text}"
     bought = "If the label was bought it becomes void: don't send the parcel."
     return Message(text=text, blocks=[section(text), thread_actions(c, bought=bought)])
 
@@ -350,6 +377,8 @@ def problem(c: ConsignmentRecord) -> Message:
     """What happened · why · what to do, with the button that resumes from the failed step."""
     p = c.problem
     message = p.message if p else "Something went wrong."
+    if c.is_return:  # in the original's thread: say which one it is about
+        message = f"Return {c.reference}: {message}"
     blocks: list[Block] = [section(f"⚠️ {message}")]
     if p and p.retryable and c.released_service and p.step is Step.CLAIMED:
         # The old booking is gone: the same quote again, or a fresh list.

@@ -21,6 +21,8 @@ class ActionId(StrEnum):
     SHIP_AGAIN = "ship_again"
     # The form's parcel preset select (dispatches at once; never blocks a submission).
     PARCEL_PRESET = "parcel_preset"
+    # A consignment's thread button and `/ship return <ref>`: the return form filled in.
+    RETURN_LABEL = "return_label"
     # The delivery desk: a consignment found at Sorted PRO (value: its EC- reference).
     FOUND_QUOTES = "found_quotes"
     FOUND_RESHIP = "found_reship"
@@ -39,6 +41,8 @@ class ActionId(StrEnum):
 class CallbackId(StrEnum):
     SHIP_FORM = "ship_form"
     SHIP_CUSTOMS = "ship_customs"
+    # The return form (page 1 of a return; abroad, page 2 is SHIP_CUSTOMS).
+    SHIP_RETURN = "ship_return"
     # The message shortcut "Ship to this address" (callback_id in app_manifest.yml).
     SHIP_TO_ADDRESS = "ship_to_address"
 

@@ -110,6 +110,8 @@ class FormMetadata:
     response_url: str | None = None
     consignment: int | None = None
     repeats: int | None = None
+    # A return form: the consignment the customer sends back.
+    returns: int | None = None
 
     def encode(self) -> str:
         data: dict[str, Any] = {"channel": self.channel}
@@ -119,6 +121,8 @@ class FormMetadata:
             data["consignment"] = self.consignment
         if self.repeats is not None:
             data["repeats"] = self.repeats
+        if self.returns is not None:
+            data["returns"] = self.returns
         text = json.dumps(data, separators=(",", ":"))
         if slack_length(text) > MAX_PRIVATE_METADATA:  # only a forged response_url gets here
             text = json.dumps({k: v for k, v in data.items() if k != "response_url"})
@@ -140,6 +144,7 @@ class FormMetadata:
             response_url=url if isinstance(url, str) else None,
             consignment=_int_or_none(replaces),
             repeats=_int_or_none(repeats),
+            returns=_int_or_none(data.get("returns")),
         )
 
 

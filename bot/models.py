@@ -179,6 +179,22 @@ class ExportReason(StrEnum):
     DOCUMENTS = "Documents"
 
 
+class Direction(StrEnum):
+    """Which way a consignment goes: out to a customer, or back from one (a return)."""
+
+    OUTBOUND = "Outbound"
+    INBOUND = "Inbound"
+
+
+class ReturnReason(StrEnum):
+    """Why the customer sends it back (the return form's choice)."""
+
+    DAMAGED = "Damaged"
+    WRONG_ITEM = "Wrong item"
+    NOT_WANTED = "Not wanted"
+    OTHER = "Other"
+
+
 class Money(_Model):
     amount: Decimal
     currency: str = "GBP"
@@ -220,7 +236,11 @@ class Customs(_Model):
 
 
 class ShipmentRequest(_Model):
-    """What the agent asked for in the `/ship` form."""
+    """What the agent asked for in the `/ship` form (or the return form).
+
+    `recipient` is always the customer: for a return (`direction` INBOUND) the customer is
+    the sender, and our shipping location is where it goes.
+    """
 
     shipper_reference: str
     order_number: str | None = None
@@ -230,6 +250,13 @@ class ShipmentRequest(_Model):
     value: Money
     contents: str
     customs: Customs | None = None
+    direction: Direction = Direction.OUTBOUND
+    return_reason: ReturnReason | None = None
+    return_note: str | None = None
+
+    @property
+    def is_return(self) -> bool:
+        return self.direction is Direction.INBOUND
 
     @property
     def is_international(self) -> bool:
@@ -263,6 +290,9 @@ class Quote(_Model):
     latest_delivery: datetime | None = None
     expires_at: datetime
     created_at: datetime | None = None
+    # The carrier's ServiceDirection: True when the service carries returns (Inbound),
+    # False when it says Outbound only, None when the quote did not say.
+    inbound: bool | None = None
 
 
 class UnqualifiedService(_Model):
@@ -578,6 +608,23 @@ class ConsignmentRecord(_Model):
     # "Ship again": the consignment this one copied, and what agents call it.
     repeats: int | None = None
     repeats_reference: str | None = None
+    # A return: the consignment it sends back, what agents call that one, and that one's
+    # channel message, whose thread this return lives in.
+    returns: int | None = None
+    returns_reference: str | None = None
+    returns_thread_ts: str | None = None
+
+    @property
+    def thread_ts(self) -> str | None:
+        """Where this consignment's thread messages go: a return's are in its original's."""
+        if self.returns is not None:
+            return self.returns_thread_ts or self.message_ts
+        return self.message_ts
+
+    @property
+    def is_return(self) -> bool:
+        return self.returns is not None or self.request.is_return
+
     # The repeated one is the same order (its order number kept): a replacement.
     replaces: bool = False
     # Taken over from Sorted PRO (not made by our form): PRO's Source and creation date.

@@ -14,7 +14,18 @@ from slack_bolt import Ack, App
 from blocks.ids import ActionId
 from blocks.payloads import CarrierReferenceValue, ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot
-from bot.desk import approval, cancel, exceptions, flow, label, lookup, manifest, prefill, rescue
+from bot.desk import (
+    approval,
+    cancel,
+    exceptions,
+    flow,
+    label,
+    lookup,
+    manifest,
+    prefill,
+    rescue,
+    returns,
+)
 from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
@@ -37,6 +48,7 @@ def register(app: App) -> None:
     app.action(ActionId.PARCEL_PRESET)(parcel_preset)
     app.action(ActionId.DELIVERY_HANDLED)(delivery_handled)
     app.action(ActionId.TAKE_OVER)(take_over)
+    app.action(ActionId.RETURN_LABEL)(return_label)
     app.action(ActionId.FOUND_QUOTES)(found_action(rescue.QUOTES))
     app.action(ActionId.FOUND_RESHIP)(found_action(rescue.RESHIP))
     app.action(ActionId.FOUND_REFRESH)(found_action(rescue.REFRESH))
@@ -139,6 +151,16 @@ def ship_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: 
         ack()
         return
     view = prefill.ship_again_clicked(shipbot, cid, asker(body))
+    ack()
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def return_label(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """The return form filled in from this consignment, on the click's trigger (3 s)."""
+    if (cid := _consignment(action)) is None:
+        ack()
+        return
+    view = returns.return_clicked(shipbot, cid, asker(body))
     ack()
     modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
 

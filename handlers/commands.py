@@ -17,7 +17,7 @@ from blocks import help as help_blocks
 from blocks import operations as render
 from blocks.payloads import FormMetadata
 from bot.core import Asker, Shipbot
-from bot.desk import flow, label, lookup, manifest, prefill, report, rescue
+from bot.desk import flow, label, lookup, manifest, prefill, report, rescue, returns
 from bot.desk.cancel import cancel_command
 from bot.intake.arguments import clean_argument, log_operation
 from bot.slack import modal
@@ -56,6 +56,10 @@ def ship(ack: Ack, command: dict[str, Any], shipbot: Shipbot) -> None:
         modal.open_soon(shipbot, command["trigger_id"], view, asker)
     elif sub == "again":
         view = prefill.ship_again_command(shipbot, clean_argument(sub, argument), asker)
+        ack()
+        modal.open_soon(shipbot, command["trigger_id"], view, asker)
+    elif sub == "return":
+        view = returns.return_command(shipbot, clean_argument(sub, argument), asker)
         ack()
         modal.open_soon(shipbot, command["trigger_id"], view, asker)
     elif sub == "report":

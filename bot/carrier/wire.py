@@ -309,6 +309,8 @@ class CarrierService(WireModel):
     is_drop_off: bool | None = None
     is_pick_up: bool | None = None
     is_timed: bool | None = None
+    # The docs' quotes example has it here too ("Outbound", "Inbound, Outbound").
+    service_direction: int | str | None = None
 
 
 class QuoteLeg(WireModel):

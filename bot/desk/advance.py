@@ -19,6 +19,7 @@ from typing import Any
 
 from blocks import Message
 from blocks import consignment as render
+from blocks import returns as return_blocks
 from bot.carrier.errors import (
     CarrierError,
     InvalidRequest,
@@ -29,6 +30,7 @@ from bot.carrier.errors import (
 from bot.carrier.fields import refused_fields
 from bot.core import BOT, Shipbot
 from bot.desk import messages
+from bot.desk.return_services import return_services_only
 from bot.desk.show import SLOW, put_channel_message, show, show_channel
 from bot.models import (
     IN_FLIGHT,
@@ -187,6 +189,8 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             quote_set = bot.carrier.get_quotes(c.carrier_reference)
         except CarrierError as exc:
             return carrier_failed(bot, c, "quotes", exc, resume=Step.CREATED)
+        if c.request.is_return:
+            quote_set = return_services_only(quote_set)
         bot.store.save_quotes(c.id, quote_set)
         bot.store.audit(
             BOT,
@@ -237,7 +241,7 @@ def _put_quotes_message(bot: Shipbot, c: ConsignmentRecord, message: Message) ->
     if c.quotes_ts:
         bot.slack.update(c.channel_id, c.quotes_ts, message, priority=URGENT)
         return c.quotes_ts
-    return bot.slack.post_joining(c.channel_id, message, thread_ts=c.message_ts)
+    return bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
 
 
 def allocate(bot: Shipbot, c: ConsignmentRecord) -> bool:
@@ -444,7 +448,8 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
     docs = bot.store.documents(c.id, pending_only=True)
     names = ", ".join(d.name for d in docs)
     try:
-        bot.slack.upload(c.channel_id, c.message_ts, docs, comment=render.label_comment(c))
+        comment = return_blocks.label_comment(c) if c.is_return else render.label_comment(c)
+        bot.slack.upload(c.channel_id, c.thread_ts, docs, comment=comment)
     except SlackProblem as exc:
         if exc.ratelimited:
             wait = exc.retry_after
@@ -460,6 +465,14 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
     for doc in docs:
         bot.store.mark_uploaded(c.id, doc.name)
         bot.store.audit(BOT, "upload", "ok", consignment_id=c.id, detail=doc.name)
+    if c.returns is not None:  # the original's audit says a return label was made for it
+        bot.store.audit(
+            c.claimed_by or BOT,
+            "return label",
+            "made",
+            consignment_id=c.returns,
+            detail=c.reference,
+        )
     # A manifest that swept it up while the label was on its way left its mark.
     done = Step.MANIFESTED if bot.store.require(c.id).manifested_at else Step.UPLOADED
     bot.store.transition(c.id, {Step.LABEL_SAVED}, done)

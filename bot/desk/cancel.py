@@ -210,10 +210,10 @@ def _record_cancel(bot: Shipbot, c: ConsignmentRecord, user: str) -> None:
         if bot.slack.outbox is not None:
             # The outcome: delivered like the edits (after a 429, a 5xx or a restart).
             bot.slack.outbox.post(
-                c.channel_id, note, thread_ts=c.message_ts, key=f"cancelled:{c.id}"
+                c.channel_id, note, thread_ts=c.thread_ts or c.message_ts, key=f"cancelled:{c.id}"
             )
         else:
-            bot.slack.post_joining(c.channel_id, note, thread_ts=c.message_ts)
+            bot.slack.post_joining(c.channel_id, note, thread_ts=c.thread_ts)
     except SlackProblem as exc:
         log.warning("could not record the cancel of consignment %s: %s", c.id, exc.error)
 

@@ -11,6 +11,7 @@ import secrets
 
 from blocks.form import Initial, View, carry_customs, customs_modal, shipment_modal, with_notice
 from blocks.payloads import FormMetadata
+from blocks.return_form import return_customs_modal
 from bot.carrier.errors import QuoteExpired
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
@@ -27,6 +28,8 @@ from bot.models import (
     STILL_QUOTING,
     TAKES_CLICKS,
     ConsignmentRecord,
+    Direction,
+    ExportReason,
     Quote,
     ShipmentRequest,
     Step,
@@ -79,6 +82,13 @@ def customs_page(
     shown = request
     if metadata.repeats is not None and (previous := bot.store.get(metadata.repeats)):
         shown = carry_customs(request, previous.request.customs)
+    if metadata.returns is not None:
+        # A return from abroad: the items as they were declared going out, as returned goods.
+        original = bot.store.get(metadata.returns)
+        declared = original.request.customs if original else None
+        if declared is not None:
+            declared = declared.model_copy(update={"reason": ExportReason.RETURN})
+        return return_customs_modal(metadata.encode(), shipment=carry_customs(request, declared))
     return customs_modal(metadata.encode(), shipment=shown)
 
 
@@ -99,6 +109,14 @@ def submit(
     if metadata.consignment is not None:
         resubmit(bot, metadata.consignment, request, user)
         return metadata.consignment
+    if (metadata.returns is not None) != (request.direction is Direction.INBOUND):
+        raise Refused(
+            "This form lost which consignment it returns. Close it and press Return label "
+            "in the consignment's thread again.",
+            "return form mismatch",
+        )
+    if request.is_return and request.customs and request.customs.reason is not ExportReason.RETURN:
+        raise Refused("A return is declared as returned goods: choose Return.", "return customs")
     try:
         cid, created = bot.store.add_consignment(
             request,
@@ -107,6 +125,7 @@ def submit(
             response_url=metadata.response_url,
             view_id=view_id,
             repeats=metadata.repeats,
+            returns=metadata.returns,
         )
     except ReferenceTaken as taken:
         bot.store.audit(
@@ -115,6 +134,14 @@ def submit(
         raise _reference_taken(bot, taken.holder, metadata, user=user) from taken
     if created:
         bot.store.audit(user, "submit", "ok", consignment_id=cid, detail=request.shipper_reference)
+        if metadata.returns is not None:
+            bot.store.audit(
+                user,
+                "return",
+                "submitted",
+                consignment_id=metadata.returns,
+                detail=request.shipper_reference,
+            )
         advance_later(bot, cid)
     else:
         bot.store.audit(user, "submit", "replay ignored (same form)", consignment_id=cid)

@@ -215,6 +215,7 @@ def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
             steps=tuple(steps),
             limit=render.HOME_LINES_PER_GROUP,
             involving=involving,
+            returns=render.HOME_GROUP_RETURNS.get(title),
         )
         groups.append((title, records, count))
     from bot.desk.exceptions import attention  # the watcher's side imports this module

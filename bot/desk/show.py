@@ -83,7 +83,8 @@ def put_channel_message(
     """
     shown = c.model_copy(update={"step": as_step}) if as_step else c
     message = render.channel_message(shown, thread_pending=thread_pending)
-    ts = bot.slack.post_joining(c.channel_id, message)
+    # A return's message is a reply in its original's thread (thread_ts None: top level).
+    ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
     bot.store.update_fields(c.id, message_ts=ts)
     if bot.slack.outbox is not None:
         bot.slack.outbox.posted(c.channel_id, ts, message)
@@ -115,7 +116,7 @@ def show(bot: Shipbot, c: ConsignmentRecord) -> None:
                 bot.slack.update(
                     c.channel_id, c.quotes_ts, render.claimed_failed(c), priority=URGENT
                 )
-            bot.slack.post(c.channel_id, render.problem(c), thread_ts=c.message_ts)
+            bot.slack.post(c.channel_id, render.problem(c), thread_ts=c.thread_ts)
     except SlackProblem as exc:
         log.warning("could not update thread of consignment %s: %s", c.id, exc.error)
 
@@ -144,7 +145,7 @@ def show_failure(bot: Shipbot, c: ConsignmentRecord, outbox: Outbox) -> None:
     outbox.post(
         c.channel_id,
         render.problem(c),
-        thread_ts=c.message_ts,
+        thread_ts=c.thread_ts or c.message_ts,
         key=f"problem:{c.id}",
         then=then,
         otherwise=otherwise,

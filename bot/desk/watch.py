@@ -221,7 +221,7 @@ class Watcher:
             else:
                 message = render.change_line(c, change, now, signed_by)
             try:
-                ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.message_ts)
+                ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
             except SlackProblem as exc:
                 if exc.ratelimited or exc.auth or not exc.fatal:
                     log.info("thread line for %s waits: %s", c.reference, exc.error)

@@ -401,6 +401,9 @@ class Sandbox:
             )
             if latency is not None:
                 self.gateway.latency_seconds = latency
+            every = body.get("quote_every_direction")
+            if isinstance(every, bool):
+                self.state.set_quote_every_direction(every)
             if isinstance(body.get("state_events"), bool):
                 self.state.state_events_enabled = body["state_events"]
         return json_response(
@@ -412,6 +415,7 @@ class Sandbox:
                 "exception_share": self.state.exception_share,
                 "state_events": self.state.state_events_enabled,
                 "api_key_required": self.gateway.api_key is not None,
+                "quote_every_direction": self.state.quote_every_direction,
             }
         )
 

@@ -220,6 +220,10 @@ class SandboxState:
         self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
         self.tracking_step = timedelta(seconds=tracking_step_seconds)
         self.allocate_seconds = 0.0
+        # GUESS (Sorted's docs don't say): PRO quotes an inbound consignment only services
+        # whose ServiceDirection has Inbound. True makes the sandbox quote every service, to
+        # check that the bot filters on ServiceDirection itself.
+        self.quote_every_direction = False
         # The share of manifested parcels whose journey goes wrong (EXCEPTION_JOURNEYS).
         self.exception_share = exception_share
         # False: an account without the state events query (both paths answer 404).
@@ -339,9 +343,17 @@ class SandboxState:
             request_reference = self._guid()
             quotes: list[QuoteRecord] = []
             excluded: list[tuple[Service, Exclusion]] = []
+            inbound = request.direction.lower() == "inbound"
+            # The customer's end: where an outbound parcel goes, where a return comes from.
+            customer = request.origin if inbound else request.destination
             for service in SERVICES:
-                destination = request.destination
-                result = price(service, destination.country, destination.postcode, parcels)
+                if not service.carries("Outbound" if not inbound else "Inbound") and not (
+                    inbound and self.quote_every_direction
+                ):
+                    continue
+                result = price(
+                    service, customer.country, customer.postcode, parcels, inbound=inbound
+                )
                 if isinstance(result, Exclusion):
                     excluded.append((service, result))
                     continue
@@ -643,6 +655,10 @@ class SandboxState:
                 consignment.manifested_at = self.clock.now() - timedelta(seconds=manifested_ago)
 
     # -- settings ---------------------------------------------------------------------
+    def set_quote_every_direction(self, value: bool) -> None:
+        with self._lock:
+            self.quote_every_direction = value
+
     def set_timing(
         self,
         *,

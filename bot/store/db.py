@@ -19,7 +19,7 @@ import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = (
     """
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS consignments (
     repeats INTEGER,
     found_source TEXT,
     found_at TEXT,
-    released_service TEXT
+    released_service TEXT,
+    returns INTEGER
 );
 CREATE INDEX IF NOT EXISTS consignments_step ON consignments(step);
 CREATE INDEX IF NOT EXISTS consignments_channel ON consignments(channel_id, created_at);
@@ -215,6 +216,7 @@ _ADDED_COLUMNS: tuple[tuple[str, str, type], ...] = (
     ("consignments", "found_source", str),
     ("consignments", "found_at", str),
     ("consignments", "released_service", str),
+    ("consignments", "returns", int),  # schema 6: a return names the consignment it returns
     ("jobs", "owner", str),
 )
 

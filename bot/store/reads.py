@@ -160,8 +160,11 @@ class StoreReads:
         ]
 
     def ready_for_manifest(self) -> list[ConsignmentRecord]:
-        """What a manifest may take: allocated, and its documents are in the thread."""
-        return self.list_in(MANIFESTABLE)
+        """What a manifest may take: allocated, and its documents are in the thread.
+
+        Not returns: the customer hands those in; `/ship manifest` is for what leaves us.
+        """
+        return [c for c in self.list_in(MANIFESTABLE) if c.returns is None]
 
     def list_in(self, steps: Collection[Step]) -> list[ConsignmentRecord]:
         """Every consignment at one of `steps`, oldest first."""
@@ -216,6 +219,9 @@ class StoreReads:
             allocate_deadline=row["allocate_deadline"],
             repeats=row["repeats"],
             repeats_reference=_reference_of(conn, row["repeats"]),
+            returns=row["returns"],
+            returns_reference=_reference_of(conn, row["returns"]),
+            returns_thread_ts=_message_ts_of(conn, row["returns"]),
             replaces=_same_order(conn, row["repeats"], row["order_number"]),
             found_source=row["found_source"],
             found_at=_dt(row["found_at"]),
@@ -293,10 +299,16 @@ class StoreReads:
         limit: int = 20,
         offset: int = 0,
         involving: str | None = None,
+        returns: bool | None = None,
     ) -> tuple[list[ConsignmentRecord], int]:
-        """Newest first; (this page, how many match in all). `since` is compared in UTC."""
+        """Newest first; (this page, how many match in all). `since` is compared in UTC.
+
+        `returns`: only returns (True), none of them (False), or both (None).
+        """
         clauses: list[str] = []
         args: list[Any] = []
+        if returns is not None:
+            clauses.append("returns IS NOT NULL" if returns else "returns IS NULL")
         if involving is not None:
             clauses.append("(created_by = ? OR claimed_by = ?)")
             args += [involving, involving]
@@ -358,6 +370,14 @@ def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
         queued=tuple(int(i) for i in json.loads(row["queued_json"])),
         failed=tuple(str(r) for r in json.loads(row["failed_json"])),
     )
+
+
+def _message_ts_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
+    """A consignment's channel message: the thread its returns are posted in."""
+    if cid is None:
+        return None
+    row = conn.execute("SELECT message_ts FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return row["message_ts"] if row else None
 
 
 def _same_order(conn: sqlite3.Connection, cid: int | None, order_number: str | None) -> bool:

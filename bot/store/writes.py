@@ -80,11 +80,13 @@ class Store(DeliveryRecords, StoreReads):
         response_url: str | None,
         view_id: str | None,
         repeats: int | None = None,
+        returns: int | None = None,
     ) -> tuple[int, bool]:
         """Store the form; (id, created). The same view submitted twice gives the first id
         (a replay); another form with a reference already in use raises ReferenceTaken.
 
         `repeats`: the consignment a "Ship again" form copied, named in the new one's thread.
+        `returns`: the consignment a return sends back; the return lives in its thread.
         """
         now = now_iso()
         with self._tx() as conn:
@@ -103,8 +105,8 @@ class Store(DeliveryRecords, StoreReads):
             cur = conn.execute(
                 """INSERT INTO consignments (view_id, shipper_reference, order_number,
                 recipient_name, postcode, country, channel_id, response_url, created_by,
-                created_at, updated_at, step, request_json, repeats)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                created_at, updated_at, step, request_json, repeats, returns)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
                     view_id,
                     request.shipper_reference,
@@ -120,6 +122,7 @@ class Store(DeliveryRecords, StoreReads):
                     Step.NEW.value,
                     request.model_dump_json(),
                     repeats,
+                    returns,
                 ),
             )
             cid = int(cur.lastrowid or 0)
