@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 EXIT_BAD_SETTINGS = 2
+SANDBOX_WARNING = (
+    "SANDBOX carrier: nothing is shipped and no label is real (Slack says so on every "
+    "message). For production set SHIPBOT_CARRIER=sorted and ELECTIO_API_KEY."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(lines: Sequence[str]) -> int:
+    """Exit 2: one problem is one line (what a supervisor's log shows); several are listed."""
+    if len(lines) == 1:
+        print(f"shipbot: cannot start: {lines[0]}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     print("shipbot: cannot start; fix these settings:", file=sys.stderr)
     for line in lines:
         print(f"  - {line}", file=sys.stderr)
@@ -225,6 +233,8 @@ def _serve(args: Any) -> int:
     mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
     print(f"shipbot: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
     print(f"shipbot: carrier {carrier.description}", flush=True)
+    if settings.carrier_is_sandbox:
+        print(f"shipbot: WARNING: {SANDBOX_WARNING}", file=sys.stderr, flush=True)
     if notice := settings.customs_notice():
         print(f"shipbot: {notice}", flush=True)
     print(

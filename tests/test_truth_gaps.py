@@ -341,3 +341,56 @@ def test_backup_refuses_a_missing_or_foreign_database(
     Store(tmp_path / "real.db").close()
     assert _backup(monkeypatch, tmp_path / "real.db", copy) == 0
     assert copy.exists()
+
+
+# -- a sandbox carrier can't be mistaken for shipping -----------------------------------------
+def test_every_message_from_a_sandbox_bot_says_sandbox(bot: Harness) -> None:
+    h = bot
+    assert h.settings.carrier_is_sandbox  # ELECTIO_API_URL at our sandbox, no key
+    record = h.quoted()
+    assert record.message_ts and record.quotes_ts
+    assert "SANDBOX" in _text(h.fake.message(CHANNEL, record.message_ts))
+    assert "SANDBOX" in _text(h.fake.message(CHANNEL, record.quotes_ts))
+    h.click_quote(record)
+    h.wait_step(record.id, Step.UPLOADED)
+    assert "SANDBOX" in _text(h.fake.message(CHANNEL, record.message_ts))
+    label = h.fake.thread(CHANNEL, record.message_ts)[-1]
+    assert "nothing is shipped" in label.text
+
+
+def test_shipbot_carrier_sorted_without_a_key_refuses_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    for name in ("ELECTIO_API_KEY", "ELECTIO_API_URL", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SHIPBOT_DB", str(tmp_path / "shipbot.db"))
+    monkeypatch.setenv("SHIPBOT_CARRIER", "sorted")
+    assert main(["serve", "--http", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ELECTIO_API_KEY" in err, err
+    assert not (tmp_path / "shipbot.db").exists()
+
+
+def test_shipbot_carrier_chooses_the_carrier() -> None:
+    from bot.settings import CarrierMode, Settings
+
+    def settings(**env: str) -> Settings:
+        return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+
+    assert settings().carrier_mode is CarrierMode.LOCAL_SANDBOX  # unset: today's default
+    keyed = settings(electio_api_key="k")
+    assert keyed.carrier_mode is CarrierMode.SORTED and not keyed.carrier_is_sandbox
+    forced = settings(electio_api_key="k", shipbot_carrier="sandbox")
+    assert forced.carrier_mode is not CarrierMode.SORTED and forced.carrier_is_sandbox
+    sorted_sandbox = settings(
+        electio_api_key="k", electio_api_url="https://apisandbox.electioapp.com"
+    )
+    assert sorted_sandbox.carrier_mode is CarrierMode.SORTED and sorted_sandbox.carrier_is_sandbox
+    production = settings(shipbot_carrier="sorted", electio_api_key="k")
+    assert not any("SHIPBOT_CARRIER" in p for p in production.problems("serve-http"))
+    keyless = settings(shipbot_carrier="sorted").problems("serve-http")
+    assert any(p.startswith("ELECTIO_API_KEY is not set") for p in keyless)

@@ -15,7 +15,7 @@ from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
 from bot.desk.advance import advance_later
 from bot.desk.lookup import clicked_consignment
-from bot.desk.show import show
+from bot.desk.show import show, shown
 from bot.models import Step
 from bot.permissions import Action
 from bot.slack.slackio import SlackProblem
@@ -77,7 +77,9 @@ def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
                     approval_blocks.decided(record, payload["by"], payload["outcome"]),
                 )
                 if payload["outcome"] == "declined" and record.quotes_ts:
-                    bot.slack.update(record.channel_id, record.quotes_ts, render.quote_list(record))
+                    bot.slack.update(
+                        record.channel_id, record.quotes_ts, shown(bot, render.quote_list(record))
+                    )
         except SlackProblem as exc:
             raise RetryLater(exc.error) from exc
         show(bot, bot.store.require(record.id))
