@@ -133,6 +133,8 @@ def status_line(c: ConsignmentRecord, *, thread_pending: bool = False) -> str:
             return f"⏳ Getting quotes to ship it with another service · still {current(c)}"
         case Step.REQUOTED:
             return f"⚠️ Choose another service in the thread · still {current(c)}"
+        case Step.UPDATING:
+            return "⏳ Fixing the address with Sorted PRO…"
         case Step.RELEASING:
             return f"⏳ Releasing the {escape(c.released_service or current(c))} booking…"
     return ""
@@ -363,6 +365,16 @@ def released(c: ConsignmentRecord, old_tracking: str) -> Message:
     text = (
         f"🚫 The {service} booking is released (tracking {escape(old_tracking) or 'none'}): "
         "its label is void, don't use it. Booking the new service…"
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def address_fixed(c: ConsignmentRecord) -> Message:
+    r = c.request.recipient
+    where = ", ".join(x for x in (r.line1, r.line2, r.town, r.postcode) if x)
+    text = (
+        f"🏠 Address fixed at Sorted PRO (read back): {escape(where)}, {r.country}. "
+        "Fresh quotes follow."
     )
     return Message(text=text, blocks=[section(text)])
 

@@ -28,6 +28,7 @@ class ActionId(StrEnum):
     FOUND_RESHIP = "found_reship"
     FOUND_REPLACE = "found_replace"
     FOUND_REFRESH = "found_refresh"
+    FOUND_ADDRESS = "found_address"
     # One of ours (or taken over): ship it with another service (value: the id).
     RESHIP = "reship"
     # After a released booking's new allocate failed: the same quote again.
@@ -45,6 +46,8 @@ class CallbackId(StrEnum):
     SHIP_RETURN = "ship_return"
     # The message shortcut "Ship to this address" (callback_id in app_manifest.yml).
     SHIP_TO_ADDRESS = "ship_to_address"
+    # The delivery desk's "Fix the address" modal.
+    FIX_ADDRESS = "fix_address"
 
 
 CHOOSE_QUOTE = ActionId.CHOOSE_QUOTE

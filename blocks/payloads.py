@@ -78,6 +78,40 @@ class CarrierReferenceValue:
         return cls(text)
 
 
+@dataclass(frozen=True)
+class FixAddressMetadata:
+    """ "Fix the address"'s private_metadata: which Sorted PRO consignment, and where to
+    answer (its thread goes in `channel` if it is taken over now)."""
+
+    reference: str
+    channel: str
+    response_url: str | None = None
+
+    def encode(self) -> str:
+        data = {"reference": self.reference, "channel": self.channel}
+        if self.response_url:
+            data["response_url"] = self.response_url
+        text = json.dumps(data, separators=(",", ":"))
+        if slack_length(text) > MAX_PRIVATE_METADATA:
+            text = json.dumps({"reference": self.reference, "channel": self.channel})
+        return text
+
+    @classmethod
+    def decode(cls, text: object) -> FixAddressMetadata | None:
+        try:
+            data = json.loads(str(text or ""))
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        reference = CarrierReferenceValue.decode(data.get("reference"))
+        channel = data.get("channel")
+        if reference is None or not isinstance(channel, str):
+            return None
+        url = data.get("response_url")
+        return cls(reference.reference, channel, url if isinstance(url, str) else None)
+
+
 LIST_MODES = ("open", "today", "all")
 
 

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from blocks import Block, Message, actions, button, context, escape, mrkdwn, plain, section
 from blocks.consignment import price_text, slack_time, source_words
-from blocks.ids import ActionId
+from blocks.form import View, shipment_modal, with_notice
+from blocks.ids import ActionId, CallbackId
 from blocks.payloads import CarrierReferenceValue
 from bot.models import ConsignmentDetail, ConsignmentState, FoundConsignment
 
@@ -54,8 +55,9 @@ def _actions(found: ConsignmentDetail) -> tuple[list[Block], str | None]:
     """The buttons this state allows, and a sentence when it allows none of the rescues."""
     value = _value(found)
     state = found.state
+    fix = button("Fix the address", ActionId.FOUND_ADDRESS, value)
     if state in _QUOTABLE:
-        return [button("Get quotes", ActionId.FOUND_QUOTES, value, style="primary")], None
+        return [button("Get quotes", ActionId.FOUND_QUOTES, value, style="primary"), fix], None
     if state in _BOOKED:
         confirm = None
         if state is ConsignmentState.MANIFESTED:
@@ -69,7 +71,9 @@ def _actions(found: ConsignmentDetail) -> tuple[list[Block], str | None]:
                 "deny": plain("Keep it"),
             }
         reship = button("Ship with another service", ActionId.FOUND_RESHIP, value, confirm=confirm)
-        return [reship], None
+        if state is ConsignmentState.MANIFESTED:
+            return [reship], None  # the carrier has its data: a new address is a new parcel
+        return [reship, fix], None
     if state in _IN_PROGRESS:
         why = f"Sorted PRO is working on it right now ({state_words(found)}): refresh in a moment."
         return [button("Refresh", ActionId.FOUND_REFRESH, value)], why
@@ -115,3 +119,54 @@ def found_list(text: str, found: Sequence[FoundConsignment]) -> Message:
     if len(found) > MAX_LISTED:
         blocks.append(context(f"+{len(found) - MAX_LISTED} more: search more precisely."))
     return Message(text=title, blocks=blocks)
+
+
+FIXABLE_STATES = _QUOTABLE | (_BOOKED - {ConsignmentState.MANIFESTED})
+ADDRESS_BLOCKS = frozenset(
+    {
+        "recipient_name",
+        "recipient_email",
+        "recipient_phone",
+        "recipient_company",
+        "address_line1",
+        "address_line2",
+        "address_town",
+        "address_postcode",
+        "address_country",
+    }
+)
+
+
+def fix_address_modal(found: ConsignmentDetail, private_metadata: str) -> View:
+    """The current destination, from Sorted PRO's record; an allocated one says that saving
+    releases its booking (addresses are locked once allocated)."""
+    assert found.request is not None
+    page = shipment_modal(private_metadata, shipper_reference=found.reference, draft=found.request)
+    page["callback_id"] = CallbackId.FIX_ADDRESS
+    page["title"] = plain("Fix the address")
+    page["submit"] = plain("Save the address")
+    kept = [
+        b for b in page["blocks"] if b.get("block_id") in ADDRESS_BLOCKS or b["type"] == "header"
+    ]
+    page["blocks"] = [b for b in kept if not _empty_header(b, kept)]
+    if found.state in _BOOKED:
+        service = found.service_name or "current"
+        note = (
+            f"{found.reference} is booked with {service}. Sorted PRO locks the address once "
+            "it is booked, so saving *releases that booking* (its label becomes void), "
+            "updates the address and lists fresh quotes in its thread."
+        )
+    else:
+        note = (
+            f"{found.reference} is not booked yet: saving updates the address at Sorted PRO "
+            "and lists fresh quotes in its thread."
+        )
+    return with_notice(page, note, emoji="🏠")
+
+
+def _empty_header(block: Block, blocks: list[Block]) -> bool:
+    """A header with no input after it before the next header (e.g. "Parcels")."""
+    if block["type"] != "header":
+        return False
+    after = blocks[blocks.index(block) + 1 :]
+    return not after or after[0]["type"] == "header"

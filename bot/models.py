@@ -474,6 +474,9 @@ class Step(StrEnum):
     REQUOTING = "requoting"
     REQUOTED = "requoted"
     RELEASING = "releasing"
+    # "Fix the address": the booking released if there is one, the record updated (a full
+    # replace) and read back; then fresh quotes (CREATED).
+    UPDATING = "updating"
 
     @property
     def in_flight(self) -> bool:
@@ -495,6 +498,7 @@ IN_FLIGHT = frozenset(
         Step.LABEL_SAVED,
         Step.REQUOTING,
         Step.RELEASING,
+        Step.UPDATING,
     }
 )
 # Before any quote is shown: nothing to click or cancel yet.
@@ -533,6 +537,8 @@ RESHIPPABLE = frozenset({Step.UPLOADED, Step.MANIFESTED})
 RESHIPPING = frozenset({Step.REQUOTING, Step.REQUOTED, Step.RELEASING})
 # A click on its list is answered by the re-ship (RELEASING: the second click of a pair).
 RESHIP_CLICKS = frozenset({Step.REQUOTED, Step.RELEASING})
+# "Fix the address" may start here: a booking waiting for its manifest, or quotes shown.
+FIXABLE = frozenset({Step.UPLOADED, Step.QUOTED, Step.EXPIRED})
 # "Get fresh quotes" starts over from here (FAILED only once the booking was released).
 FRESH_QUOTES_FROM = frozenset({Step.EXPIRED, Step.FAILED})
 # The thread's quotes message shows the allocation.
@@ -566,6 +572,7 @@ STEP_GROUPS: dict[str, frozenset[Step]] = {
     "reshipping": RESHIPPING,
     "reship_clicks": RESHIP_CLICKS,
     "fresh_quotes_from": FRESH_QUOTES_FROM,
+    "fixable": FIXABLE,
 }
 
 

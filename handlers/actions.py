@@ -53,6 +53,7 @@ def register(app: App) -> None:
     app.action(ActionId.FOUND_RESHIP)(found_action(rescue.RESHIP))
     app.action(ActionId.FOUND_REFRESH)(found_action(rescue.REFRESH))
     app.action(ActionId.FOUND_REPLACE)(found_replace)
+    app.action(ActionId.FOUND_ADDRESS)(found_address)
     app.action(ActionId.RESHIP)(reship)
     app.action(ActionId.RETRY_QUOTE)(retry_quote)
 
@@ -79,6 +80,17 @@ def found_replace(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbo
         log.warning("found_replace with an unreadable value was ignored")
         return
     view = rescue.replacement_form(shipbot, value.reference, asker(body))
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def found_address(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """Fix the address: the modal with the current destination, read from Sorted PRO."""
+    ack()
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("found_address with an unreadable value was ignored")
+        return
+    view = rescue.fix_address_form(shipbot, value.reference, asker(body))
     modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
 
 

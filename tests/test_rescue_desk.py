@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.demo import fill_form
 from bot.devslack.records import Ephemeral
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Step
@@ -74,19 +75,25 @@ def test_found_at_sorted_pro_by_order_tracking_and_reference_with_each_states_ac
     allocated = card(harness, "100234")
     text = _dump(allocated.blocks)
     assert "Order 100234" in text and "from the webshop" in text and "Allocated" in text
-    assert buttons(allocated.blocks) == ["found_reship"]
+    assert buttons(allocated.blocks) == ["found_reship", "found_address"]
     reference = allocated.blocks[-2]["block_id"].removeprefix("found-")
     # The same consignment by its EC- reference and by its tracking number.
-    assert buttons(card(harness, reference).blocks) == ["found_reship"]
+    assert buttons(card(harness, reference).blocks) == ["found_reship", "found_address"]
     detail = harness.bot.core.carrier.get_consignment_detail(reference)
     by_tracking = card(harness, detail.tracking_numbers[0])
     assert reference in _dump(by_tracking.blocks)
 
     ready = card(harness, "100235")
-    assert "Ready To Ship" in _dump(ready.blocks) and buttons(ready.blocks) == ["found_reship"]
+    assert "Ready To Ship" in _dump(ready.blocks) and buttons(ready.blocks) == [
+        "found_reship",
+        "found_address",
+    ]
     failed = card(harness, "100236")
-    assert FAILED_MESSAGE in _dump(failed.blocks) and buttons(failed.blocks) == ["found_quotes"]
-    assert buttons(card(harness, "100237").blocks) == ["found_quotes"]
+    assert FAILED_MESSAGE in _dump(failed.blocks) and buttons(failed.blocks) == [
+        "found_quotes",
+        "found_address",
+    ]
+    assert buttons(card(harness, "100237").blocks) == ["found_quotes", "found_address"]
     manifested = card(harness, "100238")
     (reship,) = [
         e for b in manifested.blocks for e in b.get("elements", []) if e.get("type") == "button"
@@ -234,3 +241,36 @@ def test_taking_over_needs_the_ship_role(
         h.bot.runner.wait_idle()
         assert h.store.list_in(list(Step)) == []
         assert h.sandbox.count("PUT", r"/deallocate$") == 0
+
+
+def test_fix_the_address_of_a_booked_one_releases_updates_whole_and_requotes(
+    harness: Harness,
+) -> None:
+    found = card(harness, "100234")
+    reference = found.blocks[-2]["block_id"].removeprefix("found-")
+    assert "found_address" in buttons(found.blocks)
+    before = harness.bot.core.carrier.get_consignment_detail(reference)
+    opened = len(harness.fake.opened_views())
+    harness.driver.click_ephemeral(found, "found_address")
+    harness.wait(lambda: len(harness.fake.opened_views()) > opened)
+    view = harness.fake.opened_views()[-1]
+    assert view["callback_id"] == "fix_address"
+    assert "releases that booking" in _dump(view) and "1 High Street" in _dump(view)
+    # Bad input: a clear answer on the field, nothing sent.
+    bad = harness.driver.submit_view(view, fill_form(view, {"address_postcode": "nonsense"}))
+    assert "address_postcode" in bad.json()["errors"]
+    assert harness.store.find_by_reference(reference) is None
+    good = fill_form(view, {"address_line1": "2 High Street", "address_postcode": "LS1 6TJ"})
+    assert harness.driver.submit_view(view, good).status_code == 200
+    record = adopted(harness, reference, Step.QUOTED)
+    assert harness.sandbox.count("PUT", r"/deallocate$") == 1
+    assert harness.sandbox.count("PUT", r"^/consignments/?$") == 1  # one full update
+    after = harness.bot.core.carrier.get_consignment_detail(reference)
+    assert after.postcode == "LS1 6TJ" and after.state.value == "Unallocated"
+    assert after.order_number == "100234" and after.source == before.source
+    assert after.recipient and after.recipient.email == before.recipient.email  # type: ignore[union-attr]
+    thread = _dump([m.blocks for m in harness.fake.thread(CHANNEL, record.message_ts or "")])
+    assert "booking is released" in thread and "Address fixed at Sorted PRO" in thread
+    assert record.quotes and record.request.recipient.line1 == "2 High Street"
+    actions = [a.action for a in harness.store.audit_log(record.id)]
+    assert actions.index("deallocate") < actions.index("update") < actions.index("quotes")

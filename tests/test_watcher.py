@@ -23,6 +23,7 @@ from bot.models import ConsignmentRecord, ConsignmentState, StateChange, Step
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import parcel, shipment_request
 from tests.harness import AGENT, CHANNEL, Harness, running_bot, wait_for_modal
+from tests.wire_server import Reply, WireServer
 
 STEP = 600.0  # the sandbox's tracking step
 DESK = "C0EXCEPT1"
@@ -160,7 +161,12 @@ def test_an_exception_names_its_agent_and_offers_a_replacement(desk: Harness) ->
     notice = _lines(desk, c)[-1]
     assert f"<@{AGENT}>" in str(notice.blocks)
     assert _buttons(notice) == ["ship_again", "op_status", "delivery_handled"]
-    assert exceptions.attention(desk.bot.core, AGENT)[1] == 1  # App Home: needs attention
+    desk.driver.event(
+        {"type": "app_home_opened", "user": AGENT, "channel": "D0HOME", "tab": "home"}
+    )
+    desk.wait(lambda: AGENT in desk.fake.home_views)
+    home = str(desk.fake.home_views[AGENT]["blocks"])
+    assert "Needs attention · 1" in home and "Delivery failed — card left" in home
     # Ours reaches the exceptions channel too, naming who shipped it.
     desk.wait(lambda: len(desk.fake.messages(DESK)) == 1)
     assert f"<@{AGENT}>" in str(desk.fake.messages(DESK)[0].blocks)
@@ -208,12 +214,19 @@ def test_a_webshop_loss_reaches_the_exceptions_channel_with_a_take_over(desk: Ha
     assert _buttons(posted) == ["take_over", "take_over"]
     assert _tick(desk).posted == 0  # told once
 
+    # Take over: the delivery desk adopts it into a thread where the button was pressed.
     ephemerals = len(desk.fake.ephemerals)
     desk.driver.click(DESK, posted.ts, "take_over", lost, block_id=posted.blocks[1].get("block_id"))
+    desk.wait(lambda: desk.store.id_of_carrier_reference(lost) is not None)
     desk.wait(lambda: len(desk.fake.ephemerals) > ephemerals)
+    adopted = desk.store.require(desk.store.id_of_carrier_reference(lost) or 0)
+    assert adopted.channel_id == DESK and adopted.created_by == AGENT
+    assert adopted.delivery is not None and adopted.delivery.state is ConsignmentState.LOST
+    desk.wait(lambda: "⚠️ Lost" in _state_line(desk, adopted))
     card = str(desk.fake.ephemerals[-1])
-    assert lost in card and "⚠️ Lost" in card and "WEB-1001" in card
-    assert damaged not in card
+    assert lost in card and "WEB-1001" in card
+    assert [e.action for e in desk.store.audit_log(adopted.id)][:1] == ["take over"]
+    assert desk.store.id_of_carrier_reference(damaged) is None
 
 
 def test_the_fallback_reads_consignments_when_the_events_query_is_refused(
@@ -276,10 +289,36 @@ def test_windows_follow_each_other_without_a_gap(desk: Harness) -> None:
 def test_the_watcher_runs_by_itself_on_its_interval(
     fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    sandbox.set_timing(tracking_step_seconds=0.4)
-    with running_bot(fake_slack, sandbox, tmp_path / "e2e.db", shipbot_track_every=0.3) as h:
+    sandbox.set_timing(tracking_step_seconds=0.25)
+    with running_bot(fake_slack, sandbox, tmp_path / "e2e.db", shipbot_track_every=0.2) as h:
         c = _manifested(h)
+        h.sandbox.set_journey(c.carrier_reference or "", "InTransit", "Delivered")
         h.wait(lambda: "📬 Delivered" in _state_line(h, c), timeout=8)
         texts = [m.text for m in _lines(h, c)]
         assert texts[-1] == f"{c.reference}: 📬 Delivered · signed by R. Customer"
         assert len(texts) == len(set(texts))  # each change once
+
+
+def test_the_events_query_follows_whichever_documented_path_answers(server: WireServer) -> None:
+    """CONFLICT in the docs on the path: the gateway's 404 on the first means "try the
+    second"; PRO's own 404 (with a Code) means "nothing in the window"; envelopes tolerated."""
+    start, end = datetime(2026, 12, 3, 9, tzinfo=LONDON), datetime(2026, 12, 3, 9, 5, tzinfo=LONDON)
+    server.reply(
+        "POST",
+        "/events/consignments/stateevents",
+        Reply(404, {"statusCode": 404, "message": "Resource not found"}),
+    )
+    row = {"ConsignmentReference": "ec-1", "ConsignmentState": 23, "Packages": [{}]}
+    server.reply(
+        "POST",
+        "/events/consignmentstateevents",
+        Reply(200, {"Events": [row]}),
+        Reply(404, {"Code": "NotFound", "Message": "No events", "CorrelationId": "c-1"}),
+    )
+    with CarrierClient(server.url, "key", read_timeout=2.0, backoff=0.01) as client:
+        [lost] = client.state_events(["Lost"], start, end)
+        assert (lost.reference, lost.state) == ("EC-1", ConsignmentState.LOST)
+        assert client.state_events(["Lost"], start, end) == ()  # the second path is kept
+    sent = server.requests_to("POST", "/events/consignmentstateevents")[0].json()
+    assert sent["ConsignmentStates"] == ["Lost"] and sent["Start"] == start.isoformat()
+    assert len(server.requests_to("POST", "/events/consignments/stateevents")) == 1

@@ -540,43 +540,72 @@ def requote(bot: Shipbot, c: ConsignmentRecord) -> bool:
 
 
 def release(bot: Shipbot, c: ConsignmentRecord) -> bool:
-    """Release the booking, exactly once whatever happened before: read, and only then
-    act on what Sorted PRO says (setnotreadytoship from Ready To Ship, deallocate from
-    Allocated/Manifested/Manifest Failed), then read back until it is Unallocated. A lost
-    or 202 reply is settled by the next read, never by guessing; a restart starts with a
-    read too, so nothing is sent twice."""
+    """Release the booking, exactly once whatever happened before (see `_free_at_carrier`),
+    then CLAIMED: the chosen quote is allocated next."""
+    old, old_tracking = _booking_words(c)
+    status = _free_at_carrier(bot, c, step=Step.RELEASING, old=old)
+    if status is None:
+        return False
+    if not bot.store.release_booking(c.id, old):
+        return True
+    bot.store.audit(
+        c.claimed_by or BOT, "release", f"ok ({status.raw_state})", consignment_id=c.id, detail=old
+    )
+    _say_released(bot, bot.store.require(c.id), old_tracking)
+    return True
+
+
+def _booking_words(c: ConsignmentRecord) -> tuple[str, str]:
+    if c.allocation is None:
+        return c.released_service or "current", ""
+    a = c.allocation
+    return render.service_label(a.carrier_name, a.service_name), ", ".join(a.tracking_numbers)
+
+
+def _say_released(bot: Shipbot, c: ConsignmentRecord, old_tracking: str) -> None:
+    if c.message_ts:
+        try:
+            bot.slack.post(c.channel_id, render.released(c, old_tracking), thread_ts=c.message_ts)
+        except SlackProblem as exc:
+            log.warning("release of %s not said in the thread: %s", c.id, exc.error)
+
+
+def _free_at_carrier(
+    bot: Shipbot, c: ConsignmentRecord, *, step: Step, old: str
+) -> ConsignmentStatus | None:
+    """Read, and only then act on what Sorted PRO says (setnotreadytoship from Ready To
+    Ship, deallocate from Allocated/Manifested/Manifest Failed), then read back until it is
+    Unallocated. A lost or 202 reply is settled by the next read, never by guessing; a
+    restart starts with a read too, so nothing is sent twice. None: it stopped (FAILED,
+    said in the thread)."""
     assert c.carrier_reference
     reference = c.carrier_reference
-    old = (
-        render.service_label(c.allocation.carrier_name, c.allocation.service_name)
-        if c.allocation
-        else "current"
-    )
-    old_tracking = ", ".join(c.allocation.tracking_numbers) if c.allocation else ""
-    actor = c.claimed_by or BOT
+    actor = c.claimed_by or c.created_by or BOT
     status: ConsignmentStatus | None = None
     for look in range(RELEASE_LOOKS):
         try:
             status = bot.carrier.get_consignment(reference)
         except CarrierError as exc:
-            return carrier_failed(bot, c, "lookup", exc, resume=Step.RELEASING)
+            carrier_failed(bot, c, "lookup", exc, resume=step)
+            return None
         state = status.state
         if state in _FREE:
-            break
+            return status
+        call = "setnotreadytoship" if state is ConsignmentState.READY_TO_SHIP else "deallocate"
         try:
             if state is ConsignmentState.READY_TO_SHIP:
                 bot.carrier.set_not_ready_to_ship(reference)
-                bot.store.audit(actor, "setnotreadytoship", "ok", consignment_id=c.id)
+                bot.store.audit(actor, call, "ok", consignment_id=c.id)
                 continue
             if state in _RELEASABLE:
                 bot.carrier.deallocate(reference)
-                bot.store.audit(actor, "deallocate", "ok", consignment_id=c.id, detail=old)
+                bot.store.audit(actor, call, "ok", consignment_id=c.id, detail=old)
                 continue
         except (OutcomeUnknown, UnexpectedResponse) as exc:
             # The call may have taken effect: the next read says.
             bot.store.audit(
                 actor,
-                "deallocate" if state in _RELEASABLE else "setnotreadytoship",
+                call,
                 f"reply lost ({type(exc).__name__}): reading back",
                 consignment_id=c.id,
                 correlation_id=exc.correlation_id,
@@ -585,46 +614,105 @@ def release(bot: Shipbot, c: ConsignmentRecord) -> bool:
         except CarrierError as exc:
             bot.store.audit(
                 actor,
-                "deallocate" if state in _RELEASABLE else "setnotreadytoship",
+                call,
                 f"refused: {type(exc).__name__}",
                 consignment_id=c.id,
                 correlation_id=exc.correlation_id,
                 detail=exc.code,
             )
             problem = Problem(
-                step=Step.RELEASING,
+                step=step,
                 kind=type(exc).__name__,
                 message=messages.RELEASE_REFUSED.format(old=old, why=exc.message, ref=reference),
                 correlation_id=exc.correlation_id,
             )
-            if bot.store.transition(c.id, {Step.RELEASING}, Step.FAILED, problem=problem):
+            if bot.store.transition(c.id, {step}, Step.FAILED, problem=problem):
                 show(bot, bot.store.require(c.id))
-            return False
+            return None
         if state in _BUSY:
             if look < RELEASE_LOOKS - 1:
                 time.sleep(LOOKUP_EVERY)
             continue
-        return _release_stopped(bot, c, status, resume=None)
+        _release_stopped(bot, c, status, resume=None)
+        return None
     assert status is not None
-    if status.state not in _FREE:
-        problem = Problem(
-            step=Step.RELEASING,
-            kind="ReleaseUnclear",
-            message=messages.RELEASE_UNCLEAR.format(old=old, state=status.raw_state or "-"),
+    problem = Problem(
+        step=step,
+        kind="ReleaseUnclear",
+        message=messages.RELEASE_UNCLEAR.format(old=old, state=status.raw_state or "-"),
+    )
+    if bot.store.transition(c.id, {step}, Step.FAILED, problem=problem):
+        show(bot, bot.store.require(c.id))
+    return None
+
+
+def update_address(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Fix the address: free it at the carrier (a booked one is released first: addresses
+    lock once allocated), send the whole record back with the new destination (Update
+    Consignment is a full replace), read it back, then fresh quotes (CREATED)."""
+    assert c.carrier_reference
+    reference = c.carrier_reference
+    actor = c.created_by
+    old, old_tracking = _booking_words(c)
+    booked = c.allocation is not None
+    status = _free_at_carrier(bot, c, step=Step.UPDATING, old=old)
+    if status is None:
+        return False
+    if booked:
+        bot.store.void_booking(c.id, old)
+        bot.store.audit(actor, "release", f"ok ({status.raw_state})", consignment_id=c.id)
+        c = bot.store.require(c.id)
+        _say_released(bot, c, old_tracking)
+    target = c.request.recipient
+    try:
+        bot.carrier.update_destination(reference, target)
+    except CarrierError as exc:
+        bot.store.audit(
+            actor,
+            "update",
+            f"failed: {type(exc).__name__}",
+            consignment_id=c.id,
+            correlation_id=exc.correlation_id,
         )
-        if bot.store.transition(c.id, {Step.RELEASING}, Step.FAILED, problem=problem):
+        why = messages.FIX_UPDATE_FAILED.format(why=messages.carrier_problem("update", exc))
+        if c.released_service:
+            why = messages.RELEASED_THEN_FAILED.format(old=c.released_service, why=why)
+        problem = Problem(
+            step=Step.UPDATING,
+            kind=type(exc).__name__,
+            message=why,
+            correlation_id=exc.correlation_id,
+        )
+        if bot.store.transition(c.id, {Step.UPDATING}, Step.FAILED, problem=problem):
             show(bot, bot.store.require(c.id))
         return False
-    if not bot.store.release_booking(c.id, old):
-        return True
-    bot.store.audit(actor, "release", f"ok ({status.raw_state})", consignment_id=c.id, detail=old)
-    c = bot.store.require(c.id)
+    bot.store.audit(
+        actor, "update", "ok (full replace)", consignment_id=c.id, detail=target.postcode
+    )
+    try:
+        detail = bot.carrier.get_consignment_detail(reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "lookup", exc, resume=Step.UPDATING)
+    kept = (
+        "".join((detail.postcode or "").split()).upper() == "".join(target.postcode.split()).upper()
+    )
+    bot.store.audit(actor, "lookup", f"read back: {detail.postcode or '-'}", consignment_id=c.id)
+    if not kept:
+        problem = Problem(
+            step=Step.UPDATING,
+            kind="NotKept",
+            message=messages.FIX_NOT_KEPT.format(postcode=detail.postcode or "nothing"),
+        )
+        if bot.store.transition(c.id, {Step.UPDATING}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
+        return False
     if c.message_ts:
         try:
-            bot.slack.post(c.channel_id, render.released(c, old_tracking), thread_ts=c.message_ts)
+            bot.slack.post(c.channel_id, render.address_fixed(c), thread_ts=c.message_ts)
         except SlackProblem as exc:
-            log.warning("release of %s not said in the thread: %s", c.id, exc.error)
-    return True  # CLAIMED: the chosen quote is allocated next
+            log.warning("address fix of %s not said in the thread: %s", c.id, exc.error)
+    bot.store.transition(c.id, {Step.UPDATING}, Step.CREATED)
+    return True  # fresh quotes for the new address
 
 
 def _release_stopped(
@@ -659,6 +747,7 @@ _STEPS = {
     Step.LABEL_SAVED: upload,
     Step.REQUOTING: requote,
     Step.RELEASING: release,
+    Step.UPDATING: update_address,
 }
 assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its function"
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from blocks import Message, context, section
 from blocks import delivery as render
+from blocks import rescue as cards
 from blocks.consignment import headline
 from blocks.operations import when
 from blocks.states import state_words
 from bot.carrier.errors import CarrierError
-from bot.core import Asker, Shipbot
-from bot.desk import lookup
+from bot.core import Asker, Refused, Shipbot
+from bot.desk import lookup, messages, rescue
 from bot.desk.show import show_later
-from bot.models import ConsignmentRecord, TrackingEvent
+from bot.desk.watch import WATCHED_STATES
+from bot.models import ConsignmentRecord, Step
 from bot.permissions import Action
 
 log = logging.getLogger("shipbot.exceptions")
@@ -71,11 +72,13 @@ def _job_handled(bot: Shipbot, payload: dict[str, Any]) -> None:
 
 
 def take_over_clicked(bot: Shipbot, reference: str, asker: Asker) -> None:
-    """The exceptions channel's and the late list's button.
+    """The exceptions channel's and the late list's button: the delivery desk's take-over.
 
-    Partial (docs/watcher.md): taking a consignment shipbot did not make into a store row and
-    a thread is the delivery desk's; until it is here, the button shows what Sorted PRO says
-    about it now, privately, and for one of ours points to its thread.
+    One of ours the asker may see: its status card. Otherwise, in a job: a consignment made
+    elsewhere is taken over (`rescue.take_over`: a store row, a channel message and thread
+    where the button was pressed), its carrier state recorded, and its status card (with
+    the actions its state allows) sent to the asker; one of ours in another channel is
+    pointed at.
     """
     bot.permit(Action.SHIP, asker.user)
     cid = bot.store.id_of_carrier_reference(reference)
@@ -92,6 +95,7 @@ def take_over_clicked(bot: Shipbot, reference: str, asker: Asker) -> None:
             "channel": asker.channel,
             "response_url": asker.response_url,
         },
+        dedupe_key=f"take_over:{reference}:{asker.user}",
     )
 
 
@@ -100,51 +104,39 @@ def _job_take_over(bot: Shipbot, payload: dict[str, Any]) -> None:
     asker = lookup.asker_of(payload)
     cid = bot.store.id_of_carrier_reference(reference)
     if cid is not None:
-        c = bot.store.require(cid)
-        link = lookup.permalink(bot, c)
-        where = f"<{link}|its thread>" if link else f"its thread in <#{c.channel_id}>"
-        bot.send(
-            asker, f"*{reference}* was shipped by <@{c.created_by}>: the next steps are in {where}."
-        )
+        _point_at(bot, bot.store.require(cid), asker)
         return
     try:
-        status = bot.carrier.get_consignment(reference)
+        detail = bot.carrier.get_consignment_detail(reference)
     except CarrierError as exc:
+        bot.store.audit(asker.user, "take over", f"failed: {type(exc).__name__}", detail=reference)
         bot.send(
             asker,
             f"⚠️ Sorted PRO did not answer about *{reference}* ({type(exc).__name__}). "
-            "Try again in a minute.",
+            "Nothing was taken over: try again in a minute.",
         )
         return
-    scans: tuple[TrackingEvent, ...] = ()
-    if status.tracking_numbers:
-        try:
-            scans = bot.carrier.get_tracking(reference)
-        except CarrierError as exc:
-            log.info("no scans for %s: %s", reference, type(exc).__name__)
-    bits = [f"*{reference}*"]
-    if status.shipper_reference:
-        bits.append(f"order {status.shipper_reference}")
-    if status.destination:
-        bits.append(f"to {status.destination}")
-    lines = [
-        " · ".join(bits),
-        f"*{state_words(status.state, status.raw_state)}* · Sorted PRO, {when(bot.now())}",
-    ]
-    if status.tracking_numbers:
-        lines.append("*Tracking:* " + ", ".join(status.tracking_numbers[:5]))
-    for e in reversed(scans[-3:]):
-        lines.append(
-            f"• {when(e.at)} · {e.description}" + (f" · {e.location}" if e.location else "")
-        )
-    blocks = [
-        section("\n".join(lines)[:2900]),
-        context(
-            "shipbot did not make this consignment, so it has no thread here yet: "
-            "deal with it in Sorted PRO, or ship a replacement with `/ship`."
-        ),
-    ]
-    bot.send(asker, Message(text=f"{reference}: {status.raw_state}", blocks=blocks))
+    try:
+        taken = rescue.take_over(bot, detail, channel=asker.channel, user=asker.user)
+    except Refused as exc:
+        bot.send(asker, exc.text)
+        bot.send(asker, cards.found_card(detail))
+        return
+    if not taken.created:
+        _point_at(bot, taken.record, asker)
+        return
+    c = taken.record
+    if c.step is Step.MANIFESTED and detail.state.value in WATCHED_STATES:
+        # The watcher's state line from the start; its next changes go into this thread.
+        bot.store.set_delivery(c.id, detail.state, detail.raw_state, bot.now())
+        show_later(bot, c.id)
+    lookup.status_later(bot, bot.store.require(c.id), asker)
+
+
+def _point_at(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> None:
+    link = lookup.permalink(bot, c)
+    where = f"<{link}|its thread>" if link else f"its thread in <#{c.channel_id}>"
+    bot.send(asker, messages.FOUND_TAKEN.format(user=c.created_by, ref=c.reference, where=where))
 
 
 def attention(bot: Shipbot, involving: str | None) -> tuple[list[str], int]:

@@ -34,6 +34,7 @@ from bot.models import (
     LABEL_ON_ITS_WAY,
     MANIFEST_HOLD,
     MANIFESTABLE,
+    RESHIPPING,
     ConsignmentRecord,
     ConsignmentState,
     ManifestResult,
@@ -122,8 +123,7 @@ def exposed(bot: Shipbot) -> list[ConsignmentRecord]:
     """What the carrier's query may take that the bot does not hold as ready: allocated (or
     being allocated) but without its label in the thread, including failed label steps."""
     # Being shipped with another service (issue 24): still booked at the carrier meanwhile.
-    reshipping = {Step.REQUOTING, Step.REQUOTED, Step.RELEASING}
-    found = bot.store.list_in(ALLOCATED | BEING_ALLOCATED | reshipping)
+    found = bot.store.list_in(ALLOCATED | BEING_ALLOCATED | RESHIPPING)
     for c in bot.store.list_in({Step.FAILED}):
         if c.carrier_reference and (
             c.allocation is not None or (c.problem and c.problem.step in LABEL_ON_ITS_WAY)

@@ -22,6 +22,7 @@ STEP_WORDS = {
     "cancel": "cancelling",
     "search": "searching Sorted PRO",
     "release": "releasing the booking",
+    "update": "updating the address",
 }
 
 
@@ -270,3 +271,13 @@ RELEASE_UNCLEAR = (
     "Press Try again to look again: it never releases or books twice."
 )
 FIND_THEN_SORTED = "🔎 Nothing matches “{text}” in shipbot. ⏳ Looking at Sorted PRO…"
+FIX_TOO_LATE = (
+    "⚠️ Sorted PRO says {ref} is {state}: the carrier has its data or the parcel, so the "
+    "address can't be changed here. Ship a replacement to the right address instead."
+)
+FIX_BUSY = "⏳ {ref} is busy right now (see its thread): fix the address once it settles."
+FIX_UPDATE_FAILED = "Sorted PRO didn't take the new address: {why}"
+FIX_NOT_KEPT = (
+    "Sorted PRO answered the address update but its record still says {postcode}: the new "
+    "address was not kept. Press Try again."
+)

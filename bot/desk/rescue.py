@@ -25,7 +25,7 @@ from blocks import consignment as thread_render
 from blocks import operations as render
 from blocks import rescue as cards
 from blocks.form import View, ship_again_modal
-from blocks.payloads import FormMetadata
+from blocks.payloads import FixAddressMetadata, FormMetadata
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import lookup, messages
@@ -36,6 +36,7 @@ from bot.desk.show import put_channel_message
 from bot.intake.address_places import UK_POSTCODE_IN
 from bot.intake.arguments import log_operation, shown
 from bot.models import (
+    FIXABLE,
     RESHIPPABLE,
     RESHIPPING,
     Allocation,
@@ -43,6 +44,7 @@ from bot.models import (
     ConsignmentRecord,
     ConsignmentState,
     FoundConsignment,
+    Recipient,
     Step,
 )
 from bot.permissions import Action
@@ -52,6 +54,7 @@ log = logging.getLogger("shipbot.rescue")
 
 LOOKUP_JOB = "found_lookup"
 ACT_JOB = "found_act"
+FIX_JOB = "found_fix"
 SEARCH_LIMIT = 20
 
 # What each card action does once the consignment is ours.
@@ -368,6 +371,88 @@ def replacement_form(bot: Shipbot, reference: str, asker: Asker) -> View:
     return view
 
 
+# == Fix the address =========================================================================
+def fix_address_form(bot: Shipbot, reference: str, asker: Asker) -> View:
+    """The modal with the current destination, read from Sorted PRO just now."""
+    bot.permit(Action.SHIP, asker.user)
+    try:
+        detail = bot.carrier.get_consignment_detail(reference)
+    except CarrierError as exc:
+        raise Refused(messages.carrier_problem("lookup", exc), "carrier failed") from exc
+    bot.store.audit(asker.user, "found lookup", f"ok ({detail.raw_state})", detail=reference)
+    if detail.request is None:
+        raise Refused(messages.FOUND_INCOMPLETE.format(ref=reference), "incomplete record")
+    if detail.state not in cards.FIXABLE_STATES:
+        raise Refused(
+            messages.FIX_TOO_LATE.format(ref=reference, state=cards.state_words(detail)),
+            "not fixable",
+        )
+    metadata = FixAddressMetadata(reference, asker.channel, asker.response_url)
+    return cards.fix_address_modal(detail, metadata.encode())
+
+
+def fix_address_submitted(
+    bot: Shipbot, metadata: FixAddressMetadata, recipient: Recipient, user: str
+) -> None:
+    """Saved: taken over (if need be) straight into UPDATING, which does the carrier work."""
+    bot.permit(Action.SHIP, user)
+    bot.jobs.submit(
+        FIX_JOB,
+        {
+            "reference": metadata.reference,
+            "user": user,
+            "channel": metadata.channel,
+            "response_url": metadata.response_url,
+            "recipient": recipient.model_dump(mode="json"),
+        },
+    )
+
+
+def _job_fix(bot: Shipbot, payload: dict[str, Any]) -> None:
+    asker = asker_of(payload)
+    reference = str(payload["reference"])
+    typed = Recipient.model_validate(payload["recipient"])
+    existing = bot.store.find_by_reference(reference)
+    if existing is not None:
+        # Fields the form doesn't show (line 3, region) stay as they were.
+        recipient = existing.request.recipient.model_copy(update=_shown(typed))
+        request = existing.request.model_copy(update={"recipient": recipient})
+        if not bot.store.start_fix(existing.id, request, FIXABLE):
+            bot.send(asker, messages.FIX_BUSY.format(ref=render.ref(existing)))
+            return
+        bot.store.audit(asker.user, "fix address", "saved", consignment_id=existing.id)
+        advance_later(bot, existing.id)
+        return
+    try:
+        detail = bot.carrier.get_consignment_detail(reference)
+    except CarrierError as exc:
+        bot.send(
+            asker,
+            render.carrier_notice(messages.carrier_problem("lookup", exc), exc.correlation_id),
+        )
+        return
+    if detail.request is None:
+        bot.send(asker, messages.FOUND_INCOMPLETE.format(ref=reference))
+        return
+    recipient = detail.request.recipient.model_copy(update=_shown(typed))
+    fixed = detail.model_copy(
+        update={"request": detail.request.model_copy(update={"recipient": recipient})}
+    )
+    taken = take_over(bot, fixed, channel=asker.channel, user=asker.user, step=Step.UPDATING)
+    if not taken.created:
+        _pointed(bot, taken.record, asker, "fix")
+        return
+    bot.store.audit(asker.user, "fix address", "saved", consignment_id=taken.record.id)
+    advance_later(bot, taken.record.id)
+
+
+def _shown(recipient: Recipient) -> dict[str, Any]:
+    """The fields the Fix the address form shows."""
+    names = ("name", "email", "phone", "company", "line1", "line2", "town", "postcode", "country")
+    return {name: getattr(recipient, name) for name in names}
+
+
 def register(bot: Shipbot) -> None:
+    bot.jobs.register(FIX_JOB, lambda payload: _job_fix(bot, payload))
     bot.jobs.register(LOOKUP_JOB, lambda payload: _job_lookup(bot, payload))
     bot.jobs.register(ACT_JOB, lambda payload: _job_act(bot, payload))

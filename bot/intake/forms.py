@@ -197,6 +197,39 @@ def normalise_uk_postcode(text: str) -> str | None:
     return f"{match['out']} {match['in']}"
 
 
+def parse_destination(
+    values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> Recipient | FieldErrors:
+    """ "Fix the address": the recipient's fields of page 1, read and checked the same way."""
+    form = _Reader(values)
+    name = form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name.")
+    email = _email(form)
+    phone = _phone(form)
+    company = form.optional_text(RECIPIENT_COMPANY, "Company", MAX_COMPANY)
+    line1 = form.text(
+        ADDRESS_LINE1, "Address line 1", MAX_ADDRESS_LINE, missing="Enter the first address line."
+    )
+    line2 = form.optional_text(ADDRESS_LINE2, "Address line 2", MAX_ADDRESS_LINE)
+    town = form.text(ADDRESS_TOWN, "Town", MAX_TOWN, missing="Enter the town or city.")
+    country = form.choice(
+        ADDRESS_COUNTRY, COUNTRY_NAMES, missing="Choose the country the parcel goes to."
+    )
+    postcode = _postcode(form, country)
+    if form.errors:
+        return form.errors
+    return Recipient(
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
+        line1=line1,
+        line2=line2,
+        town=town,
+        postcode=postcode,
+        country=country,
+    )
+
+
 def parse_shipment(
     values: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> ShipmentRequest | FieldErrors:

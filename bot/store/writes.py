@@ -205,6 +205,32 @@ class Store(DeliveryRecords, StoreReads):
             )
             return True
 
+    def start_fix(
+        self, consignment_id: int, request: ShipmentRequest, leaving: Collection[Step]
+    ) -> bool:
+        """ "Fix the address": the agent's destination recorded and the move to UPDATING in one
+        transaction (UPDATING sends it to Sorted PRO and reads it back)."""
+        with self._tx() as conn:
+            if not self._move(conn, consignment_id, leaving, Step.UPDATING):
+                return False
+            _set_request(conn, consignment_id, request)
+            return True
+
+    def void_booking(self, consignment_id: int, service: str) -> None:
+        """Sorted PRO confirmed a deallocation while UPDATING: the old allocation and its
+        documents are void; the old service is kept so a failure can say it was released."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM allocations WHERE consignment_id = ?", (consignment_id,))
+            conn.execute(
+                "UPDATE documents SET name = 'void-' || id || '-' || name "
+                "WHERE consignment_id = ? AND name NOT LIKE 'void-%'",
+                (consignment_id,),
+            )
+            conn.execute(
+                "UPDATE consignments SET released_service = ?, updated_at = ? WHERE id = ?",
+                (service, now_iso(), consignment_id),
+            )
+
     def replace_request(self, consignment_id: int, request: ShipmentRequest) -> bool:
         """A corrected form for a consignment the carrier refused (FAILED before creation)."""
         with self._tx() as conn:
@@ -512,6 +538,20 @@ _MOVE_FIELDS = frozenset(
         "released_service",
     }
 )
+
+
+def _set_request(conn: sqlite3.Connection, cid: int, request: ShipmentRequest) -> None:
+    conn.execute(
+        """UPDATE consignments SET request_json = ?, recipient_name = ?, postcode = ?,
+        country = ? WHERE id = ?""",
+        (
+            request.model_dump_json(),
+            request.recipient.name,
+            request.recipient.postcode,
+            request.recipient.country,
+            cid,
+        ),
+    )
 
 
 def _insert_allocation(
