@@ -149,6 +149,7 @@ def _run(*, slow: bool, out: Path) -> None:
         second = _ship(driver, fake, bot, INTERNATIONAL, CUSTOMS, slow)
         # The carrier will fail to deliver the parcel abroad: a card left, nobody home.
         sandbox.set_journey(second.carrier_reference or "", "InTransit", "DeliveryFailedCardLeft")
+        sandbox.set_journey(first.carrier_reference or "", "InTransit", "Delivered")
         _manifest(driver, fake, bot, [first, second])
         # Then the parcels move on a step every 0.25 s; the watcher looks every 0.2 s.
         sandbox.set_timing(tracking_step_seconds=0.25)

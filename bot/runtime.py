@@ -18,6 +18,7 @@ class CarrierConnection:
     client: CarrierClient
     sandbox: RunningSandbox | None
     description: str
+    url: str = ""
 
     def close(self) -> None:
         self.client.close()
@@ -52,7 +53,7 @@ def connect_carrier(
         manifest_method=settings.electio_manifest_method,
         customs=settings.customs_profile,
     )
-    return CarrierConnection(client=client, sandbox=sandbox, description=description)
+    return CarrierConnection(client=client, sandbox=sandbox, description=description, url=url)
 
 
 def setup_logging(level: str) -> None:

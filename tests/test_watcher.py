@@ -292,6 +292,7 @@ def test_the_watcher_runs_by_itself_on_its_interval(
     sandbox.set_timing(tracking_step_seconds=0.25)
     with running_bot(fake_slack, sandbox, tmp_path / "e2e.db", shipbot_track_every=0.2) as h:
         c = _manifested(h)
+        h.sandbox.set_journey(c.carrier_reference or "", "InTransit", "Delivered")
         h.wait(lambda: "📬 Delivered" in _state_line(h, c), timeout=8)
         texts = [m.text for m in _lines(h, c)]
         assert texts[-1] == f"{c.reference}: 📬 Delivered · signed by R. Customer"
