@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from bot.settings import Command
 
 EXIT_BAD_SETTINGS = 2
+SANDBOX_WARNING = (
+    "SANDBOX carrier: nothing is shipped and no label is real (Slack says so on every "
+    "message). For production set SHIPBOT_CARRIER=sorted and ELECTIO_API_KEY."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(lines: Sequence[str]) -> int:
+    """Exit 2: one problem is one line (what a supervisor's log shows); several are listed."""
+    if len(lines) == 1:
+        print(f"shipbot: cannot start: {lines[0]}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     print("shipbot: cannot start; fix these settings:", file=sys.stderr)
     for line in lines:
         print(f"  - {line}", file=sys.stderr)
@@ -188,6 +196,12 @@ def _backup(path: str) -> int:
         return _fail(errors)
     if os.path.abspath(path) == os.path.abspath(settings.shipbot_db):
         return _fail([f"the backup can't overwrite SHIPBOT_DB itself ({path})"])
+    # Checked before opening: opening creates a missing file (a cron job in the wrong folder
+    # would make empty backups for ever, each reported a success).
+    refusal = _not_a_shipbot_database(settings.shipbot_db)
+    if refusal:
+        print(f"shipbot backup: refused: {refusal}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     try:
         database = Database(settings.shipbot_db)
     except DatabaseProblem as exc:
@@ -200,6 +214,26 @@ def _backup(path: str) -> int:
         database.close()
     print(f"shipbot: copied {settings.shipbot_db} to {path}", flush=True)
     return 0
+
+
+def _not_a_shipbot_database(path: str) -> str | None:
+    """Why SHIPBOT_DB can't be what we back up, read without writing a byte; None if it is."""
+    import sqlite3
+
+    where = os.path.abspath(path)
+    if not os.path.isfile(path):
+        return f"SHIPBOT_DB {where} does not exist (run it where the bot's database is)"
+    try:
+        conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return f"SHIPBOT_DB {where} is not a SQLite database"
+    if not {"consignments", "jobs", "audit"} <= tables:
+        return f"SHIPBOT_DB {where} is not a shipbot database (no consignments table)"
+    return None
 
 
 def _sandbox(args: Any) -> int:
@@ -273,6 +307,8 @@ def _serve(args: Any) -> int:
     print(f"shipbot: carrier {carrier.description}", flush=True)
     for result in remote:
         print(f"shipbot: {result.part}: {result.said}", flush=True)
+    if settings.carrier_is_sandbox:
+        print(f"shipbot: WARNING: {SANDBOX_WARNING}", file=sys.stderr, flush=True)
     if notice := settings.customs_notice():
         print(f"shipbot: {notice}", flush=True)
     print(

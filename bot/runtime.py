@@ -36,8 +36,8 @@ def connect_carrier(
         sandbox = start_sandbox(sandbox_config or SandboxConfig())
         url = sandbox.url
         description = (
-            f"local sandbox carrier at {url} (started here: no ELECTIO_API_KEY or "
-            "ELECTIO_API_URL is set)"
+            f"local sandbox carrier at {url} (started here: SHIPBOT_CARRIER=sandbox, or no "
+            "ELECTIO_API_KEY or ELECTIO_API_URL is set)"
         )
     elif mode is CarrierMode.REMOTE_SANDBOX:
         url = settings.carrier_url

@@ -180,7 +180,7 @@ def test_serve_refuses_on_a_failed_check(
     monkeypatch.setenv("ELECTIO_API_KEY", "not-our-key")
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
-    assert "fix these settings" in err and "ELECTIO_API_KEY" in err and "401" in err
+    assert "cannot start" in err and "ELECTIO_API_KEY" in err and "401" in err
     monkeypatch.setenv("SLACK_BOT_TOKEN", env["SLACK_BOT_TOKEN"])  # serve takes it out
     monkeypatch.setenv("ELECTIO_API_KEY", KEY)
     monkeypatch.setenv("ELECTIO_API_URL", "http://127.0.0.1:9")
