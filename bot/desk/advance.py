@@ -161,7 +161,7 @@ def create(bot: Shipbot, c: ConsignmentRecord) -> bool:
         # again costs nothing (no label is bought until allocate), so we simply retry.
         reference = bot.carrier.create_consignment(c.request, bot.settings.shipping_location)
     except CarrierError as exc:
-        return carrier_failed(bot, c, "create", exc, resume=Step.CREATING)
+        return carrier_failed(bot, c, "create", exc, at=Step.CREATING, resume=Step.CREATING)
     bot.store.transition(c.id, {Step.CREATING}, Step.CREATED, carrier_reference=reference)
     bot.store.audit(c.created_by, "create", "ok", consignment_id=c.id, detail=reference)
     return True
@@ -185,7 +185,7 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
         try:
             quote_set = bot.carrier.get_quotes(c.carrier_reference)
         except CarrierError as exc:
-            return carrier_failed(bot, c, "quotes", exc, resume=Step.CREATED)
+            return carrier_failed(bot, c, "quotes", exc, at=Step.QUOTING, resume=Step.CREATED)
         bot.store.save_quotes(c.id, quote_set)
         bot.store.audit(
             BOT,
@@ -220,7 +220,7 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             c = c.model_copy(update={"message_ts": ts})
         ts = _put_quotes_message(bot, c, render.quote_list(c))
     except SlackProblem as exc:
-        return slack_failed(bot, c, exc, resume=Step.CREATED)
+        return slack_failed(bot, c, exc, at=Step.QUOTING, resume=Step.CREATED)
     # The buttons are visible from here: a click may claim while we are still QUOTING
     # (the quotes are stored), so keep the message's ts first, then wait for a click.
     bot.store.update_fields(c.id, quotes_ts=ts)
@@ -303,7 +303,9 @@ def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError 
             status = bot.carrier.get_consignment(c.carrier_reference)
         except CarrierError as exc:
             # We still don't know; Try again comes back here and looks again.
-            return carrier_failed(bot, c, "lookup", cause or exc, resume=Step.ALLOCATING)
+            return carrier_failed(
+                bot, c, "lookup", cause or exc, at=Step.ALLOCATING, resume=Step.ALLOCATING
+            )
         if status.tracking_numbers or status.state.allocated_or_later:
             allocation = _carrier_allocation(c, status)
             price = status.price or _clicked_price_if_same(c, allocation)
@@ -406,14 +408,14 @@ def fetch_documents(bot: Shipbot, c: ConsignmentRecord) -> bool:
     try:
         label = bot.carrier.get_label(c.carrier_reference, "PDF")
     except CarrierError as exc:
-        return carrier_failed(bot, c, "label", exc, resume=Step.ALLOCATED)
+        return carrier_failed(bot, c, "label", exc, at=Step.ALLOCATED, resume=Step.ALLOCATED)
     documents = [label]
     if c.request.is_international:
         try:
             documents += bot.carrier.get_customs_documents(c.carrier_reference)
         except CarrierError as exc:
             bot.store.save_documents(c.id, documents)
-            return carrier_failed(bot, c, "customs", exc, resume=Step.ALLOCATED)
+            return carrier_failed(bot, c, "customs", exc, at=Step.ALLOCATED, resume=Step.ALLOCATED)
     bot.store.save_documents(c.id, documents)
     bot.store.transition(c.id, {Step.ALLOCATED}, Step.LABEL_SAVED)
     bot.store.audit(
@@ -440,7 +442,7 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
         if exc.membership and exc.error == "not_in_channel" and bot.slack.join(c.channel_id):
             raise RetryLater("joined the channel; uploading again", delay=0) from exc
         if exc.membership or exc.fatal:
-            return slack_failed(bot, c, exc, resume=Step.LABEL_SAVED)
+            return slack_failed(bot, c, exc, at=Step.LABEL_SAVED, resume=Step.LABEL_SAVED)
         # A passing Slack failure: the job runner tries again with backoff, and
         # after its last attempt the thread says so, with Try again.
         bot.store.audit(BOT, "upload", f"failed: {exc.error}", consignment_id=c.id, detail=names)
@@ -470,8 +472,9 @@ assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its fun
 
 # -- failures ----------------------------------------------------------------------------
 def carrier_failed(
-    bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, resume: Step
+    bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, at: Step, resume: Step
 ) -> bool:
+    """`at`: the step the failed call ran in (the move is at → FAILED); `resume`: Try again's."""
     _end_early_post(c.id)
     c = bot.store.require(c.id)  # a slow carrier may have had the channel message posted
     nothing_bought = step in ("create", "quotes")
@@ -496,7 +499,7 @@ def carrier_failed(
         exc.status,
         exc.correlation_id,
     )
-    bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
+    bot.store.transition(c.id, {at}, Step.FAILED, problem=problem)
     bot.store.audit(
         c.claimed_by or c.created_by,
         step,
@@ -509,7 +512,9 @@ def carrier_failed(
     return False
 
 
-def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
+def slack_failed(
+    bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, at: Step, resume: Step
+) -> bool:
     """Said as what it is: a retry can't fix a revoked token or an archived channel."""
     _end_early_post(c.id)
     if exc.ratelimited:
@@ -521,7 +526,7 @@ def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resum
         message=exc.message(c.channel_id),
         retryable=not exc.fatal or exc.error == "not_in_channel",
     )
-    bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
+    bot.store.transition(c.id, {at}, Step.FAILED, problem=problem)
     bot.store.audit(BOT, "slack", f"failed: {exc.error}", consignment_id=c.id)
     c = bot.store.require(c.id)
     if exc.membership or exc.fatal or c.message_ts is None:
@@ -551,7 +556,8 @@ def gave_up(bot: Shipbot, payload: dict[str, Any], reason: str) -> None:
                 else "Slack kept failing while I worked on this. Press Try again."
             ),
         )
-        bot.store.transition(cid, {record.step}, Step.FAILED, problem=problem)
+        # The step just read under the lock, in flight (checked above): its row to FAILED.
+        bot.store.transition(cid, {record.step} & IN_FLIGHT, Step.FAILED, problem=problem)
         bot.store.audit(BOT, "job", f"gave up: {reason}", consignment_id=cid)
         show(bot, bot.store.require(record.id))
 
