@@ -427,15 +427,26 @@ def ship_again_modal(
     request: ShipmentRequest,
     shipper_reference: str,
     presets: Sequence[ParcelPreset] = (),
+    keep_order_number: bool = False,
 ) -> View:
-    """The form for "Ship again", saying what was copied and what's left to the agent."""
+    """The form for "Ship again", saying what was copied and what's left to the agent.
+
+    `keep_order_number`: a replacement of the same order (the delivery desk's "Ship a
+    replacement"), filled in from the carrier's record."""
     view = shipment_modal(
         private_metadata,
         shipper_reference=shipper_reference,
-        draft=ship_again_draft(request),
+        draft=request if keep_order_number else ship_again_draft(request),
         presets=presets,
     )
     customs = " and customs" if request.customs else ""
+    if keep_order_number:
+        return with_notice(
+            view,
+            f"A replacement for {request.shipper_reference}, filled in from Sorted PRO's "
+            "record: recipient, address, parcels and the order number. Check them and send.",
+            emoji="🔁",
+        )
     return with_notice(
         view,
         f"Copied from {request.shipper_reference}: recipient, parcels, contents{customs}. "

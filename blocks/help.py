@@ -13,6 +13,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
         "The form filled in from that consignment: recipient, parcels, customs. "
         "Or *Ship again* in its thread.",
     ),
+    (
+        "/ship return EC-000-05B-MMA",
+        "A return label: the form filled in from that consignment, the customer as sender. "
+        "Or *Return label* in its thread.",
+    ),
     ("/ship manifest", "Hand every allocated parcel to the carriers for collection."),
     (
         "/ship status EC-000-05B-MMA",

@@ -21,13 +21,33 @@ class ActionId(StrEnum):
     SHIP_AGAIN = "ship_again"
     # The form's parcel preset select (dispatches at once; never blocks a submission).
     PARCEL_PRESET = "parcel_preset"
+    # A consignment's thread button and `/ship return <ref>`: the return form filled in.
+    RETURN_LABEL = "return_label"
+    # The delivery desk: a consignment found at Sorted PRO (value: its EC- reference).
+    FOUND_QUOTES = "found_quotes"
+    FOUND_RESHIP = "found_reship"
+    FOUND_REPLACE = "found_replace"
+    FOUND_REFRESH = "found_refresh"
+    FOUND_ADDRESS = "found_address"
+    # One of ours (or taken over): ship it with another service (value: the id).
+    RESHIP = "reship"
+    # After a released booking's new allocate failed: the same quote again.
+    RETRY_QUOTE = "retry_quote"
+    # A delivery exception in its thread: someone dealt with it (App Home stops listing it).
+    DELIVERY_HANDLED = "delivery_handled"
+    # The exceptions channel and the late list: this Sorted PRO consignment, to the desk.
+    TAKE_OVER = "take_over"
 
 
 class CallbackId(StrEnum):
     SHIP_FORM = "ship_form"
     SHIP_CUSTOMS = "ship_customs"
+    # The return form (page 1 of a return; abroad, page 2 is SHIP_CUSTOMS).
+    SHIP_RETURN = "ship_return"
     # The message shortcut "Ship to this address" (callback_id in app_manifest.yml).
     SHIP_TO_ADDRESS = "ship_to_address"
+    # The delivery desk's "Fix the address" modal.
+    FIX_ADDRESS = "fix_address"
 
 
 CHOOSE_QUOTE = ActionId.CHOOSE_QUOTE

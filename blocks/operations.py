@@ -23,10 +23,13 @@ from blocks.consignment import (
     status_line,
 )
 from blocks.payloads import ListPageValue
+from blocks.returns import customer_sentence as return_sentence
+from blocks.returns import marker as return_marker
 from blocks.thread_buttons import (
     OP_LIST_PAGE,
     cancel_button,
     reprint_button,
+    return_button,
     ship_again_button,
     status_button,
 )
@@ -104,6 +107,8 @@ _STEP_LABELS: dict[Step, str] = {
 
 
 def step_label(c: ConsignmentRecord) -> str:
+    if c.is_return and c.step is Step.UPLOADED:
+        return "✅ return label made"
     return _STEP_LABELS.get(c.step) or "⏳ " + c.step.value.replace("_", " ")
 
 
@@ -118,6 +123,7 @@ def row_text(c: ConsignmentRecord, *, channel: bool = False) -> str:
     r = c.request
     bits = [
         f"*{ref(c)}*",
+        *([return_marker(c)] if c.is_return else []),
         step_label(c),
         escape(short_name(r.recipient.name)),
         f"{escape(r.recipient.postcode)}, {r.recipient.country}",
@@ -281,6 +287,8 @@ def status_card(view: StatusView, tz: ZoneInfo) -> Message:
         expected=expected,
         tz=tz,
     )
+    if c.is_return and c.allocation is not None and not cancelled:
+        sentence = return_sentence(c)  # how to send it back, not where it is
     blocks.append(section(f"*For the customer* (copy and paste):\n>{escape(sentence)}"))
     if view.events:
         lines = [
@@ -300,7 +308,10 @@ def status_card(view: StatusView, tz: ZoneInfo) -> Message:
     buttons = []
     if c.allocation and c.step in HAS_LABEL:
         buttons.append(reprint_button(c))
-    buttons.append(ship_again_button(c))  # any consignment, even a cancelled one
+    if not c.is_return:
+        buttons.append(ship_again_button(c))  # any consignment, even a cancelled one
+        if c.allocation and not cancelled:
+            buttons.append(return_button(c))
     if c.step not in CLOSED | CANCELLED:
         buttons.append(cancel_button(c))
     if buttons:
@@ -355,6 +366,10 @@ def history_line(
     reprints = [e for e in entries if e.action == "reprint" and e.outcome == "ok"]
     if reprints:
         bits.append(f"label reprinted by {who(reprints[-1].actor)} {when(reprints[-1].at)}")
+    made = [e for e in entries if e.action == "return label" and e.outcome == "made"]
+    if made:
+        returns = ", ".join(escape(e.detail or "") for e in made[-3:])
+        bits.append(f"↩️ return label {returns} made by {who(made[-1].actor)}")
     cancels = [e for e in entries if e.action == "cancel" and e.outcome.startswith("ok")]
     if cancels:
         bits.append(f"cancelled by {who(cancels[-1].actor)} {when(cancels[-1].at)}")
@@ -377,7 +392,7 @@ _ERROR_WORDS = {
 # Details worth showing: references, tracking numbers and file names. Others (quote and
 # request GUIDs, carrier error codes) are ids no agent can use.
 _SHOWN_DETAILS = frozenset(
-    {"submit", "create", "allocate", "documents", "upload", "reprint", "cancel"}
+    {"submit", "create", "allocate", "documents", "upload", "reprint", "cancel", "return label"}
 )
 
 
@@ -416,6 +431,8 @@ def audit_message(
     hidden = max(0, len(lines) - limit)
     shown = [text for _, text in lines[hidden:]]
     title = f"🧾 *Audit of {ref(c)}* · {len(lines)} entr{'y' if len(lines) == 1 else 'ies'}"
+    if c.is_return:
+        title += f" · {return_marker(c)}"
     blocks: list[Block] = [section(title)]
     if hidden:
         blocks.append(context(f"The {hidden} oldest entries are not shown."))
@@ -463,7 +480,8 @@ def cancel_confirm(c: ConsignmentRecord) -> Message:
 def cancelled_note(c: ConsignmentRecord, user: str, at: datetime) -> Message:
     """Posted in the thread: the record of who cancelled it, and when."""
     void = " Any label printed for it is void: don't send the parcel." if c.allocation else ""
-    text = f"❌ Cancelled with Sorted PRO by {who(user)} at {slack_time(at)}.{void}"
+    what = f"Return {ref(c)} cancelled" if c.is_return else "Cancelled"
+    text = f"❌ {what} with Sorted PRO by {who(user)} at {slack_time(at)}.{void}"
     return Message(text=text, blocks=[section(text)])
 
 
@@ -490,9 +508,16 @@ HOME_GROUPS: tuple[tuple[str, frozenset[Step]], ...] = (
         frozenset(Step) - NEEDS_AGENT - _WAITING_MANIFEST - _MANIFESTED - _CANCELLED,
     ),
     ("✅ Allocated, waiting for the manifest", _WAITING_MANIFEST),
+    # Returns are not manifested by us (docs/returns.md): made is as far as they go here.
+    ("↩️ Return labels made", _WAITING_MANIFEST),
     ("🚚 Manifested", _MANIFESTED),
     ("❌ Cancelled", _CANCELLED),
 )
+# Which groups hold returns only (True) or none (False); None: both.
+HOME_GROUP_RETURNS: dict[str, bool] = {
+    "✅ Allocated, waiting for the manifest": False,
+    "↩️ Return labels made": True,
+}
 HOME_LINES_PER_GROUP = 15
 
 
@@ -506,8 +531,12 @@ def home_view(
     midnight: datetime,
     now: datetime,
     tz_name: str,
+    attention: tuple[Sequence[str], int] = ((), 0),
 ) -> dict[str, Any]:
-    """Today's consignments by state, and the last manifest: a few blocks, never 100."""
+    """Today's consignments by state, and the last manifest: a few blocks, never 100.
+
+    `attention` (open delivery exceptions and late parcels, newest first, any day) comes first.
+    """
     total = sum(count for _, _, count in groups)
     blocks: list[Block] = [
         {"type": "header", "text": plain("📦 shipbot · today")},
@@ -516,6 +545,13 @@ def home_view(
             f"({escape(tz_name)}) · updated {when(now)}"
         ),
     ]
+    lines, waiting = attention
+    if waiting:
+        shown = [f"• {line}" for line in lines]
+        if waiting > len(lines):
+            shown.append(f"…and {waiting - len(lines)} more.")
+        for i, chunk in enumerate(_chunks([f"*🚨 Needs attention · {waiting}*", *shown])):
+            blocks.append(section(chunk, block_id=f"home-attention-{i}"))
     if not total:
         blocks.append(section("Nothing shipped yet today. Start with `/ship` in a channel."))
     for number, (title, records, count) in enumerate(groups):

@@ -56,6 +56,62 @@ class QuoteValue:
         return cls(cid, quote)
 
 
+MAX_CARRIER_REFERENCE = 40
+
+
+@dataclass(frozen=True)
+class CarrierReferenceValue:
+    """A button about a Sorted PRO consignment we may not have made (Take over)."""
+
+    reference: str
+
+    def encode(self) -> str:
+        return self.reference
+
+    @classmethod
+    def decode(cls, value: object) -> CarrierReferenceValue | None:
+        text = str(value or "").strip().upper()
+        if not text or len(text) > MAX_CARRIER_REFERENCE:
+            return None
+        if not all(ch.isalnum() or ch == "-" for ch in text):
+            return None
+        return cls(text)
+
+
+@dataclass(frozen=True)
+class FixAddressMetadata:
+    """ "Fix the address"'s private_metadata: which Sorted PRO consignment, and where to
+    answer (its thread goes in `channel` if it is taken over now)."""
+
+    reference: str
+    channel: str
+    response_url: str | None = None
+
+    def encode(self) -> str:
+        data = {"reference": self.reference, "channel": self.channel}
+        if self.response_url:
+            data["response_url"] = self.response_url
+        text = json.dumps(data, separators=(",", ":"))
+        if slack_length(text) > MAX_PRIVATE_METADATA:
+            text = json.dumps({"reference": self.reference, "channel": self.channel})
+        return text
+
+    @classmethod
+    def decode(cls, text: object) -> FixAddressMetadata | None:
+        try:
+            data = json.loads(str(text or ""))
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        reference = CarrierReferenceValue.decode(data.get("reference"))
+        channel = data.get("channel")
+        if reference is None or not isinstance(channel, str):
+            return None
+        url = data.get("response_url")
+        return cls(reference.reference, channel, url if isinstance(url, str) else None)
+
+
 LIST_MODES = ("open", "today", "all")
 
 
@@ -88,6 +144,8 @@ class FormMetadata:
     response_url: str | None = None
     consignment: int | None = None
     repeats: int | None = None
+    # A return form: the consignment the customer sends back.
+    returns: int | None = None
 
     def encode(self) -> str:
         data: dict[str, Any] = {"channel": self.channel}
@@ -97,6 +155,8 @@ class FormMetadata:
             data["consignment"] = self.consignment
         if self.repeats is not None:
             data["repeats"] = self.repeats
+        if self.returns is not None:
+            data["returns"] = self.returns
         text = json.dumps(data, separators=(",", ":"))
         if slack_length(text) > MAX_PRIVATE_METADATA:  # only a forged response_url gets here
             text = json.dumps({k: v for k, v in data.items() if k != "response_url"})
@@ -118,6 +178,7 @@ class FormMetadata:
             response_url=url if isinstance(url, str) else None,
             consignment=_int_or_none(replaces),
             repeats=_int_or_none(repeats),
+            returns=_int_or_none(data.get("returns")),
         )
 
 

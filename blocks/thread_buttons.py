@@ -9,13 +9,15 @@ from __future__ import annotations
 from blocks import Block, actions, button, escape, mrkdwn, plain
 from blocks.ids import ActionId
 from blocks.payloads import ConsignmentValue
-from bot.models import ConsignmentRecord
+from bot.models import ConsignmentRecord, Step
 
 OP_STATUS = ActionId.STATUS
 OP_REPRINT = ActionId.REPRINT
 OP_CANCEL = ActionId.CANCEL
 OP_LIST_PAGE = ActionId.LIST_PAGE
 SHIP_AGAIN = ActionId.SHIP_AGAIN
+RETURN_LABEL = ActionId.RETURN_LABEL
+RESHIP = ActionId.RESHIP
 
 
 def status_button(c: ConsignmentRecord, label: str = "Status") -> Block:
@@ -51,12 +53,47 @@ def ship_again_button(c: ConsignmentRecord) -> Block:
     return button("Ship again", SHIP_AGAIN, ConsignmentValue(c.id).encode())
 
 
-def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
-    """Under the allocation in the thread: what agents do there most (4 of Slack's 25)."""
-    return actions(
-        status_button(c),
-        reprint_button(c),
-        ship_again_button(c),
-        cancel_button(c, bought=bought),
-        block_id=f"ops-{c.id}",
+def return_button(c: ConsignmentRecord) -> Block:
+    """The customer sends it back: the return form filled in from this consignment."""
+    return button("Return label", RETURN_LABEL, ConsignmentValue(c.id).encode())
+
+
+def reship_button(c: ConsignmentRecord) -> Block:
+    """Quotes for the other services; a manifested one asks first (the carrier has it)."""
+    confirm = None
+    if c.step is Step.MANIFESTED or c.manifested_at:
+        confirm = {
+            "title": plain("Ship with another service?"),
+            "text": mrkdwn(
+                f"*{escape(c.reference)}* is manifested: the carrier already has its data. "
+                "Choosing another service releases this booking; tell the carrier not to "
+                "collect it."[:300]
+            ),
+            "confirm": plain("Show other services"),
+            "deny": plain("Keep it"),
+        }
+    return button(
+        "Ship with another service", RESHIP, ConsignmentValue(c.id).encode(), confirm=confirm
     )
+
+
+def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:
+    """Under the allocation in the thread: what agents do there most (6 of Slack's 25).
+    No Cancel once the carrier manifested it (Sorted PRO cancels only before)."""
+    # The same buttons whatever the step otherwise (the feature says when one can't be
+    # used), so the click's edit and the allocation's are identical and cost one chat.update.
+    if c.is_return:
+        # A return's own buttons sit in its original's thread: it is not shipped again,
+        # returned or re-booked from there (those belong to the original).
+        buttons = [status_button(c), reprint_button(c)]
+    else:
+        buttons = [
+            status_button(c),
+            reprint_button(c),
+            ship_again_button(c),
+            return_button(c),
+            reship_button(c),
+        ]
+    if c.manifested_at is None:
+        buttons.append(cancel_button(c, bought=bought))
+    return actions(*buttons, block_id=f"ops-{c.id}")

@@ -20,7 +20,21 @@ from blocks import section
 from bot import logsafe
 from bot.carrier.client import CarrierClient
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import advance, approval, cancel, label, lookup, manifest, messages, report, show
+from bot.desk import (
+    advance,
+    approval,
+    cancel,
+    exceptions,
+    label,
+    lookup,
+    manifest,
+    messages,
+    report,
+    rescue,
+    show,
+)
+from bot.desk.sweep import Sweeper
+from bot.desk.watch import Watcher
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from bot.slack.pacing import Pacer
@@ -31,7 +45,7 @@ from handlers import actions, commands, events, options, shortcuts, views
 
 log = logging.getLogger("shipbot.app")
 
-FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup)
+FEATURES = (show, advance, approval, manifest, report, cancel, label, lookup, exceptions, rescue)
 
 
 @dataclass
@@ -40,6 +54,9 @@ class RunningBot:
 
     app: App
     core: Shipbot
+    sweeper: Sweeper
+    # The delivery watcher (bot/desk/watch.py): its own thread, started with the runner.
+    watcher: Watcher | None = None
 
     @property
     def runner(self) -> JobRunner:
@@ -67,9 +84,15 @@ class RunningBot:
         self.outbox.start()
         manifest.resume_held(self.core)
         advance.resume(self.core, pending)
+        self.sweeper.start()
+        if self.watcher is not None:
+            self.watcher.start()
         return pending
 
     def stop(self, grace: float = 5.0) -> list[str]:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.sweeper.stop()
         left = self.runner.stop(grace)
         self.outbox.stop()
         return left
@@ -127,15 +150,22 @@ def build(
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         if isinstance(error, Refused):
-            return answer_privately(core, body, error.text)
+            return answer_privately(core, body, error.text, field=error.field)
         return failure_response(core, error, body)
 
     for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
-    return RunningBot(app=app, core=core)
+    return RunningBot(
+        app=app,
+        core=core,
+        sweeper=Sweeper(core, settings.shipbot_sweep_every),
+        watcher=Watcher(core),
+    )
 
 
-def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResponse:
+def answer_privately(
+    core: Shipbot, body: dict[str, Any], text: str, *, field: str | None = None
+) -> BoltResponse:
     """The one place a refusal or a failure reaches the person who acted.
 
     A command: the ack's own ephemeral text. A form: an error on a block of the page that
@@ -145,7 +175,8 @@ def answer_privately(core: Shipbot, body: dict[str, Any], text: str) -> BoltResp
     if body.get("command"):
         return _json({"response_type": "ephemeral", "text": text, "blocks": [section(text)]})
     if body.get("type") == "view_submission":
-        block = _first_input(body.get("view") or {})
+        view = body.get("view") or {}
+        block = field if field and _has_input(view, field) else _first_input(view)
         if block:
             return _json({"response_action": "errors", "errors": {block: text}})
         return _json(
@@ -178,6 +209,13 @@ def _first_input(view: dict[str, Any]) -> str | None:
         if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
             return str(block["block_id"])
     return None
+
+
+def _has_input(view: dict[str, Any], block_id: str) -> bool:
+    return any(
+        isinstance(b, dict) and b.get("type") == "input" and b.get("block_id") == block_id
+        for b in view.get("blocks") or []
+    )
 
 
 def _json(body: dict[str, Any]) -> BoltResponse:

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from bot import __version__
+
 EXIT_BAD_SETTINGS = 2
 
 
@@ -18,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Ship parcels from Slack through Sorted PRO (the Electio API).",
         epilog="Settings come from the environment (and ./.env): see README.md.",
     )
+    parser.add_argument("--version", action="version", version=f"shipbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(
@@ -44,10 +47,31 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     sandbox.add_argument("--seed", type=int, default=0, help="seed for references (default 0)")
     sandbox.add_argument(
+        "--seed-orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start with N consignments made by the webshop, in the states the desk rescues",
+    )
+    sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every API call (default 0)"
     )
     sandbox.add_argument(
         "--quote-ttl", type=float, default=900.0, help="seconds a quote lives (default 900)"
+    )
+    sandbox.add_argument(
+        "--progress",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds per step of a parcel's journey after the manifest (default 600)",
+    )
+    sandbox.add_argument(
+        "--exceptions",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of manifested parcels whose journey goes wrong, 0 to 1 (default 0)",
     )
 
     demo = sub.add_parser(
@@ -126,10 +150,14 @@ def _sandbox(args: Any) -> int:
         api_key=args.api_key,
         latency_seconds=args.latency,
         quote_ttl_seconds=args.quote_ttl,
+        tracking_step_seconds=args.progress,
+        exception_share=min(max(args.exceptions, 0.0), 1.0),
+        seed_orders=args.seed_orders,
     )
     print(
         f"shipbot sandbox: Sorted PRO wire on http://{args.host}:{args.port} "
-        f"(seed {args.seed}, key {'required' if args.api_key else 'any'})",
+        f"(seed {args.seed}, key {'required' if args.api_key else 'any'}, "
+        f"{args.seed_orders} webshop orders)",
         flush=True,
     )
     serve_forever(config, host=args.host, port=args.port)
@@ -161,7 +189,7 @@ def _serve(args: Any) -> int:
     # hold it now, so it need not stay in the environment.
     os.environ.pop("SLACK_BOT_TOKEN", None)
     try:
-        store = Store(settings.shipbot_db)
+        store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     except DatabaseProblem as exc:
         return _fail([f"SHIPBOT_DB: {exc}"])
     carrier = connect_carrier(settings)
@@ -172,7 +200,7 @@ def _serve(args: Any) -> int:
         store.close()
         return _fail([f"Slack refused to start the app: {exc}"])
     mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
-    print(f"shipbot: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
+    print(f"shipbot {__version__}: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
     print(f"shipbot: carrier {carrier.description}", flush=True)
     if notice := settings.customs_notice():
         print(f"shipbot: {notice}", flush=True)

@@ -39,10 +39,12 @@ class Refused(Exception):
     command's ack, or a private message after a click), so no listener formats refusals.
     """
 
-    def __init__(self, text: str, reason: str = "refused") -> None:
+    def __init__(self, text: str, reason: str = "refused", *, field: str | None = None) -> None:
         super().__init__(reason)
         self.text = text
         self.reason = reason
+        # A form's refusal: the input block the error belongs on (else the page's first).
+        self.field = field
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,10 @@ CUSTOMS: dict[str, str] = {
 }
 
 
+DEMO_SEED_ORDERS = 8
+RESCUED_ORDER = "100235"  # made by the webshop, booked and Ready To Ship (bot/sandbox/seed.py)
+
+
 class DemoFailed(Exception):
     pass
 
@@ -114,7 +118,10 @@ def _run(*, slow: bool, out: Path) -> None:
     latency = 1.5 if slow else 0.0  # two calls pass the 2 s after which "⏳" shows
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="shipbot-demo-"))
-    sandbox = start_sandbox(SandboxConfig(seed=2026, latency_seconds=latency))
+    # The account also holds the webshop's consignments (the delivery desk rescues one).
+    sandbox = start_sandbox(
+        SandboxConfig(seed=2026, latency_seconds=latency, seed_orders=DEMO_SEED_ORDERS)
+    )
     fake = FakeSlack().start()
     fake.add_channel(CHANNEL, name="shipping")
     settings = Settings(
@@ -125,8 +132,9 @@ def _run(*, slow: bool, out: Path) -> None:
         electio_api_url=sandbox.url,
         shipbot_db=str(workdir / "shipbot.db"),
         shipbot_manifest_users=[LEAD],
+        shipbot_track_every=0.2,
     )
-    store = Store(settings.shipbot_db)
+    store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
     bot = build(settings, store, carrier)
     bot.start()
@@ -139,7 +147,14 @@ def _run(*, slow: bool, out: Path) -> None:
     try:
         first = _ship(driver, fake, bot, DOMESTIC, None, slow)
         second = _ship(driver, fake, bot, INTERNATIONAL, CUSTOMS, slow)
+        # The carrier will fail to deliver the parcel abroad: a card left, nobody home.
+        sandbox.set_journey(second.carrier_reference or "", "InTransit", "DeliveryFailedCardLeft")
+        sandbox.set_journey(first.carrier_reference or "", "InTransit", "Delivered")
         _manifest(driver, fake, bot, [first, second])
+        # Then the parcels move on a step every 0.25 s; the watcher looks every 0.2 s.
+        sandbox.set_timing(tracking_step_seconds=0.25)
+        _deliveries(fake, [first, second])
+        _rescue(driver, fake, bot, slow)
         saved = _save_files(fake, out)
     finally:
         driver.close()
@@ -293,6 +308,86 @@ def _manifest(
         assert record.message_ts
         top = fake.message(CHANNEL, record.message_ts)
         _say(f"   │ {record.carrier_reference}: {render_blocks(top.blocks).splitlines()[1]}")
+
+
+def _deliveries(fake: FakeSlack, records: list[ConsignmentRecord]) -> None:
+    """The watcher's lines arriving by themselves: a delivery, and an exception."""
+    _say()
+    _say("━━ nobody types anything: the carrier moves the parcels on")
+
+    def told(record: ConsignmentRecord, words: str) -> bool:
+        assert record.message_ts
+        return words in fake.message(CHANNEL, record.message_ts).text
+
+    _wait("the delivery in its thread", lambda: told(records[0], "📬 Delivered"))
+    _wait("the exception in its thread", lambda: told(records[1], "card left"))
+    for record in records:
+        assert record.message_ts
+        top = fake.message(CHANNEL, record.message_ts)
+        state = render_blocks(top.blocks).splitlines()[1]
+        _say(f"   #shipping · {record.carrier_reference}: {state}")
+        _say("   └ thread (new)")
+        for line in fake.thread(CHANNEL, record.message_ts):
+            if "Sorted PRO," in str(line.blocks):
+                _say(_indent(render_blocks(line.blocks), "     │ "))
+
+
+def _rescue(driver: SlackDriver, fake: FakeSlack, bot: RunningBot, slow: bool) -> None:
+    """The delivery desk: an order the webshop made, found by its number, shipped with
+    another service; the new label in its thread."""
+    _say()
+    _say(f"━━ the customer rings: order {RESCUED_ORDER} must go faster. @agent types")
+    _say(f"   /ship status {RESCUED_ORDER}")
+    before = len(fake.ephemerals)
+    driver.command(f"status {RESCUED_ORDER}", user=AGENT, channel=CHANNEL)
+
+    def card() -> Any:
+        found = [
+            e
+            for e in fake.ephemerals[before:]
+            if any(b.get("block_id", "").startswith("found-") for b in e.blocks)
+        ]
+        return found[-1] if found else None
+
+    _wait("the card from Sorted PRO", lambda: card() is not None)
+    found = card()
+    _say("   (only you)")
+    _say(_indent(render_blocks(found.blocks), "   │ "))
+    reference = next(
+        b["block_id"].removeprefix("found-")
+        for b in found.blocks
+        if b.get("block_id", "").startswith("found-")
+    )
+    _say("━━ @agent clicks [Ship with another service]")
+    driver.click_ephemeral(found, "found_reship")
+    _wait("the take-over", lambda: bot.store.find_by_reference(reference) is not None)
+    record = bot.store.find_by_reference(reference)
+    assert record is not None
+    record = _wait_step(bot, fake, record.id, Step.REQUOTED, slow)
+    assert record.message_ts and record.quotes_ts and record.allocation
+    _say("   #shipping (new thread)")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.message_ts).blocks), "   │ "))
+    _say("   └ thread")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
+    old = record.allocation.service_name
+    chosen = max((q for q in record.quotes if q.service_name != old), key=lambda q: q.price.gross)
+    _say()
+    _say(f"━━ @agent clicks [Choose] on {service_label(chosen.carrier_name, chosen.service_name)}")
+    driver.click(
+        CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{chosen.reference}", user=AGENT
+    )
+    record = _wait_step(bot, fake, record.id, Step.UPLOADED, slow)
+    assert record.message_ts
+    _say("   #shipping")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.message_ts).blocks), "   │ "))
+    _say("   └ thread (new)")
+    for line in fake.thread(CHANNEL, record.message_ts):
+        if "booking is released" in line.text:
+            _say(_indent(render_mrkdwn(line.text), "     │ "))
+        if line.files:
+            _say(_indent(render_mrkdwn(line.text), "     │ "))
+            for info in line.files:
+                _say(f"     │ 🧾 {info['name']} ({info['size']:,} bytes, PDF)")
 
 
 def _save_files(fake: FakeSlack, out: Path) -> list[Path]:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from bot.models import (
     CANCELLABLE,
+    FIXABLE,
     IN_FLIGHT,
     MANIFEST_HOLD,
     MANIFESTABLE,
     NEEDS_AGENT,
+    RESHIPPABLE,
     TAKES_CLICKS,
     Step,
 )
@@ -68,11 +70,23 @@ RULES: tuple[Rule, ...] = (
           "the work owed failed (carrier, Slack, or retries ran out): said, with Try again"),
     _rule(Step.FAILED, IN_FLIGHT,
           "Try again resumes where it stopped; a corrected form goes back to create"),
+    # -- ship with another service -----------------------------------------------------------
+    _rule(RESHIPPABLE, Step.REQUOTING, "Ship with another service: quotes for a booked one"),
+    _rule(Step.REQUOTING, Step.REQUOTED, "the other services are in the thread beside the booking"),
+    _rule(Step.REQUOTING, Step.CREATED, "the carrier shows it free already: quoted the usual way"),
+    _rule(Step.REQUOTED, Step.REQUOTING, "the clicked quote had expired: fresh quotes"),
+    _rule(Step.REQUOTED, Step.RELEASING, "a click on the list: the booking is released first"),
+    _rule(Step.RELEASING, Step.CLAIMED, "the carrier released the booking: the click allocates"),
+    # -- fix the address ---------------------------------------------------------------------
+    _rule(FIXABLE, Step.UPDATING, "Fix the address: the new destination goes to the carrier"),
+    _rule(Step.UPDATING, Step.CREATED, "the carrier kept the new address: fresh quotes"),
     # -- the manifest ------------------------------------------------------------------------
     _rule(MANIFESTABLE, Step.MANIFESTING, "/ship manifest holds it while the carrier's call runs"),
     _rule(MANIFEST_HOLD, Step.MANIFESTED, "the carrier confirmed the manifest"),
     _rule(MANIFEST_HOLD, Step.UPLOADED, "the manifest failed or left it out: released"),
     _rule(MANIFESTABLE, Step.MANIFESTED, "a lookup found it manifested at the carrier"),
+    _rule(Step.FAILED, Step.FAILED,
+          "the carrier manifested it while its label had failed: the problem now says so"),
     # -- cancel ------------------------------------------------------------------------------
     _rule(CANCELLABLE, Step.CANCELLING,
           "cancel holds it while the carrier's call runs (a half-done cancel is taken up)"),

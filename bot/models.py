@@ -36,6 +36,24 @@ class ConsignmentState(StrEnum):
     DELIVERY_FAILED = "DeliveryFailed"
     CANCELLING = "Cancelling"
     CANCELLED = "Cancelled"
+    # After the manifest (the SDK's enum; the states page spells them with spaces).
+    AT_DROP_OFF_POINT = "AtDropOffPoint"
+    COLLECTION_FAILED = "CollectionFailed"
+    CARRIER_UNABLE_TO_COLLECT = "CarrierUnableToCollect"
+    EXCHANGE_FAILED = "ExchangeFailed"
+    IN_TRANSIT_WAITING = "InTransitWaiting"
+    AT_CUSTOMS = "AtCustoms"
+    DELAYED = "Delayed"
+    HELD_BY_CARRIER = "HeldByCarrier"
+    ACTION_REQUIRED = "ActionRequired"
+    MISSING = "Missing"
+    LOST = "Lost"
+    DAMAGED = "Damaged"
+    DELIVERED_DAMAGED = "DeliveredDamaged"
+    PARTIALLY_DELIVERED = "PartiallyDelivered"
+    AT_COLLECTION_POINT = "AtCollectionPoint"
+    DELIVERY_FAILED_CARD_LEFT = "DeliveryFailedCardLeft"
+    RETURN_TO_SENDER = "ReturnToSender"
     OTHER = "Other"
 
     @classmethod
@@ -63,6 +81,21 @@ class ConsignmentState(StrEnum):
     def manifested_or_later(self) -> bool:
         return self in _MANIFESTED_OR_LATER
 
+    @property
+    def exception(self) -> bool:
+        """Something went wrong on the way: the desk should act (issue 25's list)."""
+        return self in EXCEPTION_STATES
+
+    @property
+    def on_the_way(self) -> bool:
+        """Handed to the carrier and still moving: what the delivery watcher follows."""
+        return self in _ON_THE_WAY
+
+    @property
+    def journey_over(self) -> bool:
+        """Nothing more will happen to the parcel (or it is coming back to us)."""
+        return self in _JOURNEY_OVER
+
 
 _MANIFESTED_OR_LATER = frozenset(
     {
@@ -74,8 +107,54 @@ _MANIFESTED_OR_LATER = frozenset(
         ConsignmentState.OUT_FOR_DELIVERY,
         ConsignmentState.DELIVERED,
         ConsignmentState.DELIVERY_FAILED,
+        ConsignmentState.AT_DROP_OFF_POINT,
+        ConsignmentState.COLLECTION_FAILED,
+        ConsignmentState.CARRIER_UNABLE_TO_COLLECT,
+        ConsignmentState.EXCHANGE_FAILED,
+        ConsignmentState.IN_TRANSIT_WAITING,
+        ConsignmentState.AT_CUSTOMS,
+        ConsignmentState.DELAYED,
+        ConsignmentState.HELD_BY_CARRIER,
+        ConsignmentState.ACTION_REQUIRED,
+        ConsignmentState.MISSING,
+        ConsignmentState.LOST,
+        ConsignmentState.DAMAGED,
+        ConsignmentState.DELIVERED_DAMAGED,
+        ConsignmentState.PARTIALLY_DELIVERED,
+        ConsignmentState.AT_COLLECTION_POINT,
+        ConsignmentState.DELIVERY_FAILED_CARD_LEFT,
+        ConsignmentState.RETURN_TO_SENDER,
     }
 )
+# Delayed, held, failed, action required, missing, lost, damaged, return to sender,
+# collection failed: each brings the consignment to the desk (issue 25).
+EXCEPTION_STATES = frozenset(
+    {
+        ConsignmentState.DELAYED,
+        ConsignmentState.HELD_BY_CARRIER,
+        ConsignmentState.DELIVERY_FAILED,
+        ConsignmentState.DELIVERY_FAILED_CARD_LEFT,
+        ConsignmentState.ACTION_REQUIRED,
+        ConsignmentState.MISSING,
+        ConsignmentState.LOST,
+        ConsignmentState.DAMAGED,
+        ConsignmentState.DELIVERED_DAMAGED,
+        ConsignmentState.RETURN_TO_SENDER,
+        ConsignmentState.COLLECTION_FAILED,
+        ConsignmentState.CARRIER_UNABLE_TO_COLLECT,
+        ConsignmentState.EXCHANGE_FAILED,
+    }
+)
+_JOURNEY_OVER = frozenset(
+    {
+        ConsignmentState.DELIVERED,
+        ConsignmentState.DELIVERED_DAMAGED,
+        ConsignmentState.LOST,
+        ConsignmentState.RETURN_TO_SENDER,
+        ConsignmentState.CANCELLED,
+    }
+)
+_ON_THE_WAY = (_MANIFESTED_OR_LATER - {ConsignmentState.MANIFESTING}) - _JOURNEY_OVER
 _ALLOCATED_OR_LATER = _MANIFESTED_OR_LATER | {
     ConsignmentState.ALLOCATED,
     ConsignmentState.READY_TO_SHIP,
@@ -98,6 +177,22 @@ class ExportReason(StrEnum):
     SAMPLE = "Sample"
     RETURN = "Return"
     DOCUMENTS = "Documents"
+
+
+class Direction(StrEnum):
+    """Which way a consignment goes: out to a customer, or back from one (a return)."""
+
+    OUTBOUND = "Outbound"
+    INBOUND = "Inbound"
+
+
+class ReturnReason(StrEnum):
+    """Why the customer sends it back (the return form's choice)."""
+
+    DAMAGED = "Damaged"
+    WRONG_ITEM = "Wrong item"
+    NOT_WANTED = "Not wanted"
+    OTHER = "Other"
 
 
 class Money(_Model):
@@ -141,7 +236,11 @@ class Customs(_Model):
 
 
 class ShipmentRequest(_Model):
-    """What the agent asked for in the `/ship` form."""
+    """What the agent asked for in the `/ship` form (or the return form).
+
+    `recipient` is always the customer: for a return (`direction` INBOUND) the customer is
+    the sender, and our shipping location is where it goes.
+    """
 
     shipper_reference: str
     order_number: str | None = None
@@ -151,6 +250,13 @@ class ShipmentRequest(_Model):
     value: Money
     contents: str
     customs: Customs | None = None
+    direction: Direction = Direction.OUTBOUND
+    return_reason: ReturnReason | None = None
+    return_note: str | None = None
+
+    @property
+    def is_return(self) -> bool:
+        return self.direction is Direction.INBOUND
 
     @property
     def is_international(self) -> bool:
@@ -184,6 +290,9 @@ class Quote(_Model):
     latest_delivery: datetime | None = None
     expires_at: datetime
     created_at: datetime | None = None
+    # The carrier's ServiceDirection: True when the service carries returns (Inbound),
+    # False when it says Outbound only, None when the quote did not say.
+    inbound: bool | None = None
 
 
 class UnqualifiedService(_Model):
@@ -235,6 +344,8 @@ class TrackingEvent(_Model):
     at: datetime
     description: str
     location: str | None = None
+    # Who signed for it (the carrier's SignedBy), on a delivery scan.
+    signed_by: str | None = None
 
 
 class ConsignmentStatus(_Model):
@@ -254,6 +365,82 @@ class ConsignmentStatus(_Model):
     # What the carrier really allocated (Get Consignment's Allocation), for a lookup after a
     # lost reply: the service's reference, when, and the price. None until allocated.
     service_code: str | None = None
+    allocated_at: datetime | None = None
+    price: Price | None = None
+    # Where it is going, in a few words ("Leeds LS1 4AP, GB"), from its Destination address.
+    destination: str | None = None
+
+
+class StateChange(_Model):
+    """One consignment's state as the state events query (or Get Consignment) reports it."""
+
+    reference: str
+    state: ConsignmentState
+    raw_state: str
+    order_number: str | None = None
+    tracking_numbers: tuple[str, ...] = ()
+    service_name: str | None = None
+    latest_delivery: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class LateConsignment(_Model):
+    """A row of Get Late Consignments (or one of ours past its latest delivery date)."""
+
+    reference: str
+    order_number: str | None = None
+    state: ConsignmentState = ConsignmentState.OTHER
+    raw_state: str = ""
+    destination: str | None = None
+    due: datetime | None = None
+    consignment_id: int | None = None
+
+
+class DeliveryState(_Model):
+    """The carrier's latest word on one of our consignments after its manifest."""
+
+    state: ConsignmentState
+    raw_state: str
+    at: datetime
+    signed_by: str | None = None
+    notice_ts: str | None = None
+    handled_by: str | None = None
+    handled_at: datetime | None = None
+
+    @property
+    def open_exception(self) -> bool:
+        return self.state.exception and self.handled_at is None
+
+
+class FoundConsignment(_Model):
+    """A consignment at Sorted PRO as Search Consignments lists it: maybe not one of ours."""
+
+    reference: str
+    state: ConsignmentState
+    raw_state: str
+    # ConsignmentReferenceProvidedByCustomer: the webshop's order number (not unique).
+    order_number: str | None = None
+    # "Api" or "Web": the only "made by" PRO records.
+    source: str | None = None
+    created_at: datetime | None = None
+    service_name: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    # FailedAllocation's message (stale ones survive a later allocation: informational).
+    failure: str | None = None
+
+
+class ConsignmentDetail(FoundConsignment):
+    """Get Consignment in full, for the card and for taking it over."""
+
+    recipient: Recipient | None = None
+    # As our form would have it (recipient, parcels, value); None if PRO's record lacks them.
+    request: ShipmentRequest | None = None
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    service_code: str | None = None
+    tracking_numbers: tuple[str, ...] = ()
     allocated_at: datetime | None = None
     price: Price | None = None
 
@@ -281,6 +468,15 @@ class Step(StrEnum):
     CANCELLING = "cancelling"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    # "Ship with another service": quotes for an allocated consignment are being fetched,
+    # then shown beside its current service; a click releases the booking (deallocate,
+    # after setnotreadytoship if Ready To Ship) and then allocates as CLAIMED does.
+    REQUOTING = "requoting"
+    REQUOTED = "requoted"
+    RELEASING = "releasing"
+    # "Fix the address": the booking released if there is one, the record updated (a full
+    # replace) and read back; then fresh quotes (CREATED).
+    UPDATING = "updating"
 
     @property
     def in_flight(self) -> bool:
@@ -300,6 +496,9 @@ IN_FLIGHT = frozenset(
         Step.ALLOCATING,
         Step.ALLOCATED,
         Step.LABEL_SAVED,
+        Step.REQUOTING,
+        Step.RELEASING,
+        Step.UPDATING,
     }
 )
 # Before any quote is shown: nothing to click or cancel yet.
@@ -331,7 +530,17 @@ CANCELLED = frozenset({Step.CANCELLING, Step.CANCELLED})
 # Nothing more happens to these: `/ship list open` leaves them out.
 CLOSED = frozenset({Step.MANIFESTED, Step.CANCELLED})
 # Waiting for an agent: App Home's first group.
-NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED})
+NEEDS_AGENT = frozenset({Step.QUOTED, Step.EXPIRED, Step.FAILED, Step.REQUOTED})
+# Booked with a carrier, so "Ship with another service" can start from here.
+RESHIPPABLE = frozenset({Step.UPLOADED, Step.MANIFESTED})
+# "Ship with another service" under way: quotes being fetched or shown, or releasing.
+RESHIPPING = frozenset({Step.REQUOTING, Step.REQUOTED, Step.RELEASING})
+# A click on its list is answered by the re-ship (RELEASING: the second click of a pair).
+RESHIP_CLICKS = frozenset({Step.REQUOTED, Step.RELEASING})
+# "Fix the address" may start here: a booking waiting for its manifest, or quotes shown.
+FIXABLE = frozenset({Step.UPLOADED, Step.QUOTED, Step.EXPIRED})
+# "Get fresh quotes" starts over from here (FAILED only once the booking was released).
+FRESH_QUOTES_FROM = frozenset({Step.EXPIRED, Step.FAILED})
 # The thread's quotes message shows the allocation.
 SHOWS_ALLOCATION = frozenset({Step.ALLOCATED, Step.LABEL_SAVED, Step.UPLOADED})
 # A reprint is possible (the label is in the store and the thread).
@@ -359,6 +568,11 @@ STEP_GROUPS: dict[str, frozenset[Step]] = {
     "has_label": HAS_LABEL,
     "manifest_hold": MANIFEST_HOLD,
     "working": WORKING,
+    "reshippable": RESHIPPABLE,
+    "reshipping": RESHIPPING,
+    "reship_clicks": RESHIP_CLICKS,
+    "fresh_quotes_from": FRESH_QUOTES_FROM,
+    "fixable": FIXABLE,
 }
 
 
@@ -401,6 +615,33 @@ class ConsignmentRecord(_Model):
     # "Ship again": the consignment this one copied, and what agents call it.
     repeats: int | None = None
     repeats_reference: str | None = None
+    # A return: the consignment it sends back, what agents call that one, and that one's
+    # channel message, whose thread this return lives in.
+    returns: int | None = None
+    returns_reference: str | None = None
+    returns_thread_ts: str | None = None
+
+    @property
+    def thread_ts(self) -> str | None:
+        """Where this consignment's thread messages go: a return's are in its original's."""
+        if self.returns is not None:
+            return self.returns_thread_ts or self.message_ts
+        return self.message_ts
+
+    @property
+    def is_return(self) -> bool:
+        return self.returns is not None or self.request.is_return
+
+    # The repeated one is the same order (its order number kept): a replacement.
+    replaces: bool = False
+    # Taken over from Sorted PRO (not made by our form): PRO's Source and creation date.
+    found_source: str | None = None
+    found_at: datetime | None = None
+    # Set once a "Ship with another service" released the booking (the old service's name),
+    # until the new one is allocated: a failure then says the old booking is gone.
+    released_service: str | None = None
+    # After the manifest: what the carrier last said happened to the parcel (issue 25).
+    delivery: DeliveryState | None = None
 
     @property
     def chosen_quote(self) -> Quote | None:

@@ -93,12 +93,26 @@ class Settings(BaseSettings):
     shipbot_designated_person: str = ""
     shipbot_timezone: str = "Europe/London"
     shipbot_workers: int = Field(default=8, ge=1, le=64)
+    # How long a write waits for a database another program (a backup, sqlite3) holds locked;
+    # past it the step fails with "database is locked" and its job is tried again later.
+    shipbot_db_busy_timeout: float = Field(default=10.0, gt=0, le=600)
+    # How often (seconds) the bot looks for a consignment left in a step with no job behind it.
+    shipbot_sweep_every: float = Field(default=30.0, gt=0, le=3600)
     # Slack's rate limits (bot/slack/pacing.py) times this: only a stand-in Slack that runs its
     # limits faster (tests, benchmarks) wants anything but 1.
     shipbot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     shipbot_log_level: str = "INFO"
     # `Small box=30x20x10@1.0;Mailer=35x25x3@0.3`: the form's first select fills size and weight.
     shipbot_parcel_presets: ParcelPresets = ()
+    # The delivery watcher (docs/watcher.md): how often it asks Sorted PRO what happened
+    # since, where exceptions of any consignment of the account go, who is told of ours
+    # (user or group ids; empty = the agent who shipped it), and when the late list goes out.
+    shipbot_track_every: float = Field(default=300.0, gt=0)
+    shipbot_exceptions_channel: str = ""
+    shipbot_exceptions_notify: UserIds = Field(default_factory=list)
+    shipbot_digest_at: str = "09:00"
+    # Where the state events query is refused: Get Consignment calls a minute, at most.
+    shipbot_track_per_minute: int = Field(default=30, ge=1, le=600)
 
     _split = field_validator(
         "shipbot_manifest_users",
@@ -106,8 +120,24 @@ class Settings(BaseSettings):
         "shipbot_cancel_users",
         "shipbot_approvers",
         "shipbot_auditors",
+        "shipbot_exceptions_notify",
         mode="before",
     )(_split_ids)
+
+    @field_validator("shipbot_digest_at")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        hours, sep, minutes = value.strip().partition(":")
+        if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError("must be HH:MM (24-hour, the team's time zone), e.g. 09:00")
+        if int(hours) > 23 or int(minutes) > 59:
+            raise ValueError("must be a time of day, 00:00 to 23:59")
+        return f"{int(hours):02d}:{minutes}"
+
+    @property
+    def digest_time(self) -> tuple[int, int]:
+        hours, _, minutes = self.shipbot_digest_at.partition(":")
+        return int(hours), int(minutes)
 
     @field_validator("shipbot_parcel_presets", mode="before")
     @classmethod
@@ -239,6 +269,18 @@ class Settings(BaseSettings):
                         f"{name.upper()} has {user!r}, which is not a Slack user ID "
                         "(U… or W…, comma-separated)."
                     )
+        for target in self.shipbot_exceptions_notify:
+            if not target.startswith(("U", "W", "S")) or not target.isalnum():
+                found.append(
+                    f"SHIPBOT_EXCEPTIONS_NOTIFY has {target!r}, which is not a Slack user or "
+                    "user group ID (U…, W… or S…, comma-separated)."
+                )
+        channel = self.shipbot_exceptions_channel
+        if channel and not (channel.startswith(("C", "G")) and channel.isalnum()):
+            found.append(
+                f"SHIPBOT_EXCEPTIONS_CHANNEL is {channel!r}: give the channel's ID (C…), "
+                "from its details in Slack."
+            )
         return found
 
 

@@ -6,14 +6,26 @@ Refusals raised by the features are answered privately by the app's error handle
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from blocks.ids import ActionId
-from blocks.payloads import ConsignmentValue, ListPageValue, QuoteValue
+from blocks.payloads import CarrierReferenceValue, ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot
-from bot.desk import approval, cancel, flow, label, lookup, manifest, prefill
+from bot.desk import (
+    approval,
+    cancel,
+    exceptions,
+    flow,
+    label,
+    lookup,
+    manifest,
+    prefill,
+    rescue,
+    returns,
+)
 from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
@@ -34,6 +46,64 @@ def register(app: App) -> None:
     app.action(ActionId.LIST_PAGE)(list_page)
     app.action(ActionId.SHIP_AGAIN)(ship_again)
     app.action(ActionId.PARCEL_PRESET)(parcel_preset)
+    app.action(ActionId.DELIVERY_HANDLED)(delivery_handled)
+    app.action(ActionId.TAKE_OVER)(take_over)
+    app.action(ActionId.RETURN_LABEL)(return_label)
+    app.action(ActionId.FOUND_QUOTES)(found_action(rescue.QUOTES))
+    app.action(ActionId.FOUND_RESHIP)(found_action(rescue.RESHIP))
+    app.action(ActionId.FOUND_REFRESH)(found_action(rescue.REFRESH))
+    app.action(ActionId.FOUND_REPLACE)(found_replace)
+    app.action(ActionId.FOUND_ADDRESS)(found_address)
+    app.action(ActionId.RESHIP)(reship)
+    app.action(ActionId.RETRY_QUOTE)(retry_quote)
+
+
+def found_action(what: str) -> Callable[..., None]:
+    """A button on a consignment found at Sorted PRO: taken over (and acted on) in a job."""
+
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+        ack()
+        value = CarrierReferenceValue.decode(action.get("value"))
+        if value is None:
+            log.warning("%s with an unreadable value was ignored", action.get("action_id"))
+            return
+        rescue.act_later(shipbot, value.reference, what, asker(body))
+
+    return listener
+
+
+def found_replace(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """The form filled in from the carrier's record, on the click's trigger (3 s)."""
+    ack()
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("found_replace with an unreadable value was ignored")
+        return
+    view = rescue.replacement_form(shipbot, value.reference, asker(body))
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def found_address(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """Fix the address: the modal with the current destination, read from Sorted PRO."""
+    ack()
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("found_address with an unreadable value was ignored")
+        return
+    view = rescue.fix_address_form(shipbot, value.reference, asker(body))
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
+def reship(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    ack()
+    if (cid := _consignment(action)) is not None:
+        rescue.reship_clicked(shipbot, cid, asker(body))
+
+
+def retry_quote(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    ack()
+    if (cid := _consignment(action)) is not None:
+        flow.retry_quote(shipbot, cid, body["user"]["id"])
 
 
 def asker(body: dict[str, Any]) -> Asker:
@@ -97,6 +167,16 @@ def ship_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: 
     modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
 
 
+def return_label(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    """The return form filled in from this consignment, on the click's trigger (3 s)."""
+    if (cid := _consignment(action)) is None:
+        ack()
+        return
+    view = returns.return_clicked(shipbot, cid, asker(body))
+    ack()
+    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+
 def parcel_preset(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     """The form's preset select: ack, then views.update with the view's hash off the listener."""
     ack()
@@ -145,3 +225,20 @@ def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shi
     ack()
     if (cid := _consignment(action)) is not None:
         approval.decide(shipbot, cid, body["user"]["id"], approve=False)
+
+
+def delivery_handled(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot
+) -> None:
+    ack()
+    if (cid := _consignment(action)) is not None:
+        exceptions.handled_clicked(shipbot, cid, asker(body))
+
+
+def take_over(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+    ack()
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("take_over with an unreadable value was ignored")
+        return
+    exceptions.take_over_clicked(shipbot, value.reference, asker(body))

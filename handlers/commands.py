@@ -17,7 +17,7 @@ from blocks import help as help_blocks
 from blocks import operations as render
 from blocks.payloads import FormMetadata
 from bot.core import Asker, Shipbot
-from bot.desk import flow, label, lookup, manifest, prefill, report
+from bot.desk import flow, label, lookup, manifest, prefill, report, rescue, returns
 from bot.desk.cancel import cancel_command
 from bot.intake.arguments import clean_argument, log_operation
 from bot.slack import modal
@@ -30,8 +30,8 @@ def _label(bot: Shipbot, argument: str, asker: Asker) -> Message:
 
 
 SUBCOMMANDS: dict[str, Lookup] = {
-    "status": lookup.status,
-    "find": lookup.find,
+    "status": rescue.status,
+    "find": rescue.find,
     "list": lookup.list_page,
     "audit": lookup.audit,
     "label": _label,
@@ -56,6 +56,10 @@ def ship(ack: Ack, command: dict[str, Any], shipbot: Shipbot) -> None:
         modal.open_soon(shipbot, command["trigger_id"], view, asker)
     elif sub == "again":
         view = prefill.ship_again_command(shipbot, clean_argument(sub, argument), asker)
+        ack()
+        modal.open_soon(shipbot, command["trigger_id"], view, asker)
+    elif sub == "return":
+        view = returns.return_command(shipbot, clean_argument(sub, argument), asker)
         ack()
         modal.open_soon(shipbot, command["trigger_id"], view, asker)
     elif sub == "report":

@@ -11,10 +11,12 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from blocks.form import SHIP_CUSTOMS, SHIP_FORM
-from blocks.payloads import FormMetadata
+from blocks.ids import CallbackId
+from blocks.payloads import FixAddressMetadata, FormMetadata
+from blocks.return_form import SHIP_RETURN
 from bot.core import Shipbot
-from bot.desk import flow
-from bot.intake.forms import parse_customs, parse_shipment
+from bot.desk import flow, rescue
+from bot.intake.forms import parse_customs, parse_destination, parse_return_form, parse_shipment
 
 LOST = "This form lost its channel. Close it and run /ship again in the channel."
 
@@ -22,6 +24,24 @@ LOST = "This form lost its channel. Close it and run /ship again in the channel.
 def register(app: App) -> None:
     app.view(SHIP_FORM)(submit_shipment)
     app.view(SHIP_CUSTOMS)(submit_customs)
+    app.view(SHIP_RETURN)(submit_return)
+    app.view(CallbackId.FIX_ADDRESS)(submit_fix_address)
+
+
+def submit_fix_address(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], shipbot: Shipbot
+) -> None:
+    """The delivery desk's Fix the address: checked like the /ship form's address."""
+    metadata = FixAddressMetadata.decode(view.get("private_metadata"))
+    result = parse_destination(view.get("state", {}).get("values", {}))
+    if isinstance(result, dict):
+        ack(response_action="errors", errors=result)
+        return
+    if metadata is None:
+        ack(response_action="errors", errors={"recipient_name": LOST})
+        return
+    rescue.fix_address_submitted(shipbot, metadata, result, body["user"]["id"])
+    ack()
 
 
 def submit_shipment(ack: Ack, body: dict[str, Any], view: dict[str, Any], shipbot: Shipbot) -> None:
@@ -34,7 +54,26 @@ def submit_shipment(ack: Ack, body: dict[str, Any], view: dict[str, Any], shipbo
         ack(response_action="errors", errors={"recipient_name": LOST})
         return
     if result.is_international:
-        page = flow.customs_page(shipbot, result, metadata, view.get("id"))
+        page = flow.customs_page(shipbot, result, metadata, view.get("id"), user=body["user"]["id"])
+        ack(response_action="update", view=page)
+        return
+    flow.submit(shipbot, result, metadata=metadata, user=body["user"]["id"], view_id=view.get("id"))
+    ack()
+
+
+def submit_return(ack: Ack, body: dict[str, Any], view: dict[str, Any], shipbot: Shipbot) -> None:
+    """The return form: like page 1, plus the reason; abroad, the customs page follows."""
+    metadata = FormMetadata.decode(view.get("private_metadata"))
+    result = parse_return_form(view.get("state", {}).get("values", {}))
+    if isinstance(result, dict):
+        ack(response_action="errors", errors=result)
+        return
+    if metadata is None or metadata.returns is None:
+        ack(response_action="errors", errors={"recipient_name": LOST})
+        return
+    if result.is_international:
+        user = body["user"]["id"]
+        page = flow.customs_page(shipbot, result, metadata, view.get("id"), user=user)
         ack(response_action="update", view=page)
         return
     flow.submit(shipbot, result, metadata=metadata, user=body["user"]["id"], view_id=view.get("id"))

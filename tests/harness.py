@@ -156,7 +156,7 @@ def running_bot(
     fake: FakeSlack, sandbox: RunningSandbox, db: Path, **settings_extra: Any
 ) -> Iterator[Harness]:
     settings = make_settings(fake, sandbox, db, **settings_extra)
-    store = Store(settings.shipbot_db)
+    store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
     carrier = CarrierClient(
         settings.carrier_url,
         settings.carrier_api_key,

@@ -86,3 +86,31 @@ def test_message_shortcut_ship_to_this_address() -> None:
     }
     assert len(shortcut["name"]) <= 24 and 1 <= len(shortcut["description"]) <= 150
     assert "commands" in _manifest()["oauth_config"]["scopes"]["bot"]
+
+
+def _commands_dispatched() -> set[str]:
+    """Every /ship subcommand the dispatcher answers: its table and its own branches."""
+    from handlers import commands
+
+    source = (ROOT / "handlers" / "commands.py").read_text()
+    named = set(re.findall(r'\bsub == "([a-z]+)"', source))
+    for group in re.findall(r"\bsub in \(([^)]*)\)", source):
+        named |= set(re.findall(r'"([a-z]+)"', group))
+    return named | set(commands.SUBCOMMANDS)
+
+
+def test_usage_hint_names_every_command() -> None:
+    [command] = _manifest()["features"]["slash_commands"]
+    hint = command["usage_hint"]
+    assert len(hint) <= 1000  # Slack's limit for a usage hint
+    words = set(re.findall(r"[a-z]+", hint.split("]")[0]))
+    dispatched = _commands_dispatched()
+    assert {"again", "report", "manifest", "status"} <= dispatched  # the parse still works
+    assert dispatched <= words, f"the usage hint misses {sorted(dispatched - words)}"
+
+
+def test_messages_tab_is_on_and_read_only() -> None:
+    """The report's CSV is DMed: people need the Messages tab to find it again."""
+    home = _manifest()["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is True

@@ -573,7 +573,14 @@ def test_allocated_consignment_takes_carrier_and_tracking_from_its_legs() -> Non
         ("Manifest Failed", ConsignmentState.MANIFEST_FAILED, "Manifest Failed"),
         (3, ConsignmentState.ALLOCATED, "Allocated"),
         (40, ConsignmentState.READY_TO_SHIP, "ReadyToShip"),
-        ("AtCustoms", ConsignmentState.OTHER, "AtCustoms"),
+        ("AtCustoms", ConsignmentState.AT_CUSTOMS, "AtCustoms"),
+        ("Return to Sender", ConsignmentState.RETURN_TO_SENDER, "Return to Sender"),
+        (
+            "Delivery Failed Card Left",
+            ConsignmentState.DELIVERY_FAILED_CARD_LEFT,
+            "Delivery Failed Card Left",
+        ),
+        ("SomethingNew", ConsignmentState.OTHER, "SomethingNew"),
         (None, ConsignmentState.OTHER, ""),
     ],
 )

@@ -116,7 +116,7 @@ def test_socket_mode_serves_the_flow_like_http_and_survives_a_refresh(
 
     with FakeSlack() as fake, FakeSocketMode(fake) as socket_mode:
         settings = make_settings(fake, socket_sandbox, tmp_path / "s.db")
-        store = Store(settings.shipbot_db)
+        store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
         carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
         shipbot = build(settings, store, carrier, job_backoff=0.05)
         shipbot.start()

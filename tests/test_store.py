@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from bot.models import (
     Allocation,
     Document,
@@ -33,7 +35,22 @@ def test_schema_is_created_in_wal_mode(tmp_path: Path) -> None:
     assert (tmp_path / "s.db").exists()
 
 
-def test_the_same_view_or_reference_is_stored_once(tmp_path: Path) -> None:
+def test_another_form_with_a_reference_in_use_is_refused(tmp_path: Path) -> None:
+    from bot.store.writes import ReferenceTaken
+
+    store = Store(tmp_path / "s.db")
+    cid, _ = store.add_consignment(
+        _request(), channel_id="C1", created_by="U1", response_url=None, view_id="V1"
+    )
+    with pytest.raises(ReferenceTaken) as taken:
+        store.add_consignment(
+            _request(), channel_id="C2", created_by="U2", response_url=None, view_id="V2"
+        )
+    assert taken.value.holder == cid
+    assert store.in_flight() == [cid]
+
+
+def test_the_same_view_is_stored_once(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     first = store.add_consignment(
         _request(), channel_id="C1", created_by="U1", response_url=None, view_id="V1"
@@ -174,6 +191,39 @@ def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> No
     assert second.wait_idle(5)
     second.stop()
     assert seen == [2]
+
+
+def test_an_unexpected_error_is_retried_then_its_give_up_handler_runs(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = Store(tmp_path / "s.db")
+    runner = JobRunner(store.database, workers=1, max_attempts=3, backoff=0.01)
+    tries: list[int] = []
+    given_up: list[Exception] = []
+
+    def locked(payload: dict[str, object]) -> None:
+        tries.append(1)
+        raise sqlite3.OperationalError("database is locked")
+
+    runner.register("locked", locked, on_give_up=lambda payload, exc: given_up.append(exc))
+
+    def once(payload: dict[str, object]) -> None:
+        if not tries:
+            locked(payload)
+
+    runner.register("once", once)
+    runner.start()
+    runner.submit("locked", {})
+    assert runner.wait_idle(5)
+    assert tries == [1, 1, 1]
+    assert len(given_up) == 1 and isinstance(given_up[0], sqlite3.OperationalError)
+    assert runner.queue.states() == {"failed": 1}
+    tries.clear()
+    runner.submit("once", {})  # fails once, then works: no give-up
+    assert runner.wait_idle(5)
+    runner.stop()
+    assert len(given_up) == 1
+    assert runner.queue.states() == {"failed": 1, "done": 1}
 
 
 def test_a_pending_job_is_not_queued_twice(tmp_path: Path) -> None:

@@ -12,11 +12,12 @@ Retry policy, and why:
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -35,7 +36,7 @@ from tenacity import (
     wait_random,
 )
 
-from bot.carrier import mapping, tracking, wire
+from bot.carrier import events, mapping, tracking, wire
 from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile
 from bot.carrier.errors import (
     CarrierError,
@@ -51,12 +52,17 @@ from bot.carrier.errors import (
 )
 from bot.models import (
     Allocation,
+    ConsignmentDetail,
     ConsignmentStatus,
     Document,
+    FoundConsignment,
+    LateConsignment,
     ManifestResult,
     Quote,
     QuoteSet,
+    Recipient,
     ShipmentRequest,
+    StateChange,
     TrackingEvent,
 )
 
@@ -73,6 +79,10 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Our own mistakes or configuration: repeating cannot help, and nothing was sent either.
 _NOT_SENT = (*_NEVER_SENT, httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
 
+# Search Consignments: rows per request, and how many a look-up reads at most.
+SEARCH_PAGE = 50
+SEARCH_LIMIT = 100
+
 _BACKOFF_BASE = 0.2
 _BACKOFF_MAX = 2.0
 _JITTER = 0.05
@@ -86,6 +96,15 @@ def _utc_now() -> datetime:
 def _tls_context() -> ssl.SSLContext:
     """Built once per process (loading the CA bundle takes ~50 ms), shared by every client."""
     return httpx.create_ssl_context()
+
+
+class EventsUnavailable(NotFound):
+    """Both documented paths of the state events query answered "no such route" (404)."""
+
+
+# CONFLICT (electio-rescue §6b): two reference pages give the first path, the SDK's
+# ApiEndpoint attribute the second. Tried in this order; the one that answers is kept.
+STATE_EVENT_PATHS = ("/events/consignments/stateevents", "/events/consignmentstateevents")
 
 
 class CarrierClient:
@@ -111,6 +130,8 @@ class CarrierClient:
         self._customs = customs
         # Which tracking route answers on this account: the flattened one until it says 404.
         self._tracking_flattened = True
+        # Which state events path answers on this account (None: not known yet).
+        self._events_path: str | None = None
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
         self._clock = clock
@@ -281,18 +302,136 @@ class CarrierClient:
         self._tracking_flattened = False
         return events
 
+    def state_events(
+        self, states: Sequence[str], start: datetime, end: datetime
+    ) -> tuple[StateChange, ...]:
+        """POST the state events query for consignments that entered `states` in [start, end].
+
+        A 404 in PRO's own error shape (a `Code`) is "no events in the window" (the reference
+        page lists 200 and 404, GUESS); a 404 without one is the gateway's "no such route",
+        and the other documented path is tried. Both refused: EventsUnavailable.
+        POST is safe to repeat here (a query), but the client keeps its one retry policy.
+        """
+        body = events.StateEventsRequest(consignment_states=list(states), start=start, end=end)
+        paths = (self._events_path,) if self._events_path else STATE_EVENT_PATHS
+        last: NotFound | None = None
+        for path in paths:
+            try:
+                response = self._call("POST", path, body)
+            except NotFound as exc:
+                if exc.code:  # PRO answered on this route: nothing in the window
+                    self._events_path = path
+                    return ()
+                last = exc
+                continue
+            self._events_path = path
+            return self._read(response, events.STATE_EVENTS, events.state_changes)
+        self._events_path = None
+        raise EventsUnavailable(
+            "Sorted PRO has no state events query on this account (404 on "
+            + " and ".join(paths)
+            + ")",
+            status=404,
+            correlation_id=last.correlation_id if last else None,
+        )
+
+    def late_consignments(self) -> tuple[LateConsignment, ...]:
+        """GET /consignments/late -> `{TotalNumberOfLateConsignments, ConsignmentSummaries}`;
+        a 404 is read as "none late" (Search documents 404 for no matches, GUESS here)."""
+        try:
+            response = self._call("GET", "/consignments/late")
+        except NotFound:
+            return ()
+        return self._read(response, events.LATE, events.late_consignments)
+
     def deallocate(self, consignment_reference: str) -> None:
         """PUT /consignments/{ref}/deallocate: 200 with no body; any 2xx is success."""
         response = self._call("PUT", f"/consignments/{_seg(consignment_reference)}/deallocate")
         _refuse_unsuccessful_result(response)
 
+    # -- consignments made elsewhere: search, read in full, release, edit ----------------------
+
+    def search_consignments(
+        self, filters: Mapping[str, str], *, limit: int = SEARCH_LIMIT
+    ) -> tuple[FoundConsignment, ...]:
+        """GET /consignments/{take}/{skip}?filters -> `{Count, ConsignmentSummaries}`.
+
+        Paged with the path only (the query's pageSize/startPage reportedly don't work);
+        we stop at a short page rather than trust `Count` (total or page length is not
+        documented). 404 is "no matches" (GUESS: undocumented which one PRO answers).
+        """
+        found: list[FoundConsignment] = []
+        query = {name: value for name, value in filters.items() if value}
+        while len(found) < limit:
+            take = min(SEARCH_PAGE, limit - len(found))
+            path = f"/consignments/{take}/{len(found)}"
+            try:
+                response = self._call("GET", path, params=query)
+            except NotFound:
+                break
+            page = self._read(response, _SEARCH, mapping.search_results)
+            found.extend(page)
+            if len(page) < take:
+                break
+        return tuple(found)
+
+    def get_consignment_detail(self, consignment_reference: str) -> ConsignmentDetail:
+        """GET /consignments/{ref} read in full: recipient, parcels, source, failure."""
+        response = self._call("GET", f"/consignments/{_seg(consignment_reference)}")
+        return self._read(
+            response,
+            _CONSIGNMENT,
+            lambda consignment: mapping.consignment_detail(consignment, consignment_reference),
+        )
+
+    def set_not_ready_to_ship(self, consignment_reference: str) -> None:
+        """PUT /consignments/setnotreadytoship `["EC-…"]` -> `[{IsSuccess, Message, …}]`:
+        ReadyToShip back to Allocated, so it can be deallocated. A per-item IsSuccess
+        false is a refusal (InvalidRequest with its Message)."""
+        response = self._call("PUT", "/consignments/setnotreadytoship", raw=[consignment_reference])
+        results = self._read(response, _WITH_MESSAGE, list)
+        for result in results:
+            if result.is_success is False:
+                raise InvalidRequest(
+                    result.message or "Sorted PRO refused to set it not ready to ship",
+                    status=response.status_code,
+                )
+
+    def update_destination(self, consignment_reference: str, recipient: Recipient) -> None:
+        """Update Consignment (PUT /consignments/) is a full replace: whatever the body
+        omits (dates, the customer's reference, customs, metadata, addresses) is deleted.
+        So the record is read just before and sent back whole, with only the destination
+        changed. Allowed while Unallocated or Allocation Failed. The reply (a link) is
+        not needed: the caller reads the consignment back."""
+        path = f"/consignments/{_seg(consignment_reference)}"
+        record = self._read(self._call("GET", path), _ANY_JSON, _json_object)
+        body = mapping.update_request(record, recipient)
+        self._call("PUT", "/consignments/", raw=body)
+
+    def update_address(self, consignment_reference: str, recipient: Recipient) -> None:
+        """Update Consignment Address: one address. CONFLICT on the route: Sorted's SDK
+        says PUT /consignments/{ref}, the 2016 SDK POST .../updateconsignmentaddress; we
+        use the first. Only the destination's own fields change."""
+        body = mapping.destination_address(recipient, None)
+        self._call("PUT", f"/consignments/{_seg(consignment_reference)}", raw=body)
+
     # -- HTTP ----------------------------------------------------------------------------------
 
     def _call(
-        self, method: Method, path: str, body: wire.WireModel | None = None
+        self,
+        method: Method,
+        path: str,
+        body: wire.WireModel | None = None,
+        *,
+        raw: object = None,
+        params: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """One logical call: retried per the policy above, then a 2xx or a CarrierError."""
+        """One logical call: retried per the policy above, then a 2xx or a CarrierError.
+
+        `raw` is a JSON body we pass through as it is (e.g. a record read from PRO)."""
         content = body.to_wire() if body is not None else None
+        if raw is not None:
+            content = json.dumps(raw, ensure_ascii=False).encode()
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=self._wait,
@@ -304,17 +443,25 @@ class CarrierClient:
             reraise=True,
         )
         try:
-            response: httpx.Response = retrying(self._send, method, path, content)
+            response: httpx.Response = retrying(self._send, method, path, content, params)
         except httpx.HTTPError as exc:
             raise _transport_error(exc, method, path) from exc
         self._raise_for_status(method, path, response)
         return response
 
-    def _send(self, method: Method, path: str, content: bytes | None) -> httpx.Response:
+    def _send(
+        self,
+        method: Method,
+        path: str,
+        content: bytes | None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
         headers = {"Content-Type": "application/json"} if content is not None else None
         started = time.monotonic()
         try:
-            response = self._http.request(method, path, content=content, headers=headers)
+            response = self._http.request(
+                method, path, content=content, headers=headers, params=params
+            )
         except httpx.HTTPError as exc:
             log.debug(
                 "%s %s -> %s after %.0f ms",
@@ -425,12 +572,20 @@ _CUSTOMS = TypeAdapter(wire.CustomsDocumentsResponse)
 _MANIFEST = TypeAdapter(wire.ManifestFromQueryResponse)
 _CONSIGNMENT = TypeAdapter(wire.ConsignmentResponse)
 _ERROR = TypeAdapter(wire.ApiErrorBody)
+_SEARCH = wire.SearchResponse
+_WITH_MESSAGE = wire.WithMessageList
 _ANY_JSON: TypeAdapter[Any] = TypeAdapter(Any)
 # Tracking may not be enabled on every account (undocumented): these mean "not available".
 _TRACKING_UNAVAILABLE = frozenset({403, 404})
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise UnexpectedResponse("expected a JSON object")
+    return value
 
 
 def _seg(value: str) -> str:

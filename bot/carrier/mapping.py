@@ -19,15 +19,20 @@ from bot.carrier.customs import DEFAULT_PROFILE, SHIPPERS_EORI_KEY, CustomsProfi
 from bot.carrier.errors import InvalidRequest, UnexpectedResponse
 from bot.models import (
     Allocation,
+    ConsignmentDetail,
     ConsignmentState,
     ConsignmentStatus,
+    Direction,
     Document,
     DocumentKind,
+    FoundConsignment,
     ManifestResult,
     Money,
+    Parcel,
     Price,
     Quote,
     QuoteSet,
+    Recipient,
     ShipmentRequest,
     UnqualifiedService,
 )
@@ -59,21 +64,37 @@ def create_consignment_request(
         meta_data.append(
             wire.MetaDataEntry(key_value=SHIPPERS_EORI_KEY, string_value=customs.shippers_eori)
         )
-    return wire.CreateConsignmentRequest(
-        consignment_reference_provided_by_customer=request.shipper_reference,
-        source="Api",
-        direction="Outbound",
-        meta_data=meta_data or None,
-        packages=_packages(request),
-        customs_documentation=_customs_documentation(request, customs, declared_on),
-        addresses=[
+    if request.direction is Direction.INBOUND:
+        # A return (Sorted's glossary: "Inbound — going back to the retailer"): the customer
+        # is the Origin, our shipping location the Destination ("a destination for inbound
+        # consignments"). GUESS: this exact pair is not shown in any example, but the create
+        # rule ("the destination, the origin, or both must include a valid
+        # ShippingLocationReference") permits it.
+        addresses = [
+            _customer_address(request, "Origin"),
+            wire.Address(
+                address_type="Destination",
+                shipping_location_reference=shipping_location,
+                is_cached=False,
+            ),
+        ]
+    else:
+        addresses = [
             wire.Address(
                 address_type="Origin",
                 shipping_location_reference=shipping_location,
                 is_cached=False,
             ),
-            _destination(request),
-        ],
+            _customer_address(request, "Destination"),
+        ]
+    return wire.CreateConsignmentRequest(
+        consignment_reference_provided_by_customer=request.shipper_reference,
+        source="Api",
+        direction=request.direction.value,
+        meta_data=meta_data or None,
+        packages=_packages(request),
+        customs_documentation=_customs_documentation(request, customs, declared_on),
+        addresses=addresses,
     )
 
 
@@ -150,11 +171,12 @@ def _customs_item(request: ShipmentRequest, value: Decimal) -> wire.Item:
     )
 
 
-def _destination(request: ShipmentRequest) -> wire.Address:
+def _customer_address(request: ShipmentRequest, address_type: str) -> wire.Address:
+    """The customer's address: the Destination of a shipment, the Origin of a return."""
     recipient = request.recipient
     first_name, last_name = split_name(recipient.name)
     return wire.Address(
-        address_type="Destination",
+        address_type=address_type,
         contact=wire.Contact(
             first_name=first_name,
             last_name=last_name,
@@ -245,7 +267,18 @@ def quote_from_wire(quote: wire.WireQuote, consignment_reference: str) -> Quote:
         latest_delivery=quote.latest_delivery_date,
         expires_at=quote.expiry_date,
         created_at=quote.creation_date,
+        inbound=takes_inbound(quote.service_direction or service.service_direction),
     )
+
+
+def takes_inbound(direction: int | str | None) -> bool | None:
+    """ServiceDirection, a flags string ("Outbound", "Inbound, Outbound"; VERIFIED in the
+    docs' quotes examples): does the service carry returns? None when not said. GUESS: the
+    SDK's numeric values of the flags are undocumented, so a number counts as not said."""
+    if not isinstance(direction, str) or not direction.strip():
+        return None
+    flags = {part.strip().lower() for part in direction.replace("|", ",").split(",")}
+    return "inbound" in flags
 
 
 def _first_service(quote: wire.WireQuote) -> wire.CarrierService | None:
@@ -548,4 +581,248 @@ def consignment_status(
         earliest_delivery=response.earliest_delivery_date,
         latest_delivery=response.latest_delivery_date,
         shipping_date=response.shipping_date.date() if response.shipping_date else None,
+        destination=destination_text(response.addresses),
     )
+
+
+def destination_text(addresses: list[wire.Address]) -> str | None:
+    """ "Leeds LS1 4AP, GB": enough for the desk to know which parcel it is."""
+    found = next(
+        (a for a in addresses if (a.address_type or "").lower() == "destination"),
+        addresses[-1] if len(addresses) > 1 else None,
+    )
+    if found is None:
+        return None
+    country = (
+        found.country.iso_code.two_letter_code if found.country and found.country.iso_code else None
+    )
+    place = " ".join(p for p in (found.town, found.postcode) if p)
+    text = ", ".join(p for p in (place, country) if p)
+    return text or None
+
+
+# -- Search Consignments and the full Get Consignment (consignments made elsewhere) ----------
+
+
+def _state_name(raw: str | int | None) -> str:
+    return SDK_STATE_NAMES.get(raw, str(raw)) if isinstance(raw, int) else (raw or "")
+
+
+def _source_name(raw: str | int | None) -> str | None:
+    # The SDK's enum Source {Api = 0, Web = 1}; a string on the wire.
+    if isinstance(raw, int):
+        return {0: "Api", 1: "Web"}.get(raw, str(raw))
+    return raw or None
+
+
+def found_from_summary(row: wire.ConsignmentSummary) -> FoundConsignment:
+    if not row.reference:
+        raise UnexpectedResponse("a Search Consignments row came back without a Reference")
+    raw_state = _state_name(row.state)
+    return FoundConsignment(
+        reference=row.reference,
+        state=ConsignmentState.parse(raw_state),
+        raw_state=raw_state,
+        order_number=row.consignment_reference_provided_by_customer or None,
+        source=_source_name(row.source),
+        created_at=row.date_created,
+        service_name=(row.mpd_carrier_service_name or "").strip() or None,
+        town=row.destination_address_town or None,
+        postcode=row.destination_address_postcode or None,
+        country=row.destination_address_country or None,
+        failure=row.failed_allocation_message or None,
+    )
+
+
+def search_results(response: wire.MatchingConsignmentsResponse) -> tuple[FoundConsignment, ...]:
+    return tuple(found_from_summary(row) for row in response.consignment_summaries)
+
+
+def _destination_of(response: wire.ConsignmentResponse) -> wire.Address | None:
+    return next(
+        (a for a in response.addresses if (a.address_type or "").lower() == "destination"), None
+    )
+
+
+def _recipient(address: wire.Address) -> Recipient | None:
+    contact = address.contact or wire.Contact()
+    name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+    name = name or address.customer_name or address.company_name or ""
+    country = (
+        address.country.iso_code.two_letter_code
+        if address.country and address.country.iso_code
+        else None
+    )
+    if not (name and address.address_line1 and address.town and address.postcode and country):
+        return None
+    return Recipient(
+        name=name,
+        email=contact.email or None,
+        phone=contact.telephone or contact.mobile or contact.land_line or None,
+        company=address.company_name or None,
+        line1=address.address_line1,
+        line2=address.address_line2 or None,
+        line3=address.address_line3 or None,
+        town=address.town,
+        region=address.region or None,
+        postcode=address.postcode,
+        country=country.upper(),
+    )
+
+
+def _request_from_record(
+    response: wire.ConsignmentResponse, recipient: Recipient | None, reference: str
+) -> ShipmentRequest | None:
+    """The record as our form would have it, for a replacement. GUESS where the models
+    differ: the first package's size stands for all (our form ships identical parcels),
+    weights and sizes are taken as Kg/Cm (what PRO echoes), and the value is the
+    consignment's (else the packages' sum)."""
+    packages = response.packages
+    if recipient is None or not packages:
+        return None
+    first = packages[0]
+    dims = first.dimensions or wire.Dimensions()
+    weight = first.weight.value if first.weight else None
+    if weight is None or dims.length is None or dims.width is None or dims.height is None:
+        return None
+    amount = response.value.amount if response.value and response.value.amount is not None else None
+    if amount is None:
+        amount = sum(
+            (p.value.amount for p in packages if p.value and p.value.amount is not None),
+            Decimal(0),
+        )
+    currency = (
+        response.value.currency.iso_code
+        if response.value and response.value.currency and response.value.currency.iso_code
+        else "GBP"
+    )
+    return ShipmentRequest(
+        shipper_reference=reference,
+        order_number=response.consignment_reference_provided_by_customer or None,
+        recipient=recipient,
+        parcel=Parcel(
+            weight_kg=weight, length_cm=dims.length, width_cm=dims.width, height_cm=dims.height
+        ),
+        parcel_count=len(packages),
+        value=Money(amount=amount, currency=currency),
+        contents=first.description or "Goods",
+    )
+
+
+def consignment_detail(
+    response: wire.ConsignmentResponse, consignment_reference: str
+) -> ConsignmentDetail:
+    status = consignment_status(response, consignment_reference)
+    destination = _destination_of(response)
+    recipient = _recipient(destination) if destination else None
+    failed = response.failed_allocation
+    country = None
+    if destination and destination.country and destination.country.iso_code:
+        country = destination.country.iso_code.two_letter_code
+    return ConsignmentDetail(
+        reference=status.reference,
+        state=status.state,
+        raw_state=status.raw_state,
+        order_number=status.shipper_reference,
+        source=_source_name(response.source),
+        created_at=response.date_created,
+        service_name=status.service_name,
+        town=destination.town if destination else None,
+        postcode=destination.postcode if destination else None,
+        country=country,
+        failure=(failed.message if failed else None) or None,
+        recipient=recipient,
+        request=_request_from_record(response, recipient, status.reference),
+        carrier_code=status.carrier_code,
+        carrier_name=status.carrier_name,
+        service_code=status.service_code,
+        tracking_numbers=status.tracking_numbers,
+        allocated_at=status.allocated_at,
+        price=status.price,
+    )
+
+
+# -- Update Consignment: PUT /consignments/ (a full replace) ---------------------------------
+
+# What Update Consignment takes (UpdateConsignmentRequest). Everything it omits is deleted
+# (Packages: CONFLICT, kept per the help page, removed per the SDK), so all are copied.
+UPDATE_FIELDS = (
+    "Reference",
+    "ShippingDate",
+    "RequestedDeliveryDate",
+    "ConsignmentReferenceProvidedByCustomer",
+    "CustomsDocumentation",
+    "Addresses",
+    "MetaData",
+    "Packages",
+    "Tags",
+)
+# Get Consignment's package fields that are the carrier's, not ours to send back.
+_PACKAGE_READ_ONLY = ("ConsignmentLegs", "Charges")
+
+
+def destination_address(
+    recipient: Recipient, current: dict[str, object] | None
+) -> dict[str, object]:
+    """The Destination as PRO spells it: the agent's fields over the current address, so
+    what the form doesn't show (special instructions, contact extras) is kept. LatLong goes:
+    it described the old address."""
+    base: dict[str, object] = dict(current or {})
+    old_contact = base.get("Contact")
+    contact: dict[str, object] = dict(old_contact) if isinstance(old_contact, dict) else {}
+    first, last = split_name(recipient.name)
+    contact.update(
+        {
+            "FirstName": first,
+            "LastName": last,
+            "Email": recipient.email,
+            "Telephone": recipient.phone,
+        }
+    )
+    base.update(
+        {
+            "AddressType": "Destination",
+            "Contact": contact,
+            "CompanyName": recipient.company,
+            "AddressLine1": recipient.line1,
+            "AddressLine2": recipient.line2,
+            "AddressLine3": recipient.line3,
+            "Town": recipient.town,
+            "Region": recipient.region,
+            "Postcode": recipient.postcode,
+            "Country": {"IsoCode": {"TwoLetterCode": recipient.country.upper()}},
+            "LatLong": None,
+        }
+    )
+    return base
+
+
+def update_request(record: dict[str, object], recipient: Recipient) -> dict[str, object]:
+    """The whole record as read just before, with only the destination changed."""
+    body: dict[str, object] = {name: record[name] for name in UPDATE_FIELDS if name in record}
+    addresses = record.get("Addresses")
+    if not isinstance(addresses, list) or not addresses:
+        raise UnexpectedResponse("Get Consignment answered without Addresses")
+    replaced = False
+    new_addresses: list[object] = []
+    for address in addresses:
+        if (
+            isinstance(address, dict)
+            and str(address.get("AddressType", "")).lower() == "destination"
+        ):
+            new_addresses.append(destination_address(recipient, address))
+            replaced = True
+        else:
+            new_addresses.append(address)
+    if not replaced:
+        new_addresses.append(destination_address(recipient, None))
+    body["Addresses"] = new_addresses
+    packages = record.get("Packages")
+    if isinstance(packages, list):
+        body["Packages"] = [
+            {k: v for k, v in p.items() if k not in _PACKAGE_READ_ONLY}
+            if isinstance(p, dict)
+            else p
+            for p in packages
+        ]
+    return body

@@ -31,7 +31,7 @@ class WireTrackingEvent(WireModel):
     time_stamp: WireDateTime = None  # ISO with offset, 6 or 7 fractional digits
     code: str | None = None
     description: str | None = None
-    # Read but never kept: a recipient's name is not something we log or store.
+    # Shown in the thread ("Delivered · signed by P. Smith"); never logged.
     signed_by: str | None = None
     location: str | None = None
     carrier_service_name: str | None = None  # flattened route only
@@ -96,6 +96,12 @@ def tracking_events(response: TrackingResponse) -> tuple[TrackingEvent, ...]:
             location = (event.location or "").strip() or None
             key = (event.time_stamp, description, location)
             seen.setdefault(
-                key, TrackingEvent(at=event.time_stamp, description=description, location=location)
+                key,
+                TrackingEvent(
+                    at=event.time_stamp,
+                    description=description,
+                    location=location,
+                    signed_by=(event.signed_by or "").strip() or None,
+                ),
             )
     return tuple(sorted(seen.values(), key=lambda e: e.at))

@@ -309,6 +309,8 @@ class CarrierService(WireModel):
     is_drop_off: bool | None = None
     is_pick_up: bool | None = None
     is_timed: bool | None = None
+    # The docs' quotes example has it here too ("Outbound", "Inbound, Outbound").
+    service_direction: int | str | None = None
 
 
 class QuoteLeg(WireModel):
@@ -473,6 +475,12 @@ class ConsignmentAllocation(WireModel):
     mpd_carrier_service: str | None = None
 
 
+class FailedAllocation(WireModel):
+    mpd_carrier_service_name: str | None = None
+    attempted_allocation_date: WireDateTime = None
+    message: str | None = None
+
+
 class ConsignmentResponse(WireModel):
     reference: str | None = None
     # A string on the wire; the SDK enum's number is accepted too.
@@ -499,6 +507,65 @@ class ConsignmentResponse(WireModel):
     packages: NullableList[Package] = Field(default_factory=list)
     meta_data: NullableList[MetaDataEntry] = Field(default_factory=list)
     tags: NullableList[str] = Field(default_factory=list)
+    failed_allocation: Annotated[FailedAllocation | None, BeforeValidator(_object_or_none)] = None
+
+
+# -- Search Consignments: GET /consignments/{take}/{skip}?filters ---------------------------
+
+
+def _weight_object(value: object) -> object:
+    # CONFLICT: `{"Value": 1.0, "Unit": "Kg"}` (docs, Sorted SDK) or a bare decimal (2016 SDK).
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return {"Value": value, "Unit": "Kg"}
+    return value
+
+
+class ConsignmentSummary(WireModel):
+    """One row: `State` (not `ConsignmentState`), no tracking numbers, no origin."""
+
+    reference: str | None = None
+    consignment_reference_provided_by_customer: str | None = None
+    date_created: WireDateTime = None
+    state: str | int | None = None
+    source: str | int | None = None
+    mpd_carrier_service_name: str | None = None
+    mpd_carrier_service_reference: str | None = None
+    destination_address_town: str | None = None
+    destination_address_postcode: str | None = None
+    destination_address_country: str | None = None
+    failed_allocation_message: str | None = None
+    allocation_date: WireDateTime = None
+    weight: Annotated[Weight | None, BeforeValidator(_weight_object)] = None
+
+
+class MatchingConsignmentsResponse(WireModel):
+    count: int | None = None
+    consignment_summaries: NullableList[ConsignmentSummary] = Field(default_factory=list)
+
+
+def _unwrap_one(value: object) -> object:
+    # CONFLICT (weak): the PHP client declares an array of wrappers; Sorted says one object.
+    if isinstance(value, list):
+        return value[0] if value else {}
+    return value
+
+
+SearchResponse: TypeAdapter[MatchingConsignmentsResponse] = TypeAdapter(
+    Annotated[MatchingConsignmentsResponse, BeforeValidator(_unwrap_one)]
+)
+
+
+class WithMessage(WireModel):
+    """`{IsSuccess, Message, Data, ApiLinks}`: Set (Not) Ready To Ship's per-item result."""
+
+    is_success: bool | None = None
+    message: str | None = None
+    data: str | None = None
+
+
+WithMessageList: TypeAdapter[list[WithMessage]] = TypeAdapter(
+    Annotated[list[WithMessage], BeforeValidator(_one_or_many)]
+)
 
 
 # -- Errors ----------------------------------------------------------------------------------

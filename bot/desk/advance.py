@@ -9,6 +9,7 @@ allocate call. Nothing here says "Nothing was bought" while an allocate could st
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 
 from blocks import Message
 from blocks import consignment as render
+from blocks import returns as return_blocks
 from bot.carrier.errors import (
     CarrierError,
     InvalidRequest,
@@ -28,6 +30,7 @@ from bot.carrier.errors import (
 from bot.carrier.fields import refused_fields
 from bot.core import BOT, Shipbot
 from bot.desk import messages
+from bot.desk.return_services import return_services_only
 from bot.desk.show import SLOW, put_channel_message, show, show_channel
 from bot.models import (
     IN_FLIGHT,
@@ -186,6 +189,8 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             quote_set = bot.carrier.get_quotes(c.carrier_reference)
         except CarrierError as exc:
             return carrier_failed(bot, c, "quotes", exc, at=Step.QUOTING, resume=Step.CREATED)
+        if c.request.is_return:
+            quote_set = return_services_only(quote_set)
         bot.store.save_quotes(c.id, quote_set)
         bot.store.audit(
             BOT,
@@ -236,7 +241,7 @@ def _put_quotes_message(bot: Shipbot, c: ConsignmentRecord, message: Message) ->
     if c.quotes_ts:
         bot.slack.update(c.channel_id, c.quotes_ts, message, priority=URGENT)
         return c.quotes_ts
-    return bot.slack.post_joining(c.channel_id, message, thread_ts=c.message_ts)
+    return bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
 
 
 def allocate(bot: Shipbot, c: ConsignmentRecord) -> bool:
@@ -350,6 +355,17 @@ def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError 
         message=messages.carrier_problem("allocate", error, nothing_bought=True),
         correlation_id=error.correlation_id,
     )
+    if c.released_service:
+        # Never "nothing changed": the old booking is gone. Try again (the same quote) or
+        # Get fresh quotes.
+        problem = Problem(
+            step=Step.CLAIMED,
+            kind=type(error).__name__,
+            message=messages.RELEASED_THEN_FAILED.format(
+                old=c.released_service, why=messages.carrier_problem("allocate", error)
+            ),
+            correlation_id=error.correlation_id,
+        )
     if bot.store.transition(c.id, {Step.ALLOCATING}, Step.FAILED, problem=problem):
         show(bot, bot.store.require(c.id))
     return False
@@ -434,7 +450,8 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
     docs = bot.store.documents(c.id, pending_only=True)
     names = ", ".join(d.name for d in docs)
     try:
-        bot.slack.upload(c.channel_id, c.message_ts, docs, comment=render.label_comment(c))
+        comment = return_blocks.label_comment(c) if c.is_return else render.label_comment(c)
+        bot.slack.upload(c.channel_id, c.thread_ts, docs, comment=comment)
     except SlackProblem as exc:
         if exc.ratelimited:
             wait = exc.retry_after
@@ -450,10 +467,274 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
     for doc in docs:
         bot.store.mark_uploaded(c.id, doc.name)
         bot.store.audit(BOT, "upload", "ok", consignment_id=c.id, detail=doc.name)
+    if c.returns is not None:  # the original's audit says a return label was made for it
+        bot.store.audit(
+            c.claimed_by or BOT,
+            "return label",
+            "made",
+            consignment_id=c.returns,
+            detail=c.reference,
+        )
     # A manifest that swept it up while the label was on its way left its mark.
     done = Step.MANIFESTED if bot.store.require(c.id).manifested_at else Step.UPLOADED
     bot.store.transition(c.id, {Step.LABEL_SAVED}, done)
     show_channel(bot, bot.store.require(c.id))
+    return False
+
+
+# -- ship with another service -------------------------------------------------------------
+# Sorted PRO states from which a booking can be released (after setnotreadytoship for
+# ReadyToShip), those it is busy in, and those where it is free to book again.
+_RELEASABLE = frozenset(
+    {ConsignmentState.ALLOCATED, ConsignmentState.MANIFESTED, ConsignmentState.MANIFEST_FAILED}
+)
+_BUSY = frozenset(
+    {ConsignmentState.ALLOCATING, ConsignmentState.MANIFESTING, ConsignmentState.CANCELLING}
+)
+_FREE = frozenset({ConsignmentState.UNALLOCATED, ConsignmentState.ALLOCATION_FAILED})
+# How many reads (a second apart) a release may take before we say it is unclear.
+RELEASE_LOOKS = 10
+
+
+def requote(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Quotes for a booked consignment, shown beside its current service and price.
+
+    Read first: the card may be stale. One already free is quoted the usual way; one the
+    carrier has (or cancelled) can't change service, and nothing was touched."""
+    assert c.carrier_reference
+    try:
+        status = bot.carrier.get_consignment(c.carrier_reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "lookup", exc, at=Step.REQUOTING, resume=Step.REQUOTING)
+    bot.store.audit(c.claimed_by or BOT, "lookup", f"ok ({status.raw_state})", consignment_id=c.id)
+    if status.state in _FREE:
+        bot.store.transition(c.id, {Step.REQUOTING}, Step.CREATED)
+        return True
+    if status.state not in _RELEASABLE | {ConsignmentState.READY_TO_SHIP}:
+        return _release_stopped(bot, c, status, at=Step.REQUOTING, resume=None)
+    try:
+        quote_set = bot.carrier.get_quotes(c.carrier_reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "quotes", exc, at=Step.REQUOTING, resume=Step.REQUOTING)
+    bot.store.save_quotes(c.id, quote_set)
+    bot.store.audit(
+        c.created_by,
+        "quotes",
+        f"{len(quote_set.quotes)} quotes (ship with another service)",
+        consignment_id=c.id,
+        detail=quote_set.request_reference,
+    )
+    c = bot.store.require(c.id)
+    if c.message_ts is None:
+        put_channel_message(bot, c, as_step=Step.REQUOTED)
+        c = bot.store.require(c.id)
+    try:
+        assert c.message_ts
+        ts = bot.slack.post_joining(
+            c.channel_id, render.requote_list(c, status.price), thread_ts=c.message_ts
+        )
+    except SlackProblem as exc:
+        return slack_failed(bot, c, exc, at=Step.REQUOTING, resume=Step.REQUOTING)
+    bot.store.update_fields(c.id, quotes_ts=ts)
+    if bot.store.transition(c.id, {Step.REQUOTING}, Step.REQUOTED):
+        show_channel(bot, bot.store.require(c.id))
+    return False  # waits for a click
+
+
+def release(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Release the booking, exactly once whatever happened before (see `_free_at_carrier`),
+    then CLAIMED: the chosen quote is allocated next."""
+    old, old_tracking = _booking_words(c)
+    status = _free_at_carrier(bot, c, step=Step.RELEASING, old=old)
+    if status is None:
+        return False
+    if not bot.store.release_booking(c.id, old):
+        return True
+    bot.store.audit(
+        c.claimed_by or BOT, "release", f"ok ({status.raw_state})", consignment_id=c.id, detail=old
+    )
+    _say_released(bot, bot.store.require(c.id), old_tracking)
+    return True
+
+
+def _booking_words(c: ConsignmentRecord) -> tuple[str, str]:
+    if c.allocation is None:
+        return c.released_service or "current", ""
+    a = c.allocation
+    return render.service_label(a.carrier_name, a.service_name), ", ".join(a.tracking_numbers)
+
+
+def _say_released(bot: Shipbot, c: ConsignmentRecord, old_tracking: str) -> None:
+    if c.message_ts:
+        try:
+            bot.slack.post(c.channel_id, render.released(c, old_tracking), thread_ts=c.message_ts)
+        except SlackProblem as exc:
+            log.warning("release of %s not said in the thread: %s", c.id, exc.error)
+
+
+def _free_at_carrier(
+    bot: Shipbot, c: ConsignmentRecord, *, step: Step, old: str
+) -> ConsignmentStatus | None:
+    """Read, and only then act on what Sorted PRO says (setnotreadytoship from Ready To
+    Ship, deallocate from Allocated/Manifested/Manifest Failed), then read back until it is
+    Unallocated. A lost or 202 reply is settled by the next read, never by guessing; a
+    restart starts with a read too, so nothing is sent twice. None: it stopped (FAILED,
+    said in the thread)."""
+    assert c.carrier_reference
+    reference = c.carrier_reference
+    actor = c.claimed_by or c.created_by or BOT
+    status: ConsignmentStatus | None = None
+    for look in range(RELEASE_LOOKS):
+        try:
+            status = bot.carrier.get_consignment(reference)
+        except CarrierError as exc:
+            carrier_failed(bot, c, "lookup", exc, at=step, resume=step)
+            return None
+        state = status.state
+        if state in _FREE:
+            return status
+        call = "setnotreadytoship" if state is ConsignmentState.READY_TO_SHIP else "deallocate"
+        try:
+            if state is ConsignmentState.READY_TO_SHIP:
+                bot.carrier.set_not_ready_to_ship(reference)
+                bot.store.audit(actor, call, "ok", consignment_id=c.id)
+                continue
+            if state in _RELEASABLE:
+                bot.carrier.deallocate(reference)
+                bot.store.audit(actor, call, "ok", consignment_id=c.id, detail=old)
+                continue
+        except (OutcomeUnknown, UnexpectedResponse) as exc:
+            # The call may have taken effect: the next read says.
+            bot.store.audit(
+                actor,
+                call,
+                f"reply lost ({type(exc).__name__}): reading back",
+                consignment_id=c.id,
+                correlation_id=exc.correlation_id,
+            )
+            continue
+        except CarrierError as exc:
+            bot.store.audit(
+                actor,
+                call,
+                f"refused: {type(exc).__name__}",
+                consignment_id=c.id,
+                correlation_id=exc.correlation_id,
+                detail=exc.code,
+            )
+            problem = Problem(
+                step=step,
+                kind=type(exc).__name__,
+                message=messages.RELEASE_REFUSED.format(old=old, why=exc.message, ref=reference),
+                correlation_id=exc.correlation_id,
+            )
+            if bot.store.transition(c.id, {step}, Step.FAILED, problem=problem):
+                show(bot, bot.store.require(c.id))
+            return None
+        if state in _BUSY:
+            if look < RELEASE_LOOKS - 1:
+                time.sleep(LOOKUP_EVERY)
+            continue
+        _release_stopped(bot, c, status, at=step, resume=None)
+        return None
+    assert status is not None
+    problem = Problem(
+        step=step,
+        kind="ReleaseUnclear",
+        message=messages.RELEASE_UNCLEAR.format(old=old, state=status.raw_state or "-"),
+    )
+    if bot.store.transition(c.id, {step}, Step.FAILED, problem=problem):
+        show(bot, bot.store.require(c.id))
+    return None
+
+
+def update_address(bot: Shipbot, c: ConsignmentRecord) -> bool:
+    """Fix the address: free it at the carrier (a booked one is released first: addresses
+    lock once allocated), send the whole record back with the new destination (Update
+    Consignment is a full replace), read it back, then fresh quotes (CREATED)."""
+    assert c.carrier_reference
+    reference = c.carrier_reference
+    actor = c.created_by
+    old, old_tracking = _booking_words(c)
+    booked = c.allocation is not None
+    status = _free_at_carrier(bot, c, step=Step.UPDATING, old=old)
+    if status is None:
+        return False
+    if booked:
+        bot.store.void_booking(c.id, old)
+        bot.store.audit(actor, "release", f"ok ({status.raw_state})", consignment_id=c.id)
+        c = bot.store.require(c.id)
+        _say_released(bot, c, old_tracking)
+    target = c.request.recipient
+    try:
+        bot.carrier.update_destination(reference, target)
+    except CarrierError as exc:
+        bot.store.audit(
+            actor,
+            "update",
+            f"failed: {type(exc).__name__}",
+            consignment_id=c.id,
+            correlation_id=exc.correlation_id,
+        )
+        why = messages.FIX_UPDATE_FAILED.format(why=messages.carrier_problem("update", exc))
+        if c.released_service:
+            why = messages.RELEASED_THEN_FAILED.format(old=c.released_service, why=why)
+        problem = Problem(
+            step=Step.UPDATING,
+            kind=type(exc).__name__,
+            message=why,
+            correlation_id=exc.correlation_id,
+        )
+        if bot.store.transition(c.id, {Step.UPDATING}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
+        return False
+    bot.store.audit(
+        actor, "update", "ok (full replace)", consignment_id=c.id, detail=target.postcode
+    )
+    try:
+        detail = bot.carrier.get_consignment_detail(reference)
+    except CarrierError as exc:
+        return carrier_failed(bot, c, "lookup", exc, at=Step.UPDATING, resume=Step.UPDATING)
+    kept = (
+        "".join((detail.postcode or "").split()).upper() == "".join(target.postcode.split()).upper()
+    )
+    bot.store.audit(actor, "lookup", f"read back: {detail.postcode or '-'}", consignment_id=c.id)
+    if not kept:
+        problem = Problem(
+            step=Step.UPDATING,
+            kind="NotKept",
+            message=messages.FIX_NOT_KEPT.format(postcode=detail.postcode or "nothing"),
+        )
+        if bot.store.transition(c.id, {Step.UPDATING}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
+        return False
+    if c.message_ts:
+        try:
+            bot.slack.post(c.channel_id, render.address_fixed(c), thread_ts=c.message_ts)
+        except SlackProblem as exc:
+            log.warning("address fix of %s not said in the thread: %s", c.id, exc.error)
+    bot.store.transition(c.id, {Step.UPDATING}, Step.CREATED)
+    return True  # fresh quotes for the new address
+
+
+def _release_stopped(
+    bot: Shipbot, c: ConsignmentRecord, status: ConsignmentStatus, *, at: Step, resume: Step | None
+) -> bool:
+    """The carrier has it (or it was cancelled): nothing was touched, nothing can be."""
+    old = c.allocation.service_name if c.allocation else "current"
+    problem = Problem(
+        step=resume or Step.UPLOADED,
+        kind="TooLate",
+        retryable=False,
+        message=messages.RELEASE_TOO_LATE.format(
+            ref=c.reference, state=status.raw_state or "-", old=old
+        ),
+    )
+    bot.store.audit(
+        c.claimed_by or BOT, "reship", f"stopped ({status.raw_state})", consignment_id=c.id
+    )
+    if bot.store.transition(c.id, {at}, Step.FAILED, problem=problem):
+        show(bot, bot.store.require(c.id))
     return False
 
 
@@ -466,6 +747,9 @@ _STEPS = {
     Step.ALLOCATING: resume_allocating,
     Step.ALLOCATED: fetch_documents,
     Step.LABEL_SAVED: upload,
+    Step.REQUOTING: requote,
+    Step.RELEASING: release,
+    Step.UPDATING: update_address,
 }
 assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its function"
 
@@ -539,8 +823,9 @@ def slack_failed(
     return False
 
 
-def gave_up(bot: Shipbot, payload: dict[str, Any], reason: str) -> None:
-    """Slack kept failing (e.g. the upload): say so in the thread, with Try again."""
+def gave_up(bot: Shipbot, payload: dict[str, Any], cause: Exception) -> None:
+    """The step kept failing (Slack, a locked database, a bug): the thread says what
+    happened and offers Try again, which resumes from the very same step."""
     cid = int(payload["cid"])
     with bot.locked(cid):
         record = bot.store.get(cid)
@@ -548,18 +833,30 @@ def gave_up(bot: Shipbot, payload: dict[str, Any], reason: str) -> None:
             return
         problem = Problem(
             step=record.step,
-            kind="slack",
-            message=(
-                "Slack kept refusing the upload, so the label isn't in this thread yet. "
-                "It is saved: press Try again."
-                if record.step is Step.LABEL_SAVED
-                else "Slack kept failing while I worked on this. Press Try again."
-            ),
+            kind="slack" if isinstance(cause, RetryLater) else type(cause).__name__,
+            message=_gave_up_message(record.step, cause),
         )
         # The step just read under the lock, in flight (checked above): its row to FAILED.
         bot.store.transition(cid, {record.step} & IN_FLIGHT, Step.FAILED, problem=problem)
-        bot.store.audit(BOT, "job", f"gave up: {reason}", consignment_id=cid)
+        bot.store.audit(
+            BOT, "job", f"gave up: {type(cause).__name__}: {cause}"[:300], consignment_id=cid
+        )
         show(bot, bot.store.require(record.id))
+
+
+def _gave_up_message(step: Step, cause: Exception) -> str:
+    if isinstance(cause, RetryLater):
+        if step is Step.LABEL_SAVED:
+            return (
+                "Slack kept refusing the upload, so the label isn't in this thread yet. "
+                "It is saved: press Try again."
+            )
+        return "Slack kept failing while I worked on this. Press Try again."
+    if isinstance(cause, sqlite3.OperationalError):
+        what = messages.DATABASE_BUSY
+    else:
+        what = messages.UNEXPECTED_ERROR.format(kind=type(cause).__name__)
+    return f"{what} {messages.RESUME_FROM.get(step, messages.RESUME_ANYWHERE)}"
 
 
 def register(bot: Shipbot) -> None:

@@ -67,7 +67,7 @@ def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
                     ts = bot.slack.post(
                         record.channel_id,
                         approval_blocks.request(record, approvers, limit),
-                        thread_ts=record.message_ts,
+                        thread_ts=record.thread_ts,
                     )
                     bot.store.update_fields(cid, approval_ts=ts)
             elif "outcome" in payload and record.approval_ts:

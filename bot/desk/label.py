@@ -107,7 +107,7 @@ def _job_label(bot: Shipbot, payload: dict[str, Any]) -> None:
             bot.store.save_documents(c.id, [document])
             source = "carrier"
         try:
-            bot.slack.upload_one(c.channel_id, c.message_ts, document)
+            bot.slack.upload_one(c.channel_id, c.thread_ts, document)
         except SlackProblem as exc:
             text = (
                 exc.message(c.channel_id)

@@ -215,14 +215,18 @@ def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
             steps=tuple(steps),
             limit=render.HOME_LINES_PER_GROUP,
             involving=involving,
+            returns=render.HOME_GROUP_RETURNS.get(title),
         )
         groups.append((title, records, count))
+    from bot.desk.exceptions import attention  # the watcher's side imports this module
+
     view = render.home_view(
         groups,
         bot.store.last_manifest(),
         midnight=today,
         now=bot.now(),
         tz_name=bot.settings.shipbot_timezone,
+        attention=attention(bot, involving),
     )
     try:
         bot.slack.client.views_publish(user_id=user, view=view)

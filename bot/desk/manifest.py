@@ -6,6 +6,13 @@ MANIFESTING by a guarded transition under its lock, so a cancel and a manifest o
 consignment exclude each other. Manifest From Query takes whatever the carrier holds as
 Allocated, so after the call we trust the carrier's own count and, when it does not add up,
 look each consignment up: the summary and the thread lines never claim more than that.
+
+The query also takes consignments the bot does not consider ready: one whose label step
+failed (FAILED, bought at the carrier) and one still getting its label. Our choice (issue 22)
+is to look each of those up afterwards and record it as the carrier has it, rather than hold
+them out with Set Not Ready To Ship (a call per consignment before every manifest, and a
+state to undo): one found manifested gets `manifested_at`, so its label step ends in
+"Manifested"; one that had failed is told so in its thread, with Try again for the label.
 """
 
 from __future__ import annotations
@@ -20,11 +27,14 @@ from bot.carrier.errors import CarrierError
 from bot.core import Asker, Shipbot
 from bot.desk import messages
 from bot.desk.reconcile import follow_carrier
-from bot.desk.show import show_channel
+from bot.desk.show import show, show_channel
 from bot.models import (
     ALLOCATED,
+    BEING_ALLOCATED,
+    LABEL_ON_ITS_WAY,
     MANIFEST_HOLD,
     MANIFESTABLE,
+    RESHIPPING,
     ConsignmentRecord,
     ConsignmentState,
     ManifestResult,
@@ -71,7 +81,7 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
     asker = Asker(user, str(payload.get("channel") or ""), payload.get("response_url"))
     held = _hold_ready(bot)
     if not held:
-        on_its_way = len(bot.store.list_in(ALLOCATED))
+        on_its_way = len([c for c in bot.store.list_in(ALLOCATED) if c.returns is None])
         text = messages.NOTHING_TO_MANIFEST
         if on_its_way:
             text += " " + messages.LABELS_ON_THEIR_WAY.format(n=on_its_way)
@@ -87,7 +97,7 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
     except CarrierError as exc:
         failure = exc  # a lost reply may still have manifested: the lookups below decide
     held_ids = {c.id for c in held}
-    others = bot.store.list_in(ALLOCATED)  # the held ones are MANIFESTING: not among these
+    others = exposed(bot)  # the held ones are MANIFESTING: not among these
     states: dict[int, ConsignmentState] = {}
     if result is not None and result.queued == len(held) and not result.failed and not others:
         confirmed = held_ids  # the carrier's count is exactly ours
@@ -107,6 +117,23 @@ def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
         return
     cancelled = {cid for cid, state in states.items() if state is ConsignmentState.CANCELLED}
     _record(bot, user, asker, held, others, confirmed, cancelled, result.message if result else "")
+
+
+def exposed(bot: Shipbot) -> list[ConsignmentRecord]:
+    """What the carrier's query may take that the bot does not hold as ready: allocated (or
+    being allocated) but without its label in the thread, including failed label steps."""
+    # Being shipped with another service (issue 24): still booked at the carrier meanwhile.
+    found = bot.store.list_in(ALLOCATED | BEING_ALLOCATED | RESHIPPING)
+    for c in bot.store.list_in({Step.FAILED}):
+        if c.carrier_reference and (
+            c.allocation is not None or (c.problem and c.problem.step in LABEL_ON_ITS_WAY)
+        ):
+            found.append(c)
+    # Not returns: the query names our shipping location, and "from the specified shipping
+    # location" (the search docs) is the origin, which a return coming back to it is not.
+    # GUESS: undocumented for manifests; a return the carrier took anyway is found by a
+    # status look-up (reconcile), without costing every manifest a look-up per return.
+    return [c for c in found if c.returns is None]
 
 
 def _looked_up(bot: Shipbot, records: list[ConsignmentRecord]) -> dict[int, ConsignmentState]:
@@ -154,7 +181,7 @@ def _record(
     # finishes its upload and then records it manifested.
     swept = [c for c in others if c.id in confirmed]
     for c in swept:
-        bot.store.mark_manifested(c.id)
+        _swept(bot, c, user)
     done = [c for c in held if c.id in moved] + swept
     by_carrier = Counter((c.allocation.carrier_name if c.allocation else "unknown") for c in done)
     bot.store.audit(
@@ -177,6 +204,31 @@ def _record(
         fresh = bot.store.get(c.id)
         if fresh is not None:
             show_channel(bot, fresh, priority=COSMETIC)
+
+
+def _swept(bot: Shipbot, c: ConsignmentRecord, user: str) -> None:
+    """Manifested by the carrier's query though its label is not in the thread: recorded so
+    its label step ends in "Manifested"; a failed one is told in its thread at once.
+
+    Not under the consignment's lock: a flow still getting the label holds it, and reads
+    `manifested_at` when its upload is done."""
+    bot.store.mark_manifested(c.id)
+    bot.store.audit(user, "manifest", "taken by the carrier's query", consignment_id=c.id)
+    fresh = bot.store.require(c.id)
+    if fresh.step in MANIFESTABLE:  # its upload finished just before the mark
+        follow_carrier(bot, fresh, ConsignmentState.MANIFESTED)
+        return
+    if fresh.step is not Step.FAILED or fresh.problem is None:
+        return  # the flow finishes its upload and records it manifested
+    with bot.locked(c.id):
+        problem = fresh.problem.model_copy(
+            update={
+                "message": messages.MANIFESTED_WITHOUT_LABEL.format(user=user),
+                "retryable": True,
+            }
+        )
+        if bot.store.transition(c.id, {Step.FAILED}, Step.FAILED, problem=problem):
+            show(bot, bot.store.require(c.id))
 
 
 def _post_summary(bot: Shipbot, asker: Asker, summary: Message) -> None:

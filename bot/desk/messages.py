@@ -9,6 +9,7 @@ from __future__ import annotations
 from blocks import escape
 from bot.carrier import errors
 from bot.carrier.fields import refused_fields
+from bot.models import Step
 
 STEP_WORDS = {
     "create": "creating the consignment",
@@ -19,6 +20,9 @@ STEP_WORDS = {
     "manifest": "manifesting",
     "lookup": "checking the consignment",
     "cancel": "cancelling",
+    "search": "searching Sorted PRO",
+    "release": "releasing the booking",
+    "update": "updating the address",
 }
 
 
@@ -169,6 +173,13 @@ CANCEL_UNCLEAR = (
 CANCEL_BUSY = "{ref} is busy ({state}). Try again once its thread settles."
 
 FORM_ALREADY_SENT = "That form was already sent again."
+# A modal's field error: plain text (Slack renders no mrkdwn there).
+REFERENCE_USED_BY = (
+    "Already used by {ref} in {where}. Shipper references are unique: enter another one."
+)
+REFERENCE_TAKEN = (
+    "Already used by another consignment. Shipper references are unique: enter another one."
+)
 FORM_ALREADY_SENT_OR_MOVED = "That form was already sent again, or the consignment moved on."
 CANCEL_MANIFESTING = (
     "⏳ {ref} is being manifested with the carrier right now, so it can't be cancelled. "
@@ -190,4 +201,83 @@ LABELS_ON_THEIR_WAY = (
 STILL_ALLOCATING_AT_CARRIER = (
     "Sorted PRO is still allocating this consignment, so the label may yet be bought. "
     "Press Try again in a minute to look again (it never allocates twice)."
+)
+
+
+# A job that kept failing for a reason of ours (bot/desk/advance.py gave_up): what happened,
+# then what Try again does from the step it stopped at.
+DATABASE_BUSY = (
+    "shipbot's database stayed locked by another program (a backup or a sqlite3 shell?) "
+    "while I worked on this, so I stopped."
+)
+UNEXPECTED_ERROR = "shipbot hit an unexpected error ({kind}) while I worked on this, so I stopped."
+RESUME_FROM = {
+    Step.NEW: "Nothing was bought: press Try again.",
+    Step.CREATING: "Nothing was bought: press Try again.",
+    Step.CREATED: "Nothing was bought: press Try again to get quotes.",
+    Step.QUOTING: "Nothing was bought: press Try again to get quotes.",
+    Step.CLAIMED: "Nothing was bought yet: press Try again to allocate the chosen quote.",
+    Step.ALLOCATING: (
+        "The label may have been bought: press Try again and I'll ask the carrier first "
+        "(nothing is bought twice)."
+    ),
+    Step.ALLOCATED: "The label is bought: press Try again to fetch it.",
+    Step.LABEL_SAVED: "The label is bought and saved: press Try again to post it here.",
+    Step.REQUOTING: "The current booking still stands: press Try again for other quotes.",
+    Step.RELEASING: (
+        "The current booking may have been released: press Try again and I'll ask the "
+        "carrier first (nothing is released or booked twice)."
+    ),
+}
+RESUME_ANYWHERE = "Press Try again: I'll carry on from where it stopped."
+
+# A consignment whose label step failed, manifested by the carrier's query all the same.
+MANIFESTED_WITHOUT_LABEL = (
+    "Manifested with the carrier by <@{user}>'s `/ship manifest`, but its label isn't in this "
+    "thread yet: press Try again to get it (nothing is bought again)."
+)
+
+# -- the delivery desk (consignments found at Sorted PRO) ----------------------------------
+FOUND_LOOKING = "⏳ Not one of shipbot's: looking up `{ref}` at Sorted PRO…"
+NOT_FOUND_ANYWHERE = (
+    "⚠️ Neither shipbot nor Sorted PRO knows a consignment `{ref}` (order number, tracking "
+    "number, EC- reference or postcode). Check it, or search with `/ship find`."
+)
+FOUND_INCOMPLETE = (
+    "⚠️ Sorted PRO's record of {ref} lacks the recipient's address or its parcels, so I "
+    "can't take it over. Open it in Sorted PRO instead."
+)
+FOUND_TAKEN = "📥 <@{user}> has taken {ref} over already: carry on in {where}."
+RESHIP_UNDER_WAY = "⏳ {ref} is already being shipped with another service: see its thread."
+RESHIP_NOT_NOW = (
+    "⚠️ {ref} can't be shipped with another service right now: only a booked one with its "
+    "label in the thread can. Run `/ship status {ref}` to see where it stands."
+)
+RESHIP_QUOTES_GONE = (
+    "⏳ Those quotes for {ref} had expired, so nothing changed: fresh ones are on their way "
+    "to its thread."
+)
+RELEASED_THEN_FAILED = "The {old} booking was released; the new one failed: {why}"
+RELEASE_REFUSED = (
+    "Sorted PRO refused to release the {old} booking ({why}), so it still stands: nothing "
+    "changed. Try again, or run `/ship status {ref}`."
+)
+RELEASE_TOO_LATE = (
+    "Sorted PRO says {ref} is {state} now, so its {old} booking can't be released: nothing "
+    "changed. Ship a replacement instead."
+)
+RELEASE_UNCLEAR = (
+    "Sorted PRO hasn't confirmed releasing the {old} booking yet (it says {state}). "
+    "Press Try again to look again: it never releases or books twice."
+)
+FIND_THEN_SORTED = "🔎 Nothing matches “{text}” in shipbot. ⏳ Looking at Sorted PRO…"
+FIX_TOO_LATE = (
+    "⚠️ Sorted PRO says {ref} is {state}: the carrier has its data or the parcel, so the "
+    "address can't be changed here. Ship a replacement to the right address instead."
+)
+FIX_BUSY = "⏳ {ref} is busy right now (see its thread): fix the address once it settles."
+FIX_UPDATE_FAILED = "Sorted PRO didn't take the new address: {why}"
+FIX_NOT_KEPT = (
+    "Sorted PRO answered the address update but its record still says {postcode}: the new "
+    "address was not kept. Press Try again."
 )

@@ -23,7 +23,7 @@ from bot.models import (
     ConsignmentRecord,
     Step,
 )
-from bot.slack.outbox import COSMETIC, URGENT
+from bot.slack.outbox import COSMETIC, URGENT, Edit, Outbox
 from bot.slack.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.show")
@@ -34,7 +34,11 @@ SLOW = 2.0
 
 
 def show_channel(
-    bot: Shipbot, c: ConsignmentRecord, *, priority: int | None = None
+    bot: Shipbot,
+    c: ConsignmentRecord,
+    *,
+    priority: int | None = None,
+    thread_pending: bool = False,
 ) -> ConsignmentRecord:
     """The channel message alone (best effort: the thread and the store stay right).
 
@@ -45,7 +49,8 @@ def show_channel(
     if c.message_ts is None:
         if c.step is Step.FAILED:
             try:
-                return c.model_copy(update={"message_ts": put_channel_message(bot, c)})
+                ts = put_channel_message(bot, c, thread_pending=thread_pending)
+                return c.model_copy(update={"message_ts": ts})
             except SlackProblem as exc:
                 log.warning("could not post the message of consignment %s: %s", c.id, exc.error)
                 if c.response_url:
@@ -57,22 +62,29 @@ def show_channel(
     bot.slack.update(
         c.channel_id,
         c.message_ts,
-        render.channel_message(c),
+        render.channel_message(c, thread_pending=thread_pending),
         priority=priority,
         delay=SLOW if working else 0.0,
     )
     return c
 
 
-def put_channel_message(bot: Shipbot, c: ConsignmentRecord, as_step: Step | None = None) -> str:
+def put_channel_message(
+    bot: Shipbot,
+    c: ConsignmentRecord,
+    as_step: Step | None = None,
+    *,
+    thread_pending: bool = False,
+) -> str:
     """Post the consignment's channel message (as it will read at `as_step`) and keep its ts.
 
     It is posted once there is something to say (the quotes, or a failure), so a fast flow
     needs no edit before its final state. Raises SlackProblem.
     """
     shown = c.model_copy(update={"step": as_step}) if as_step else c
-    message = render.channel_message(shown)
-    ts = bot.slack.post_joining(c.channel_id, message)
+    message = render.channel_message(shown, thread_pending=thread_pending)
+    # A return's message is a reply in its original's thread (thread_ts None: top level).
+    ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
     bot.store.update_fields(c.id, message_ts=ts)
     if bot.slack.outbox is not None:
         bot.slack.outbox.posted(c.channel_id, ts, message)
@@ -81,6 +93,9 @@ def put_channel_message(bot: Shipbot, c: ConsignmentRecord, as_step: Step | None
 
 def show(bot: Shipbot, c: ConsignmentRecord) -> None:
     """The channel message, and the thread's quotes message or problem line."""
+    if c.step is Step.FAILED and bot.slack.outbox is not None:
+        show_failure(bot, c, bot.slack.outbox)
+        return
     c = show_channel(bot, c)
     if c.message_ts is None:
         return
@@ -101,9 +116,49 @@ def show(bot: Shipbot, c: ConsignmentRecord) -> None:
                 bot.slack.update(
                     c.channel_id, c.quotes_ts, render.claimed_failed(c), priority=URGENT
                 )
-            bot.slack.post(c.channel_id, render.problem(c), thread_ts=c.message_ts)
+            bot.slack.post(c.channel_id, render.problem(c), thread_ts=c.thread_ts)
     except SlackProblem as exc:
         log.warning("could not update thread of consignment %s: %s", c.id, exc.error)
+
+
+def show_failure(bot: Shipbot, c: ConsignmentRecord, outbox: Outbox) -> None:
+    """A failure's thread post carries the next step (Try again), so it goes through the
+    outbox: retried after a 429 or a 5xx, and again after a restart. Until it is in the
+    thread, the channel message and the quotes message say the step failed without pointing
+    at it; once it is, they are edited to point at it. If Slack refuses it for good, the
+    channel message itself carries the problem and its button."""
+    posted_now = c.message_ts is None
+    if posted_now:
+        c = show_channel(bot, c, thread_pending=True)
+        if c.message_ts is None:
+            return  # told through the response_url
+    assert c.message_ts is not None
+    pending = render.channel_message(c, thread_pending=True)
+    then: list[Edit] = [(c.channel_id, c.message_ts, render.channel_message(c), pending)]
+    spent = c.quotes_ts and c.problem and c.problem.step is Step.CREATED
+    if c.quotes_ts and spent:
+        # The old buttons must not stay clickable once the claim is spent.
+        interim = render.claimed_failed(c, thread_pending=True)
+        then.append((c.channel_id, c.quotes_ts, render.claimed_failed(c), interim))
+    otherwise: list[Edit] = [(c.channel_id, c.message_ts, render.failure_inline(c), pending)]
+    # Queued first, so it goes out before the interim edits queued below.
+    outbox.post(
+        c.channel_id,
+        render.problem(c),
+        thread_ts=c.thread_ts or c.message_ts,
+        key=f"problem:{c.id}",
+        then=then,
+        otherwise=otherwise,
+    )
+    if not posted_now:
+        show_channel(bot, c, thread_pending=True)
+    if c.quotes_ts and spent:
+        bot.slack.update(
+            c.channel_id,
+            c.quotes_ts,
+            render.claimed_failed(c, thread_pending=True),
+            priority=URGENT,
+        )
 
 
 def show_later(bot: Shipbot, cid: int) -> None:

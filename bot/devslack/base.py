@@ -11,6 +11,7 @@ from bot.devslack.records import (
     Channel,
     Ephemeral,
     Fail,
+    FaultFilter,
     Message,
     Pending,
     ResponseUrl,
@@ -59,7 +60,8 @@ class FakeBase:
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, ResponseUrl] = {}
         self._responses: dict[str, list[dict[str, Any]]] = {}
-        self._faults: dict[str, list[tuple[str, int]]] = {}  # method -> [(error, retry_after)]
+        # method -> [(error, retry_after, which calls)]: `which` None takes the next call.
+        self._faults: dict[str, list[tuple[str, int, FaultFilter | None]]] = {}
         self.notes: list[str] = []  # advice and internal errors, instead of Python warnings
 
     @property
@@ -112,6 +114,13 @@ class FakeBase:
             )
         return blocks
 
-    def _take_fault(self, method: str) -> tuple[str, int] | None:
-        queue = self._faults.get(method)
-        return queue.pop(0) if queue else None
+    def _take_fault(
+        self, method: str, args: dict[str, Any] | None = None
+    ) -> tuple[str, int] | None:
+        """The first armed fault of `method` whose filter takes this call (used up)."""
+        queue = self._faults.get(method) or []
+        for i, (error, retry_after, which) in enumerate(queue):
+            if which is None or which(args or {}):
+                del queue[i]
+                return error, retry_after
+        return None

@@ -171,7 +171,7 @@ class HttpPlumbing(ChatMethods, RateLimits):
                         "invalid_arguments",
                         f"[ERROR] {method} reads form arguments; a JSON body is not read",
                     )
-                fault = self._take_fault(method)
+                fault = self._take_fault(method, args)
                 if fault is not None and fault[0] == "ratelimited":
                     headers = {"Retry-After": str(fault[1])}
                     raise Fail("ratelimited", status=429)
@@ -180,7 +180,9 @@ class HttpPlumbing(ChatMethods, RateLimits):
                     headers = {"Retry-After": retry_after(over, self.rate_scale)}
                     raise Fail("ratelimited", status=429)
                 if fault is not None:
-                    raise Fail(fault[0])
+                    # "503": Slack having a moment (an HTTP 5xx); else an error code on a 200.
+                    status = int(fault[0]) if fault[0].isdigit() else 200
+                    raise Fail(fault[0], status=status)
                 result = impl(args)
                 payload: dict[str, Any] = {"ok": True, **result}
                 error = None

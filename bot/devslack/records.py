@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+# Which calls an armed fault hits, by the call's arguments (e.g. thread posts only).
+FaultFilter = Callable[[dict[str, Any]], bool]
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"

@@ -32,6 +32,7 @@ from bot.devslack.records import (
     Call,
     Channel,
     Ephemeral,
+    FaultFilter,
     Message,
     UploadedFile,
 )
@@ -91,14 +92,32 @@ class FakeSlack(HttpPlumbing, FileMethods, ViewMethods, ConversationMethods):
         with self._lock:
             self._socket_url = url
 
-    def fail_next(self, method: str, error: str, *, count: int = 1) -> None:
-        """`error` is a Slack error code; for "upload" and "response" it is an HTTP status."""
+    def fail_next(
+        self, method: str, error: str, *, count: int = 1, which: FaultFilter | None = None
+    ) -> None:
+        """`error` is a Slack error code, or an HTTP status ("503": a 5xx with Slack's JSON
+        error body); for "upload" and "response" it is always a status. `which` picks the
+        calls it hits by their arguments (e.g. only thread posts); None: the next ones."""
         with self._lock:
-            self._faults.setdefault(method, []).extend([(error, -1)] * count)
+            self._faults.setdefault(method, []).extend([(error, -1, which)] * count)
 
-    def ratelimit_next(self, method: str, *, retry_after: int = 1, count: int = 1) -> None:
+    def clear_faults(self) -> None:
+        """Disarm every fault not used yet."""
         with self._lock:
-            self._faults.setdefault(method, []).extend([("ratelimited", retry_after)] * count)
+            self._faults.clear()
+
+    def ratelimit_next(
+        self,
+        method: str,
+        *,
+        retry_after: int = 1,
+        count: int = 1,
+        which: FaultFilter | None = None,
+    ) -> None:
+        with self._lock:
+            self._faults.setdefault(method, []).extend(
+                [("ratelimited", retry_after, which)] * count
+            )
 
     def ratelimited(self) -> list[Call]:
         """Every call answered 429 by the enforced limits or an armed fault."""

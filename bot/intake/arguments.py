@@ -29,6 +29,7 @@ USAGE: dict[str, tuple[str, str]] = {
     "cancel": ("a reference", "/ship cancel EC-000-05B-MMA"),
     "audit": ("a reference", "/ship audit EC-000-05B-MMA"),
     "again": ("a reference or order number", "/ship again EC-000-05B-MMA"),
+    "return": ("a reference or order number", "/ship return EC-000-05B-MMA"),
 }
 
 

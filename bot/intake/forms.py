@@ -18,7 +18,16 @@ from decimal import Decimal
 from typing import Any
 
 from blocks.countries import COUNTRY_NAMES, POSTCODE_OPTIONAL, UK_POSTCODE_COUNTRIES
-from bot.models import Customs, ExportReason, Money, Parcel, Recipient, ShipmentRequest
+from bot.models import (
+    Customs,
+    Direction,
+    ExportReason,
+    Money,
+    Parcel,
+    Recipient,
+    ReturnReason,
+    ShipmentRequest,
+)
 
 FieldErrors = dict[str, str]
 """block_id -> message; only ids of input blocks, as `ack(response_action="errors")` needs."""
@@ -186,6 +195,39 @@ def normalise_uk_postcode(text: str) -> str | None:
     if match is None:
         return None
     return f"{match['out']} {match['in']}"
+
+
+def parse_destination(
+    values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> Recipient | FieldErrors:
+    """ "Fix the address": the recipient's fields of page 1, read and checked the same way."""
+    form = _Reader(values)
+    name = form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name.")
+    email = _email(form)
+    phone = _phone(form)
+    company = form.optional_text(RECIPIENT_COMPANY, "Company", MAX_COMPANY)
+    line1 = form.text(
+        ADDRESS_LINE1, "Address line 1", MAX_ADDRESS_LINE, missing="Enter the first address line."
+    )
+    line2 = form.optional_text(ADDRESS_LINE2, "Address line 2", MAX_ADDRESS_LINE)
+    town = form.text(ADDRESS_TOWN, "Town", MAX_TOWN, missing="Enter the town or city.")
+    country = form.choice(
+        ADDRESS_COUNTRY, COUNTRY_NAMES, missing="Choose the country the parcel goes to."
+    )
+    postcode = _postcode(form, country)
+    if form.errors:
+        return form.errors
+    return Recipient(
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
+        line1=line1,
+        line2=line2,
+        town=town,
+        postcode=postcode,
+        country=country,
+    )
 
 
 def parse_shipment(
@@ -574,3 +616,44 @@ def _hs_code(form: _Reader) -> str:
         form.fail(CUSTOMS_HS_CODE, message)
         return ""
     return digits
+
+
+# -- the return form (callback "ship_return"): page 1's fields plus why it comes back ------
+
+RETURN_REASON = "return_reason"
+RETURN_NOTE = "return_note"
+RETURN_BLOCK_IDS: tuple[str, ...] = (RETURN_REASON, RETURN_NOTE)
+MAX_RETURN_NOTE = 150
+
+
+def parse_return_reason(
+    values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> tuple[ReturnReason, str | None] | FieldErrors:
+    """The reason and its words; "Other" needs the words, the others may have them."""
+    form = _Reader(values)
+    reasons = {reason.value: reason.value for reason in ReturnReason}
+    chosen = form.choice(RETURN_REASON, reasons, missing="Choose why it comes back.")
+    note = form.optional_text(RETURN_NOTE, "The reason", MAX_RETURN_NOTE)
+    if chosen == ReturnReason.OTHER.value and not note and RETURN_NOTE not in form.errors:
+        form.fail(RETURN_NOTE, "Say in a few words why it comes back.")
+    if form.errors:
+        return form.errors
+    return ReturnReason(chosen), note
+
+
+def parse_return_form(
+    values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> ShipmentRequest | FieldErrors:
+    """The return form: page 1's fields (the customer as sender) and the reason, Inbound."""
+    shipment = parse_shipment(values)
+    reason = parse_return_reason(values)
+    errors = {
+        **(shipment if isinstance(shipment, dict) else {}),
+        **(reason if isinstance(reason, dict) else {}),
+    }
+    if errors or isinstance(shipment, dict) or isinstance(reason, dict):
+        return errors
+    why, note = reason
+    return shipment.model_copy(
+        update={"direction": Direction.INBOUND, "return_reason": why, "return_note": note}
+    )

@@ -23,13 +23,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from bot.sandbox import documents, render, tracking
+from bot.sandbox import documents, render, search, tracking
+from bot.sandbox import events as state_events
 from bot.sandbox.errors import ApiProblem, Detail
 from bot.sandbox.faults import FaultBook, parse_fault, seconds_field
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.requestlog import RequestLog
 from bot.sandbox.state import ConsignmentView, SandboxState
-from bot.sandbox.validation import parse_create, parse_json_object, parse_manifest_query
+from bot.sandbox.validation import (
+    parse_address,
+    parse_create,
+    parse_json_object,
+    parse_manifest_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +118,29 @@ class Sandbox:
     def _routes(self) -> list[Route]:
         return [
             Route("/consignments", self.create_consignment, methods=["POST"]),
+            # Update Consignment: PUT /consignments/ (trailing slash in every source).
+            Route("/consignments", self.update_consignment, methods=["PUT"]),
+            Route("/consignments/", self.update_consignment, methods=["PUT"]),
             Route(
                 "/consignments/manifestFromQuery", self.manifest_from_query, methods=["PUT", "POST"]
             ),
             Route("/consignments/setreadytoship", self.set_ready_to_ship, methods=["PUT"]),
             Route("/consignments/setnotreadytoship", self.set_ready_to_ship, methods=["PUT"]),
             Route("/consignments/docs/{ref}", self.get_customs_documents, methods=["GET"]),
+            Route("/consignments/late", self.get_late, methods=["GET"]),
+            # CONFLICT in Sorted's docs on the path: both are served (electio-rescue §6b).
+            Route("/events/consignments/stateevents", self.get_state_events, methods=["POST"]),
+            Route("/events/consignmentstateevents", self.get_state_events, methods=["POST"]),
+            Route("/consignments/{take:int}/{skip:int}", self.search_consignments, methods=["GET"]),
             Route("/consignments/{ref}", self.get_consignment, methods=["GET"]),
+            # Update Consignment Address - CONFLICT on the route: PUT /consignments/{ref}
+            # (Sorted's SDK) or POST .../updateconsignmentaddress (2016 SDK): both served.
+            Route("/consignments/{ref}", self.update_address, methods=["PUT"]),
+            Route(
+                "/consignments/{ref}/updateconsignmentaddress",
+                self.update_address,
+                methods=["POST"],
+            ),
             Route("/consignments/{ref}/cancel", self.cancel, methods=["PUT"]),
             Route("/consignments/{ref}/deallocate", self.deallocate, methods=["PUT"]),
             Route("/quotes/consignment/{ref}", self.get_quotes, methods=["GET"]),
@@ -134,6 +156,7 @@ class Sandbox:
             Route("/__sandbox/clock", self.clock_endpoint, methods=["GET", "POST"]),
             Route("/__sandbox/settings", self.settings_endpoint, methods=["GET", "POST"]),
             Route("/__sandbox/reset", self.reset_endpoint, methods=["POST"]),
+            Route("/__sandbox/journey", self.journey_endpoint, methods=["POST"]),
         ]
 
     async def _on_problem(self, request: Request, exc: Exception) -> Response:
@@ -222,6 +245,53 @@ class Sandbox:
     async def get_consignment(self, request: Request) -> Response:
         return json_response(render.consignment(self.state.view(request.path_params["ref"])))
 
+    async def search_consignments(self, request: Request) -> Response:
+        """Search Consignments: `{Count, ConsignmentSummaries}`; Count is every match
+        (GUESS: the docs' example can't tell total from page length)."""
+        take, skip = request.path_params["take"], request.path_params["skip"]
+        found = self.state.search(search.matcher(request.query_params))
+        page = found[skip : skip + take] if take > 0 else []
+        base = _base_url(request)
+        return json_response(
+            {"Count": len(found), "ConsignmentSummaries": [render.summary(base, v) for v in page]}
+        )
+
+    async def update_consignment(self, request: Request) -> Response:
+        """A full replace: what the body leaves out is gone (Packages excepted, see state)."""
+        try:
+            parsed = json.loads(await request.body() or b"null")
+        except ValueError as exc:
+            raise ApiProblem(400, "MalformedBody", "The body must be a JSON object.") from exc
+        # CONFLICT: "multiple consignment objects" in the help text, one object in the
+        # example and both SDKs: a one-element array is taken too.
+        if isinstance(parsed, list) and len(parsed) == 1:
+            parsed = parsed[0]
+        if not isinstance(parsed, dict):
+            raise ApiProblem(400, "MalformedBody", "The body must be a JSON object.")
+        reference = parsed.get("Reference")
+        if not isinstance(reference, str) or not reference:
+            raise ApiProblem(
+                400,
+                "ValidationError",
+                "Reference is required.",
+                [Detail("Required", "Reference", "Reference is required.")],
+            )
+        current = self.state.view(reference)
+        packages_given = bool(parsed.get("Packages"))
+        body = dict(parsed)
+        if not packages_given:
+            body["Packages"] = [p.wire for p in current.request.packages]
+        new = parse_create(body)
+        self.state.update(reference, new, packages_given=packages_given)
+        href = f"{_base_url(request)}/consignments/{current.reference}"
+        return json_response([{"Rel": "Link", "Href": href}])
+
+    async def update_address(self, request: Request) -> Response:
+        reference = request.path_params["ref"]
+        address = parse_address(parse_json_object(await request.body()))
+        self.state.update_address(reference, address)
+        return _no_body()
+
     async def get_tracking(self, request: Request) -> Response:
         """Get Tracking Events: packages -> legs -> events (see bot/sandbox/tracking.py)."""
         view = self.state.view(request.path_params["ref"])
@@ -231,6 +301,23 @@ class Sandbox:
         """Get Events Per Package: packages -> events, each naming its carrier service."""
         view = self.state.view(request.path_params["ref"])
         return json_response(tracking.flattened_response(view))
+
+    async def get_state_events(self, request: Request) -> Response:
+        """A bare array of ConsignmentPayload: one per state change in [Start, End)."""
+        if not self.state.state_events_enabled:
+            return await self._on_no_route(request, HTTPException(404))
+        states, start, end = state_events.parse_state_query(parse_json_object(await request.body()))
+        found = self.state.state_events(states, start, end)
+        return json_response([state_events.state_payload(view, state) for view, state in found])
+
+    async def get_late(self, request: Request) -> Response:
+        late = self.state.late()
+        return json_response(
+            {
+                "TotalNumberOfLateConsignments": len(late),
+                "ConsignmentSummaries": [state_events.late_row(view) for view in late],
+            }
+        )
 
     async def cancel(self, request: Request) -> Response:
         self.state.cancel(request.path_params["ref"])
@@ -288,6 +375,16 @@ class Sandbox:
             self.state.advance_clock(seconds)
         return json_response({"now": self.state.now().isoformat()})
 
+    async def journey_endpoint(self, request: Request) -> Response:
+        """`{"reference": "EC-…", "states": ["InTransit", "Lost"]}`: what happens to it after
+        its manifest, one state per tracking step (tests and the demo choose outcomes)."""
+        body = parse_json_object(await request.body())
+        states = body.get("states")
+        if not isinstance(states, list) or not all(isinstance(s, str) for s in states):
+            raise ApiProblem(400, "ValidationError", "states must be a list of state names.")
+        view = self.state.set_journey(str(body.get("reference") or ""), tuple(states))
+        return json_response({"reference": view.reference, "state": view.state})
+
     async def reset_endpoint(self, request: Request) -> Response:
         self.reset()
         return json_response({"reset": True})
@@ -300,16 +397,25 @@ class Sandbox:
                 quote_ttl_seconds=seconds_field(body, "quote_ttl_seconds"),
                 tracking_step_seconds=seconds_field(body, "tracking_step_seconds"),
                 allocate_seconds=seconds_field(body, "allocate_seconds"),
+                exception_share=seconds_field(body, "exception_share"),
             )
             if latency is not None:
                 self.gateway.latency_seconds = latency
+            every = body.get("quote_every_direction")
+            if isinstance(every, bool):
+                self.state.set_quote_every_direction(every)
+            if isinstance(body.get("state_events"), bool):
+                self.state.state_events_enabled = body["state_events"]
         return json_response(
             {
                 "quote_ttl_seconds": self.state.quote_ttl.total_seconds(),
                 "tracking_step_seconds": self.state.tracking_step.total_seconds(),
                 "latency_seconds": self.gateway.latency_seconds,
                 "allocate_seconds": self.state.allocate_seconds,
+                "exception_share": self.state.exception_share,
+                "state_events": self.state.state_events_enabled,
                 "api_key_required": self.gateway.api_key is not None,
+                "quote_every_direction": self.state.quote_every_direction,
             }
         )
 

@@ -146,6 +146,13 @@ class Service:
     max_length_cm: Decimal
     # Per parcel, for UK highlands and islands; None: the service does not go there.
     remote_surcharge: Decimal | None = Decimal(0)
+    # Quotes' ServiceDirection, a flags string as the docs show it: "Outbound", "Inbound"
+    # (a returns service) or "Inbound, Outbound".
+    directions: str = "Outbound"
+
+    def carries(self, direction: str) -> bool:
+        wanted = direction.strip().lower()
+        return wanted in {part.strip().lower() for part in self.directions.split(",")}
 
     @property
     def mpd_reference(self) -> str:
@@ -177,7 +184,7 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "RMT48", "Royal Mail Tracked 48", ROYAL_MAIL,
         {Zone.UK: Tariff(_d("3.10"), _d(1), _d("0.45"), 2, 3)},
-        max_weight_kg=_d(20), max_length_cm=_d(61),
+        max_weight_kg=_d(20), max_length_cm=_d(61), directions="Inbound, Outbound",
     ),
     Service(
         "RMINTT", "Royal Mail International Tracked", ROYAL_MAIL,
@@ -199,6 +206,7 @@ SERVICES: tuple[Service, ...] = (
             Zone.EU: Tariff(_d("12.50"), _d(5), _d("1.10"), 3, 5),
         },
         max_weight_kg=_d(30), max_length_cm=_d(100), remote_surcharge=_d("4.50"),
+        directions="Inbound, Outbound",
     ),
     Service(
         "EVRISTD", "Evri Standard", EVRI,
@@ -211,7 +219,19 @@ SERVICES: tuple[Service, ...] = (
             Zone.EU: Tariff(_d("24.00"), _d("0.5"), _d("3.20"), 1, 2),
             Zone.ROW: Tariff(_d("38.00"), _d("0.5"), _d("5.60"), 2, 4),
         },
-        max_weight_kg=_d(70), max_length_cm=_d(120),
+        max_weight_kg=_d(70), max_length_cm=_d(120), directions="Inbound, Outbound",
+    ),
+    # Returns only: quoted for inbound consignments (the customer sends it back).
+    Service(
+        "RMTR48", "Royal Mail Tracked Returns 48", ROYAL_MAIL,
+        {Zone.UK: Tariff(_d("2.95"), _d(1), _d("0.45"), 2, 3)},
+        max_weight_kg=_d(20), max_length_cm=_d(61), directions="Inbound",
+    ),
+    Service(
+        "EVRIRET", "Evri Returns", EVRI,
+        {Zone.UK: Tariff(_d("2.65"), _d(1), _d("0.60"), 2, 4)},
+        max_weight_kg=_d(15), max_length_cm=_d(120), remote_surcharge=_d("2.00"),
+        directions="Inbound",
     ),
 )  # fmt: skip
 
@@ -270,9 +290,15 @@ class Exclusion:
 
 
 def price(
-    service: Service, country: str, postcode: str, parcels: Sequence[ParcelSize]
+    service: Service,
+    country: str,
+    postcode: str,
+    parcels: Sequence[ParcelSize],
+    *,
+    inbound: bool = False,
 ) -> Pricing | Exclusion:
-    """The service's price for these parcels from GB to there, or why it cannot take them."""
+    """The service's price for these parcels from GB to there (`inbound`: from there back to
+    GB, priced the same), or why it cannot take them."""
     zone = zone_for(country, postcode)
     tariff = service.tariff_for(zone)
     if tariff is None and zone is Zone.UK_REMOTE:
@@ -285,7 +311,8 @@ def price(
         return Exclusion(
             False,
             True,
-            f"This service is not available between the selected addresses (GB to {country}).",
+            "This service is not available between the selected addresses "
+            f"({f'{country} to GB' if inbound else f'GB to {country}'}).",
         )
     for number, parcel in enumerate(parcels, start=1):
         if parcel.weight_kg > service.max_weight_kg:

@@ -115,6 +115,14 @@ def _parcels(view: ConsignmentView, only: int | None) -> Iterator[_Parcel]:
             yield _Parcel(n + 1, package, view.package_references[n], allocation.tracking[n])
 
 
+RETURN_MARK = "RETURN · pre-paid, no stamp needed"
+
+
+def is_return(view: ConsignmentView) -> bool:
+    """An Inbound consignment: its label says RETURN, big, so no one ships it out again."""
+    return view.request.direction.lower() == "inbound"
+
+
 def label_pdf(view: ConsignmentView, only: int | None = None) -> bytes:
     """One 100x150 mm page per package (or only package index `only`)."""
     allocation = view.allocation
@@ -128,6 +136,8 @@ def label_pdf(view: ConsignmentView, only: int | None = None) -> bytes:
         page = _Page(canvas, 6 * mm, height - 4 * mm, width - 12 * mm)
         page.line(allocation.carrier.name, 16, bold=True)
         page.line(allocation.service.name, 10)
+        if is_return(view):
+            page.line(RETURN_MARK, 14, bold=True)
         page.rule()
         page.line("FROM", 6, bold=True)
         for text in request.origin.short_lines():
@@ -196,6 +206,8 @@ def label_zpl(view: ConsignmentView, only: int | None = None) -> bytes:
         label = _ZplLabel()
         label.text(allocation.carrier.name, 50)
         label.text(allocation.service.name, 30)
+        if is_return(view):
+            label.text(RETURN_MARK, 30)
         label.rule()
         label.text("FROM", 20)
         for line in request.origin.short_lines():
@@ -228,7 +240,9 @@ CATEGORIES = (
 
 
 def needs_customs(view: ConsignmentView) -> bool:
-    return view.request.destination.country != "GB"
+    """Leaving or entering the UK: a return from abroad needs its declaration too."""
+    request = view.request
+    return request.destination.country != "GB" or request.origin.country != "GB"
 
 
 def customs_form(view: ConsignmentView) -> str:

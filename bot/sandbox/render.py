@@ -125,6 +125,7 @@ def _leg(service: Service) -> dict[str, Any]:
             "IsDropOff": False,
             "IsPickUp": False,
             "IsTimed": False,
+            "ServiceDirection": service.directions,
         },
         "CarrierAccountReference": carrier.account_reference,
         "DeliveryHub": None,
@@ -140,7 +141,7 @@ def quote(value: QuoteRecord) -> dict[str, Any]:
         "MpdCarrierServiceSource": 2,
         "MpdCarrierService": service.name,
         "CarrierReference": service.carrier.reference,
-        "ServiceDirection": value.consignment.direction,
+        "ServiceDirection": service.directions,
         "OriginAddress": quote_address(value.consignment.origin),
         "DestinationAddress": quote_address(value.consignment.destination),
         "CollectionDate": day(value.collection),
@@ -288,7 +289,7 @@ def consignment(view: ConsignmentView) -> dict[str, Any]:
         if allocation
         else [],
         "Allocation": _allocation(allocation),
-        "FailedAllocation": None,
+        "FailedAllocation": _failed_allocation(view),
         "CollectionDate": _day_or_none(quote_used.collection if quote_used else None),
         "DateDelivered": precise(view.delivered_at) if view.delivered_at else None,
         "FirstAttemptedDeliveryDate": None,
@@ -306,6 +307,71 @@ def consignment(view: ConsignmentView) -> dict[str, Any]:
         "ConsignmentReferenceProvidedByCustomer": request.customer_reference,
         "Addresses": [request.origin.wire, request.destination.wire],
         "Packages": _packages(view),
+    }
+
+
+def _failed_allocation(view: ConsignmentView) -> dict[str, Any] | None:
+    if not view.failure:
+        return None
+    return {
+        "CarrierServiceGroupReference": None,
+        "MpdCarrierServiceGroupName": None,
+        "MpdCarrierServiceReference": None,
+        "MpdCarrierServiceName": None,
+        "AttemptedAllocationDate": precise(view.created),
+        "Message": view.failure,
+    }
+
+
+def summary(base_url: str, view: ConsignmentView) -> dict[str, Any]:
+    """A Search Consignments row (ConsignmentSummary): `State`, not `ConsignmentState`, and
+    no tracking numbers or origin, as the docs' example shows."""
+    request = view.request
+    destination = request.destination
+    allocation = view.allocation
+    total_kg = sum((p.size.weight_kg for p in request.packages), Decimal(0))
+    return {
+        "Source": request.source,
+        "MpdCarrierServiceName": allocation.service.name if allocation else None,
+        "MpdCarrierServiceGroupName": None,
+        "MpdCarrierServiceGroupReference": "",
+        "DestinationAddressLine1": destination.text("AddressLine1"),
+        "DestinationAddressTown": destination.text("Town"),
+        "DestinationAddressPostcode": destination.postcode,
+        "DestinationAddressCountry": destination.country,
+        "DestinationShippingLocationReference": None,
+        "RequestedDeliveryDate": None,
+        "RequestedDeliveryDateIsToBeExactlyOnTheDateSpecified": False,
+        "LabelsPrinted": view.labels_printed_at is not None,
+        "DateLabelsWereFirstPrinted": precise(view.labels_printed_at)
+        if view.labels_printed_at
+        else None,
+        "EstimatedDeliveryDate": None,
+        "ShippingTerms": None,
+        "FailedAllocationAttemptedAllocationDate": precise(view.created) if view.failure else None,
+        "FailedAllocationMessage": view.failure,
+        "FailedAllocationMpdCarrierServiceReference": None,
+        "FailedAllocationMpdCarrierServiceGroupName": None,
+        "FailedAllocationMpdCarrierServiceGroupReference": None,
+        "FailedAllocationMpdCarrierServiceName": None,
+        "IsLate": False,
+        "DeliveryDate": None,
+        "CollectionDate": None,
+        "AttemptedDeliveryDate": None,
+        "Value": {"Amount": float(request.declared_value), "Currency": dict(CURRENCY)},
+        "Weight": {"Value": float(total_kg), "Unit": "Kg"},
+        "ApiLink": _link(base_url, "detail", f"/consignments/{view.reference}"),
+        "FailedManifestMessage": None,
+        "FailedManifestTimeStamp": None,
+        "Reference": view.reference,
+        "ConsignmentReferenceProvidedByCustomer": request.customer_reference,
+        "DateCreated": precise(view.created),
+        "State": view.state,
+        "ShippingDate": _day_or_none(view.shipping_date),
+        "MpdCarrierReference": None,  # null in the docs' example even when allocated
+        "MpdCarrierServiceReference": allocation.service.mpd_reference if allocation else None,
+        "AllocationDate": precise(allocation.allocated_at) if allocation else None,
+        "ShippedDate": None,
     }
 
 

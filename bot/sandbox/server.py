@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +20,7 @@ import uvicorn
 from bot.sandbox.app import Sandbox
 from bot.sandbox.catalogue import SANDBOX_SHIPPING_LOCATION
 from bot.sandbox.faults import parse_fault
+from bot.sandbox.seed import seed_orders
 from bot.sandbox.state import SandboxState
 
 __all__ = [
@@ -40,15 +42,22 @@ class SandboxConfig:
     quote_ttl_seconds: float = 900.0
     latency_seconds: float = 0.0
     tracking_step_seconds: float = 600.0
+    # The share of manifested parcels whose journey goes wrong (delayed, card left, lost...).
+    exception_share: float = 0.0
+    # Consignments "made by the webshop" (bot/sandbox/seed.py), made again on each reset.
+    seed_orders: int = 0
 
 
 def build_sandbox(config: SandboxConfig) -> Sandbox:
     def new_state() -> SandboxState:
-        return SandboxState(
+        state = SandboxState(
             seed=config.seed,
             quote_ttl_seconds=config.quote_ttl_seconds,
             tracking_step_seconds=config.tracking_step_seconds,
+            exception_share=config.exception_share,
         )
+        seed_orders(state, config.seed_orders)
+        return state
 
     return Sandbox(new_state, api_key=config.api_key, latency_seconds=config.latency_seconds)
 
@@ -127,6 +136,16 @@ class RunningSandbox:
             for entry in self.requests()
             if entry["method"] == method.upper() and pattern.search(entry["path"])
         )
+
+    def set_journey(self, reference: str, *states: str) -> None:
+        """What happens to a consignment after its manifest, one state per tracking step."""
+        self.sandbox.state.set_journey(reference, states)
+
+    def set_timing(self, **timing: float) -> None:
+        self.sandbox.state.set_timing(**timing)
+
+    def now(self) -> datetime:
+        return self.sandbox.state.now()
 
     def advance_clock(self, seconds: float) -> None:
         self.sandbox.state.advance_clock(seconds)

@@ -13,7 +13,7 @@ import string
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.sandbox.catalogue import (
@@ -27,7 +27,7 @@ from bot.sandbox.catalogue import (
     price,
 )
 from bot.sandbox.errors import ApiProblem, Detail, not_found
-from bot.sandbox.validation import ManifestQuery, NewConsignment
+from bot.sandbox.validation import Address, ManifestQuery, NewConsignment
 
 UNALLOCATED = "Unallocated"
 ALLOCATING = "Allocating"
@@ -40,16 +40,58 @@ IN_TRANSIT = "InTransit"
 OUT_FOR_DELIVERY = "OutForDelivery"
 DELIVERED = "Delivered"
 CANCELLED = "Cancelled"
+DELAYED = "Delayed"
+DELIVERY_FAILED_CARD_LEFT = "DeliveryFailedCardLeft"
+LOST = "Lost"
+DAMAGED = "Damaged"
+RETURN_TO_SENDER = "ReturnToSender"
+HELD_BY_CARRIER = "HeldByCarrier"
 
 # After manifesting, the sandbox clock moves a parcel one step along this list per step.
 TRACKING_STEPS = (MANIFESTED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED)
+# The journeys that go wrong (`exception_share` of manifested parcels take one of them).
+EXCEPTION_JOURNEYS = (
+    (MANIFESTED, IN_TRANSIT, DELAYED, OUT_FOR_DELIVERY, DELIVERED),
+    (MANIFESTED, IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERY_FAILED_CARD_LEFT),
+    (MANIFESTED, IN_TRANSIT, LOST),
+    (MANIFESTED, IN_TRANSIT, HELD_BY_CARRIER, OUT_FOR_DELIVERY, DELIVERED),
+    (MANIFESTED, IN_TRANSIT, DAMAGED, RETURN_TO_SENDER),
+)
+# Every state a journey can pass through (`POST /__sandbox/journey` accepts these).
+JOURNEY_STATES = frozenset(
+    {
+        IN_TRANSIT,
+        OUT_FOR_DELIVERY,
+        DELIVERED,
+        DELAYED,
+        DELIVERY_FAILED_CARD_LEFT,
+        LOST,
+        DAMAGED,
+        RETURN_TO_SENDER,
+        HELD_BY_CARRIER,
+        "Dispatched",
+        "Collected",
+        "AtCustoms",
+        "ActionRequired",
+        "Missing",
+        "DeliveryFailed",
+        "CollectionFailed",
+    }
+)
 QUOTABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED})
+# Edit consignment details / addresses: Unallocated and Allocation Failed only (states page).
+EDITABLE = QUOTABLE
 HOLDS_ALLOCATION = frozenset({ALLOCATED, READY_TO_SHIP, MANIFEST_FAILED})
-LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS})
+LABELLED = frozenset({*HOLDS_ALLOCATION, *TRACKING_STEPS, *JOURNEY_STATES})
 CANCELLABLE = frozenset({UNALLOCATED, ALLOCATION_FAILED, *HOLDS_ALLOCATION})
-# The states page: De-allocate from Allocated, Manifested and Manifest Failed (and
-# ReadyToShip, which is Allocated marked for the manifest). Not once the carrier has it.
-DEALLOCATABLE = frozenset({*HOLDS_ALLOCATION, MANIFESTED})
+# The states page: De-allocate from Allocated, Manifested and Manifest Failed. Not once the
+# carrier has it, and not ReadyToShip: the manifesting page says Set Not Ready To Ship
+# "returns them to ... Allocated, enabling them to be deallocated" (GUESS: refused before).
+DEALLOCATABLE = frozenset({ALLOCATED, MANIFEST_FAILED, MANIFESTED})
+# GUESS (undocumented): Get Quotes by Consignment Reference also prices a consignment that
+# is allocated but not yet with the carrier, which is what "ship it with another service"
+# needs (quotes first, deallocate on the click). Its quotes stay valid after deallocation.
+REQUOTABLE = frozenset({*QUOTABLE, *HOLDS_ALLOCATION, MANIFESTED})
 
 _ALPHANUMERIC = string.ascii_uppercase + string.digits
 
@@ -123,6 +165,14 @@ class ConsignmentView:
     manifested_at: datetime | None = None
     # When the parcel went out with the driver; None until the clock gets there.
     out_for_delivery_at: datetime | None = None
+    # Each state since the manifest and when it began, oldest first.
+    journey: tuple[tuple[str, datetime], ...] = ()
+
+    @property
+    def latest_delivery(self) -> date | None:
+        return self.allocation.quote.latest if self.allocation else None
+
+    failure: str | None = None
 
     @property
     def shipping_date(self) -> date | None:
@@ -144,6 +194,10 @@ class _Consignment:
     manifested_at: datetime | None = None
     # Set while an allocate is being worked on (the sandbox's `allocate_seconds`).
     allocating: bool = False
+    # The states after the manifest, one per tracking step; None: the usual delivery.
+    journey: tuple[str, ...] | None = None
+    # Why the last allocation failed (FailedAllocation.Message), kept like PRO keeps it.
+    failure: str | None = None
 
 
 class SandboxState:
@@ -153,6 +207,7 @@ class SandboxState:
         seed: int = 0,
         quote_ttl_seconds: float = 900.0,
         tracking_step_seconds: float = 600.0,
+        exception_share: float = 0.0,
     ) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
@@ -165,6 +220,15 @@ class SandboxState:
         self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
         self.tracking_step = timedelta(seconds=tracking_step_seconds)
         self.allocate_seconds = 0.0
+        # GUESS (Sorted's docs don't say): PRO quotes an inbound consignment only services
+        # whose ServiceDirection has Inbound. True makes the sandbox quote every service, to
+        # check that the bot filters on ServiceDirection itself.
+        self.quote_every_direction = False
+        # The share of manifested parcels whose journey goes wrong (EXCEPTION_JOURNEYS).
+        self.exception_share = exception_share
+        # False: an account without the state events query (both paths answer 404).
+        self.state_events_enabled = True
+        self._journey_rng = random.Random(f"journey-{seed}")
 
     # -- identifiers ------------------------------------------------------------
     def _unique(self, make: Callable[[], str]) -> str:
@@ -197,21 +261,35 @@ class SandboxState:
             raise not_found("Consignment", reference)
         return found
 
+    def _journey(
+        self, consignment: _Consignment, now: datetime
+    ) -> tuple[tuple[str, datetime], ...]:
+        """The states reached since the manifest, each with the time it began."""
+        manifested = consignment.manifested_at
+        if consignment.state != MANIFESTED or manifested is None:
+            return ()
+        path = consignment.journey or TRACKING_STEPS
+        if self.tracking_step <= timedelta(0):
+            return ((MANIFESTED, manifested),)
+        steps = int((now - manifested) / self.tracking_step)
+        reached = min(max(steps, 0), len(path) - 1)
+        return tuple((path[i], manifested + i * self.tracking_step) for i in range(reached + 1))
+
     def _state(self, consignment: _Consignment, now: datetime) -> str:
         """The stored state, moved along the tracking steps by the sandbox clock."""
         if consignment.allocating:
             return ALLOCATING
-        if consignment.state != MANIFESTED or consignment.manifested_at is None:
-            return consignment.state
-        if self.tracking_step <= timedelta(0):
-            return MANIFESTED
-        steps = int((now - consignment.manifested_at) / self.tracking_step)
-        return TRACKING_STEPS[min(steps, len(TRACKING_STEPS) - 1)]
+        journey = self._journey(consignment, now)
+        return journey[-1][0] if journey else consignment.state
 
     def _view(self, consignment: _Consignment, now: datetime) -> ConsignmentView:
-        state = self._state(consignment, now)
-        step_index = TRACKING_STEPS.index(state) if state in TRACKING_STEPS else 0
-        manifested = consignment.manifested_at
+        journey = self._journey(consignment, now)
+        state = journey[-1][0] if journey else self._state(consignment, now)
+        began = dict(reversed(journey))  # the first time each state was reached
+
+        def first_after_manifest() -> datetime | None:
+            return journey[1][1] if len(journey) > 1 else None
+
         return ConsignmentView(
             reference=consignment.reference,
             customer_guid=consignment.customer_guid,
@@ -221,16 +299,12 @@ class SandboxState:
             state=state,
             allocation=consignment.allocation,
             labels_printed_at=consignment.labels_printed_at,
-            collected_at=manifested + self.tracking_step
-            if manifested and step_index >= 1
-            else None,
-            delivered_at=manifested + 3 * self.tracking_step
-            if manifested and state == DELIVERED
-            else None,
-            manifested_at=manifested if state in TRACKING_STEPS else None,
-            out_for_delivery_at=manifested + 2 * self.tracking_step
-            if manifested and step_index >= 2
-            else None,
+            collected_at=first_after_manifest(),
+            delivered_at=began.get(DELIVERED),
+            manifested_at=consignment.manifested_at if journey else None,
+            out_for_delivery_at=began.get(OUT_FOR_DELIVERY),
+            journey=journey,
+            failure=consignment.failure,
         )
 
     def view(self, reference: str) -> ConsignmentView:
@@ -256,12 +330,12 @@ class SandboxState:
             consignment = self._get(reference)
             now = self.clock.now()
             state = self._state(consignment, now)
-            if state not in QUOTABLE:
+            if state not in REQUOTABLE:
                 raise ApiProblem(
                     400,
                     "InvalidState",
                     f"Consignment {consignment.reference} is {state}: quotes are only given "
-                    f"for Unallocated consignments.",
+                    f"before the carrier has it.",
                 )
             request = consignment.request
             collection = next_working_day(max(request.shipping_date or now.date(), now.date()))
@@ -269,9 +343,17 @@ class SandboxState:
             request_reference = self._guid()
             quotes: list[QuoteRecord] = []
             excluded: list[tuple[Service, Exclusion]] = []
+            inbound = request.direction.lower() == "inbound"
+            # The customer's end: where an outbound parcel goes, where a return comes from.
+            customer = request.origin if inbound else request.destination
             for service in SERVICES:
-                destination = request.destination
-                result = price(service, destination.country, destination.postcode, parcels)
+                if not service.carries("Outbound" if not inbound else "Inbound") and not (
+                    inbound and self.quote_every_direction
+                ):
+                    continue
+                result = price(
+                    service, customer.country, customer.postcode, parcels, inbound=inbound
+                )
                 if isinstance(result, Exclusion):
                     excluded.append((service, result))
                     continue
@@ -395,6 +477,11 @@ class SandboxState:
             for consignment in found:
                 consignment.state = MANIFESTED
                 consignment.manifested_at = now
+                if (
+                    consignment.journey is None
+                    and self._journey_rng.random() < self.exception_share
+                ):
+                    consignment.journey = self._journey_rng.choice(EXCEPTION_JOURNEYS)
             return [c.reference for c in found], []
 
     def cancel(self, reference: str) -> ConsignmentView:
@@ -422,6 +509,13 @@ class SandboxState:
                     "NotAllocated",
                     f"Consignment {consignment.reference} is {state}: there is nothing to "
                     f"deallocate.",
+                )
+            if state == READY_TO_SHIP:
+                raise ApiProblem(
+                    400,
+                    "InvalidState",
+                    f"Consignment {consignment.reference} is ReadyToShip: set it not ready to "
+                    "ship first.",
                 )
             if state not in DEALLOCATABLE:
                 raise ApiProblem(
@@ -452,19 +546,134 @@ class SandboxState:
             label = "Ready To Ship" if ready else "Not Ready To Ship"
             return f"Consignment marked as {label} completed successfully"
 
+    # -- after the manifest: state events, late consignments, set journeys ---------------
+    def state_events(
+        self, states: frozenset[str], start: datetime, end: datetime
+    ) -> list[tuple[ConsignmentView, str]]:
+        """Each state change in [start, end) into one of `states`: the consignment as it
+        stands now, and the state it entered then (GUESS: one row per change)."""
+        with self._lock:
+            now = self.clock.now()
+            found: list[tuple[datetime, ConsignmentView, str]] = []
+            for consignment in self._consignments.values():
+                view = self._view(consignment, now)
+                for state, began in view.journey:
+                    if state in states and start <= began < end:
+                        found.append((began, view, state))
+            found.sort(key=lambda item: item[0])
+            return [(view, state) for _, view, state in found]
+
+    def late(self) -> list[ConsignmentView]:
+        """Allocated or on the way, not delivered, and past the quote's latest delivery day."""
+        with self._lock:
+            now = self.clock.now()
+            views = [self._view(c, now) for c in self._consignments.values()]
+            return [
+                v
+                for v in views
+                if v.latest_delivery is not None
+                and v.latest_delivery < now.date()
+                and v.state not in (DELIVERED, CANCELLED, LOST, RETURN_TO_SENDER)
+            ]
+
+    def set_journey(self, reference: str, states: tuple[str, ...]) -> ConsignmentView:
+        """What happens after the manifest (now or later), one state per tracking step."""
+        unknown = [s for s in states if s not in JOURNEY_STATES]
+        if not states or unknown:
+            raise ApiProblem(
+                400,
+                "ValidationError",
+                f"A journey is a list of states after Manifested, from {sorted(JOURNEY_STATES)}"
+                + (f"; not {unknown}" if unknown else ""),
+            )
+        with self._lock:
+            consignment = self._get(reference)
+            consignment.journey = (MANIFESTED, *states)
+            return self._view(consignment, self.clock.now())
+
+    # -- consignments made elsewhere: search, update ----------------------------------
+    def search(self, matches: Callable[[ConsignmentView], bool]) -> list[ConsignmentView]:
+        """Every consignment `matches` accepts, newest first (GUESS: PRO's order is
+        undocumented)."""
+        with self._lock:
+            now = self.clock.now()
+            views = [self._view(c, now) for c in self._consignments.values()]
+        found = [v for v in views if matches(v)]
+        found.sort(key=lambda v: v.created, reverse=True)
+        return found
+
+    def _editable(self, reference: str) -> _Consignment:
+        consignment = self._get(reference)
+        state = self._state(consignment, self.clock.now())
+        if state not in EDITABLE:
+            raise ApiProblem(
+                400,
+                "InvalidState",
+                f"Consignment {consignment.reference} is {state}: a consignment can only be "
+                "edited while Unallocated or Allocation Failed (deallocate it first).",
+            )
+        return consignment
+
+    def update(self, reference: str, request: NewConsignment, *, packages_given: bool) -> None:
+        """Update Consignment: a full replace. Source can't change; omitted Packages are
+        kept (the help page; the SDK says removed - CONFLICT), new ones get new references."""
+        with self._lock:
+            consignment = self._editable(reference)
+            old = consignment.request
+            if not packages_given:
+                request = replace(request, packages=old.packages)
+            elif len(request.packages) != len(old.packages):
+                consignment.package_references = tuple(
+                    self._reference("EP") for _ in request.packages
+                )
+            consignment.request = replace(request, source=old.source)
+
+    def update_address(self, reference: str, address: Address) -> None:
+        """Update Consignment Address: one address (by its AddressType) replaced."""
+        with self._lock:
+            consignment = self._editable(reference)
+            old = consignment.request
+            if address.wire.get("AddressType") == "Origin":
+                consignment.request = replace(old, origin=address)
+            else:
+                consignment.request = replace(old, destination=address)
+
+    def seed_state(
+        self,
+        reference: str,
+        *,
+        state: str,
+        failure: str | None = None,
+        manifested_ago: float | None = None,
+    ) -> None:
+        """For seeding only: put a consignment straight into a state a webshop's would be in."""
+        with self._lock:
+            consignment = self._get(reference)
+            consignment.state = state
+            consignment.failure = failure
+            if manifested_ago is not None:
+                consignment.manifested_at = self.clock.now() - timedelta(seconds=manifested_ago)
+
     # -- settings ---------------------------------------------------------------------
+    def set_quote_every_direction(self, value: bool) -> None:
+        with self._lock:
+            self.quote_every_direction = value
+
     def set_timing(
         self,
         *,
         quote_ttl_seconds: float | None = None,
         tracking_step_seconds: float | None = None,
         allocate_seconds: float | None = None,
+        exception_share: float | None = None,
     ) -> None:
         """New quotes expire after the new TTL; tracking steps re-time from manifest time;
         an allocate takes `allocate_seconds` (shown as Allocating meanwhile)."""
         with self._lock:
             if allocate_seconds is not None:
                 self.allocate_seconds = allocate_seconds
+            if exception_share is not None:
+                self.exception_share = min(max(exception_share, 0.0), 1.0)
             if quote_ttl_seconds is not None:
                 self.quote_ttl = timedelta(seconds=quote_ttl_seconds)
             if tracking_step_seconds is not None:

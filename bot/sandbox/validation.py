@@ -342,23 +342,31 @@ def _address_wire(raw: dict[str, Any], address_type: str, country: str) -> dict[
     return wire
 
 
-def _origin(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
+def _at_location(
+    problems: _Problems, raw: dict[str, Any], index: int, address_type: str
+) -> Address:
+    """An address given by its ShippingLocationReference, filled in from the location."""
     target = f"Addresses[{index}]"
     location = raw.get("ShippingLocationReference")
-    if location:
-        known = SHIPPING_LOCATIONS.get(str(location))
-        if known is None:
-            problems.unknown_location = Detail(
-                "UnknownShippingLocation",
-                f"{target}.ShippingLocationReference",
-                f"Shipping location {location!r} is not known to the sandbox "
-                f"(it knows {', '.join(sorted(SHIPPING_LOCATIONS))}).",
-            )
-            known = next(iter(SHIPPING_LOCATIONS.values()))
-        merged = {k: v for k, v in known.items() if k != "CountryCode"} | {
-            k: v for k, v in raw.items() if v not in (None, "")
-        }
-        return Address(_address_wire(merged, "Origin", known["CountryCode"]))
+    known = SHIPPING_LOCATIONS.get(str(location))
+    if known is None:
+        problems.unknown_location = Detail(
+            "UnknownShippingLocation",
+            f"{target}.ShippingLocationReference",
+            f"Shipping location {location!r} is not known to the sandbox "
+            f"(it knows {', '.join(sorted(SHIPPING_LOCATIONS))}).",
+        )
+        known = next(iter(SHIPPING_LOCATIONS.values()))
+    merged = {k: v for k, v in known.items() if k != "CountryCode"} | {
+        k: v for k, v in raw.items() if v not in (None, "")
+    }
+    return Address(_address_wire(merged, address_type, known["CountryCode"]))
+
+
+def _origin(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
+    target = f"Addresses[{index}]"
+    if raw.get("ShippingLocationReference"):
+        return _at_location(problems, raw, index, "Origin")
     country = _address_fields(problems, raw, target, ("AddressLine1", "Town", "Postcode"))
     if country and country != "GB":
         problems.add(
@@ -382,8 +390,15 @@ UK_POSTCODE_AREAS = frozenset(
 )
 
 
-def _destination(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
-    country = _address_fields(problems, raw, f"Addresses[{index}]", ("Postcode",))
+def _destination(
+    problems: _Problems,
+    raw: dict[str, Any],
+    index: int,
+    address_type: str = "Destination",
+    required: tuple[str, ...] = ("Postcode",),
+) -> Address:
+    """The customer's address: a shipment's Destination, or a return's Origin."""
+    country = _address_fields(problems, raw, f"Addresses[{index}]", required)
     postcode = str(raw.get("Postcode") or "").strip().upper()
     area = "".join(ch for ch in postcode[:2] if ch.isalpha()) if postcode else ""
     if country == "GB" and area and area not in UK_POSTCODE_AREAS:
@@ -392,7 +407,7 @@ def _destination(problems: _Problems, raw: dict[str, Any], index: int) -> Addres
             f"Addresses[{index}].Postcode",
             f"{postcode} is not in a UK postcode area we deliver to.",
         )
-    return Address(_address_wire(raw, "Destination", country or "GB"))
+    return Address(_address_wire(raw, address_type, country or "GB"))
 
 
 def _address_fields(
@@ -411,7 +426,23 @@ def _address_fields(
     return country
 
 
-def _addresses(problems: _Problems, raw: Any) -> tuple[Address, Address] | None:
+def _return_destination(problems: _Problems, raw: dict[str, Any], index: int) -> Address:
+    """Where a return goes: GUESS, the sandbox insists on a ShippingLocationReference ("a
+    destination for inbound consignments", Sorted's glossary)."""
+    if raw.get("ShippingLocationReference"):
+        return _at_location(problems, raw, index, "Destination")
+    problems.add(
+        "Required",
+        f"Addresses[{index}].ShippingLocationReference",
+        "An Inbound consignment's Destination needs the ShippingLocationReference the "
+        "return goes back to.",
+    )
+    return Address(_address_wire(raw, "Destination", _country_code(raw.get("Country")) or "GB"))
+
+
+def _addresses(
+    problems: _Problems, raw: Any, *, inbound: bool = False
+) -> tuple[Address, Address] | None:
     if not isinstance(raw, list) or not raw:
         problems.add("Required", "Addresses", "Addresses needs an Origin and a Destination.")
         return None
@@ -422,8 +453,13 @@ def _addresses(problems: _Problems, raw: Any) -> tuple[Address, Address] | None:
         if address is None:
             continue
         kind = str(address.get("AddressType") or "").lower()
-        if kind == "origin" and origin is None:
+        if kind == "origin" and origin is None and inbound:
+            required = ("AddressLine1", "Town", "Postcode")
+            origin = _destination(problems, address, index, "Origin", required)
+        elif kind == "origin" and origin is None:
             origin = _origin(problems, address, index)
+        elif kind == "destination" and destination is None and inbound:
+            destination = _return_destination(problems, address, index)
         elif kind == "destination" and destination is None:
             destination = _destination(problems, address, index)
     for name, found in (("Origin", origin), ("Destination", destination)):
@@ -432,6 +468,16 @@ def _addresses(problems: _Problems, raw: Any) -> tuple[Address, Address] | None:
     if origin is None or destination is None:
         return None
     return origin, destination
+
+
+def parse_address(body: dict[str, Any]) -> Address:
+    """One address (Update Consignment Address), its AddressType saying which."""
+    problems = _Problems()
+    kind = str(body.get("AddressType") or "Destination").lower()
+    parse = _origin if kind == "origin" else _destination
+    address = parse(problems, body, 0)
+    problems.raise_if_any()
+    return address
 
 
 def parse_date(value: Any) -> date | None:
@@ -452,7 +498,11 @@ def parse_create(body: dict[str, Any]) -> NewConsignment:
         problems.add("Required", "Packages", "At least one package is required.")
     else:
         packages = [_package(problems, raw, n) for n, raw in enumerate(raw_packages)]
-    addresses = _addresses(problems, body.get("Addresses"))
+    direction = str(body.get("Direction") or "Outbound").strip()
+    if direction.lower() not in ("outbound", "inbound"):
+        problems.add("Invalid", "Direction", f"Direction {direction!r} is not Outbound or Inbound.")
+    direction = "Inbound" if direction.lower() == "inbound" else "Outbound"
+    addresses = _addresses(problems, body.get("Addresses"), inbound=direction == "Inbound")
     shipping_date = None
     if body.get("ShippingDate") is not None:
         shipping_date = parse_date(body["ShippingDate"])
@@ -470,7 +520,7 @@ def parse_create(body: dict[str, Any]) -> NewConsignment:
     return NewConsignment(
         customer_reference=str(body.get("ConsignmentReferenceProvidedByCustomer") or ""),
         source=str(body.get("Source") or "Api"),
-        direction=str(body.get("Direction") or "Outbound"),
+        direction=direction,
         shipping_date=shipping_date,
         origin=origin,
         destination=destination,

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from blocks import Message
@@ -51,6 +53,22 @@ PERMANENT = frozenset(
     }
 )
 MAX_BACKOFF = 60.0
+
+
+# An edit another row waits on: (channel, ts, the message's new state, and the state it
+# replaces: if the message says anything else by then, it moved on and the edit is dropped).
+Edit = tuple[str, str, Message, Message | None]
+
+
+def _edit_args(edit: Edit) -> dict[str, Any]:
+    channel, ts, message, replaces = edit
+    return {
+        "channel": channel,
+        "ts": ts,
+        "text": message.text,
+        "blocks": message.blocks,
+        "replaces": _payload(channel, ts, replaces) if replaces is not None else None,
+    }
 
 
 def edit_key(channel: str, ts: str) -> str:
@@ -122,6 +140,57 @@ class Outbox:
                     "payload_json, state, run_after, created_at, updated_at) "
                     "VALUES ('chat.update', ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                     (channel, ts, key, priority, payload, now + delay, now_iso(), now_iso()),
+                )
+        with self._cv:
+            self._cv.notify_all()
+
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        *,
+        thread_ts: str,
+        key: str,
+        then: Sequence[Edit] = (),
+        otherwise: Sequence[Edit] = (),
+    ) -> None:
+        """Queue a thread post that carries the next step (a failure's Try again): delivered
+        like the edits (paced, after Retry-After or a 5xx, again after a restart). `then`:
+        edits that may point at the post, queued once it is in; `otherwise`: edits queued
+        if Slack refuses it for good. A newer post with the same `key` replaces a pending one.
+
+        A post that was on its way when the process died is sent again (possibly twice):
+        a repeated line in a thread beats a missing Try again.
+        """
+        payload = json.dumps(
+            {
+                "channel": channel,
+                "text": message.text,
+                "blocks": message.blocks,
+                "thread_ts": thread_ts,
+                "_then": [_edit_args(e) for e in then],
+                "_else": [_edit_args(e) for e in otherwise],
+            },
+            sort_keys=True,
+        )
+        now = self._clock()
+        with self._db.tx() as conn:
+            pending = conn.execute(
+                "SELECT id FROM outbox WHERE coalesce_key = ? AND state = 'pending' "
+                "ORDER BY id DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+            if pending is not None:
+                conn.execute(
+                    "UPDATE outbox SET payload_json = ?, updated_at = ? WHERE id = ?",
+                    (payload, now_iso(), pending["id"]),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO outbox (method, channel, ts, coalesce_key, priority, "
+                    "payload_json, state, run_after, created_at, updated_at) "
+                    "VALUES ('chat.postMessage', ?, NULL, ?, ?, ?, 'pending', ?, ?, ?)",
+                    (channel, key, URGENT, payload, now, now_iso(), now_iso()),
                 )
         with self._cv:
             self._cv.notify_all()
@@ -228,19 +297,75 @@ class Outbox:
             self._sending = True
         method = str(row["method"])
         args = json.loads(row["payload_json"])
+        then, otherwise = args.pop("_then", []), args.pop("_else", [])
         try:
             if self._slack.pacer.take(method, row["channel"], max_wait=0.0) is None:
                 self._finish(row_id, "pending", run_after=self._clock(), error=None)
                 return False
             self._slack.send(method, args)
         except SlackProblem as exc:
-            self._failed(row_id, int(row["attempts"]) + 1, method, exc)
+            problem = exc
+            if self._joined(method, problem, str(row["channel"])):
+                self._surely(lambda: self._finish(row_id, "pending", run_after=self._clock()))
+            else:
+                self._surely(
+                    lambda: self._failed(row_id, int(row["attempts"]) + 1, method, problem)
+                )
+                if problem.error in PERMANENT:
+                    self._queue_edits(otherwise)
         else:
-            self._finish(row_id, "sent")
+            self._surely(lambda: self._finish(row_id, "sent"))
+            self._queue_edits(then)  # they may point at the post now that it is there
         finally:
             with self._cv:
                 self._sending = False
         return True
+
+    def _latest(self, channel: str, ts: str) -> str | None:
+        """The newest state queued or sent for a message (its payload)."""
+        row = (
+            self._db.conn()
+            .execute(
+                "SELECT payload_json FROM outbox WHERE coalesce_key = ? "
+                "AND state IN ('pending', 'sending', 'sent') ORDER BY id DESC LIMIT 1",
+                (edit_key(channel, ts),),
+            )
+            .fetchone()
+        )
+        return str(row["payload_json"]) if row is not None else None
+
+    def _joined(self, method: str, problem: SlackProblem, channel: str) -> bool:
+        """A post refused with not_in_channel goes again once the bot joined (public only)."""
+        return (
+            method == "chat.postMessage"
+            and problem.error == "not_in_channel"
+            and self._slack.join(channel)
+        )
+
+    def _queue_edits(self, edits: list[dict[str, Any]]) -> None:
+        for e in edits:
+
+            def queue(e: dict[str, Any] = e) -> None:
+                message = Message(text=e["text"], blocks=e["blocks"])
+                if e.get("replaces") and self._latest(e["channel"], e["ts"]) != e["replaces"]:
+                    return  # the message moved on meanwhile: this edit would take it back
+                self.edit(e["channel"], e["ts"], message, priority=URGENT)
+
+            self._surely(queue)
+
+    def _surely(self, record: Callable[[], None]) -> None:
+        """Record what Slack answered, waiting out a locked database: a row left 'sending'
+        would be sent again after a restart, and the outbox would never be idle."""
+        while True:
+            try:
+                record()
+                return
+            except sqlite3.Error as exc:
+                log.warning("outbox: could not record a delivery (%s): again in 0.2 s", exc)
+                with self._cv:
+                    if self._stopping:
+                        return
+                    self._cv.wait(0.2)
 
     def _failed(self, row_id: int, attempts: int, method: str, exc: SlackProblem) -> None:
         if exc.ratelimited:

@@ -152,6 +152,7 @@ class SlackOut:
         self.client = client
         self.pacer = pacer or Pacer()
         self.outbox: Outbox | None = None  # edits go through it once attached (bot/app.py)
+        self._channel_names: dict[str, str] = {}
 
     def pace(self, method: str, channel: str | None = None) -> None:
         """Wait our turn under Slack's limit (briefly), or say "ratelimited" with how long."""
@@ -317,6 +318,25 @@ class SlackOut:
             raise problem from exc
         except (SlackClientError, OSError) as exc:
             raise SlackProblem(f"upload failed: {type(exc).__name__}") from exc
+
+    def channel_name(self, channel: str) -> str | None:
+        """The channel's name, for words a modal shows as plain text (where <#C…> is not
+        rendered). Called while a form waits for its answer, so it never waits its turn:
+        None when Slack can't say at once. Names are cached for the process's life."""
+        if channel in self._channel_names:
+            return self._channel_names[channel]
+        if self.pacer.take("conversations.info", channel, max_wait=0.0) is None:
+            return None
+        try:
+            info = self.send("conversations.info", {"channel": channel})
+        except SlackProblem as exc:
+            log.info("conversations.info %s: %s", channel, exc.error)
+            return None
+        name = (info.get("channel") or {}).get("name")
+        if not isinstance(name, str) or not name:
+            return None
+        self._channel_names[channel] = name
+        return name
 
     def permalink(self, channel: str, ts: str) -> str | None:
         # A read method: Slack reads form arguments, not a JSON body, so use the SDK's own call.

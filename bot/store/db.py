@@ -19,9 +19,10 @@ import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 # Raised when a change to the tables needs a migration step below.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS consignments (
     id INTEGER PRIMARY KEY,
     view_id TEXT UNIQUE,
@@ -49,7 +50,11 @@ CREATE TABLE IF NOT EXISTS consignments (
     manifested_at TEXT,
     approval_ts TEXT,
     allocate_deadline REAL,
-    repeats INTEGER
+    repeats INTEGER,
+    found_source TEXT,
+    found_at TEXT,
+    released_service TEXT,
+    returns INTEGER
 );
 CREATE INDEX IF NOT EXISTS consignments_step ON consignments(step);
 CREATE INDEX IF NOT EXISTS consignments_channel ON consignments(channel_id, created_at);
@@ -169,6 +174,37 @@ CREATE TABLE IF NOT EXISTS seen_events (
     at TEXT NOT NULL
 );
 """
+    + """
+CREATE TABLE IF NOT EXISTS carrier_changes (
+    id INTEGER PRIMARY KEY,
+    reference TEXT NOT NULL,
+    state TEXT NOT NULL,
+    consignment_id INTEGER REFERENCES consignments(id) ON DELETE SET NULL,
+    change_json TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    thread_done INTEGER NOT NULL DEFAULT 0,
+    channel_done INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (reference, state)
+);
+CREATE INDEX IF NOT EXISTS carrier_changes_thread ON carrier_changes(thread_done, id);
+CREATE INDEX IF NOT EXISTS carrier_changes_channel ON carrier_changes(channel_done, id);
+CREATE TABLE IF NOT EXISTS delivery_states (
+    consignment_id INTEGER PRIMARY KEY REFERENCES consignments(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    raw_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    signed_by TEXT,
+    notice_ts TEXT,
+    handled_by TEXT,
+    handled_at TEXT,
+    checked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS watch_marks (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+)
 
 
 # Columns added after the first release: (table, column, type), oldest first.
@@ -176,6 +212,11 @@ _ADDED_COLUMNS: tuple[tuple[str, str, type], ...] = (
     ("consignments", "approval_ts", str),
     ("consignments", "allocate_deadline", float),
     ("consignments", "repeats", int),  # schema 4: "Ship again" names what it repeats
+    # schema 5: consignments taken over from Sorted PRO, and a released booking
+    ("consignments", "found_source", str),
+    ("consignments", "found_at", str),
+    ("consignments", "released_service", str),
+    ("consignments", "returns", int),  # schema 6: a return names the consignment it returns
     ("jobs", "owner", str),
 )
 
@@ -202,8 +243,10 @@ class _Lease:
 
 
 class Database:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float | None = None) -> None:
         self.path = str(path)
+        # SHIPBOT_DB_BUSY_TIMEOUT (seconds); tests shorten it so a lock test takes a second.
+        self.busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout is None else int(busy_timeout * 1000)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._idle: list[sqlite3.Connection] = []
@@ -255,12 +298,12 @@ class Database:
             # isolation_level=None: we issue BEGIN ourselves, so each transaction is explicit.
             conn = sqlite3.connect(
                 self.path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=self.busy_timeout_ms / 1000,
                 isolation_level=None,
                 check_same_thread=False,
             )
             conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")

@@ -24,7 +24,8 @@ from bot.store.db import Database, now_iso
 log = logging.getLogger("shipbot.jobs")
 
 JobHandler = Callable[[dict[str, Any]], None]
-GiveUpHandler = Callable[[dict[str, Any], str], None]
+# Called with the payload and what made the last attempt fail (a RetryLater, or anything else).
+GiveUpHandler = Callable[[dict[str, Any], Exception], None]
 
 
 class RetryLater(Exception):
@@ -114,13 +115,11 @@ class JobQueue:
                 ("failed" if error else "done", error, now_iso(), job_id),
             )
 
-    def refund(self, job_id: int) -> None:
-        """The attempt just made does not count (it only waited its turn)."""
+    def retry(self, job_id: int, *, run_after: float, error: str, refund: bool = False) -> None:
+        """Back to pending; `refund`: the attempt just made does not count (it waited its turn)."""
         with self._db.tx() as conn:
-            conn.execute("UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", (job_id,))
-
-    def retry(self, job_id: int, *, run_after: float, error: str) -> None:
-        with self._db.tx() as conn:
+            if refund:
+                conn.execute("UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", (job_id,))
             conn.execute(
                 "UPDATE jobs SET state = 'pending', run_after = ?, last_error = ?, updated_at = ? "
                 "WHERE id = ?",
@@ -140,6 +139,17 @@ class JobQueue:
                 "SELECT id, run_after FROM jobs WHERE state = 'pending' ORDER BY id"
             ).fetchall()
         return [(int(r["id"]), float(r["run_after"])) for r in rows]
+
+    def open_count(self, kind: str) -> int:
+        row = (
+            self._db.conn()
+            .execute(
+                "SELECT COUNT(*) AS n FROM jobs WHERE kind = ? AND state IN ('pending', 'running')",
+                (kind,),
+            )
+            .fetchone()
+        )
+        return int(row["n"])
 
     def states(self) -> dict[str, int]:
         rows = self._db.conn().execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
@@ -205,6 +215,8 @@ class JobRunner:
         self._stopping = False
         self._busy = 0
         self._running: dict[int, str] = {}
+        # Outcomes the database refused to record (locked): written on the job's next turn.
+        self._unrecorded: dict[int, Callable[[], None]] = {}
         # Other work that must be done before the runner counts as idle (the Slack outbox).
         self.idle_checks: list[Callable[[], bool]] = []
 
@@ -334,50 +346,107 @@ class JobRunner:
             job_id = self._next()
             if job_id is None:
                 return
+            with self._cv:
+                mine = job_id not in self._running  # the same id queued twice runs once
+                if mine:
+                    self._running[job_id] = "?"
             try:
-                self._run(job_id)
+                if mine:
+                    self._run(job_id)
+            except Exception:
+                # The queue's own bookkeeping failed (the database locked past its busy
+                # timeout, say): what is left to record is kept and tried again shortly.
+                log.exception("job %s: could not be taken or recorded; again shortly", job_id)
+                if not self._stopping:
+                    self._push(self._clock() + self._backoff, job_id)
             finally:
                 with self._cv:
                     self._busy -= 1
-                    self._running.pop(job_id, None)
+                    if mine:
+                        self._running.pop(job_id, None)
 
     def _run(self, job_id: int) -> None:
-        job = self.queue.take(job_id)
+        unrecorded = self._unrecorded.pop(job_id, None)
+        if unrecorded is not None:
+            self._record(job_id, unrecorded)
+            return
+        job = self.queue.take(job_id)  # if this raises, nothing changed: taken again later
         if job is None:
             return
         with self._cv:
             self._running[job.id] = job.kind
         handler = self._handlers.get(job.kind)
         if handler is None:
-            self.queue.finish(job.id, error=f"no handler for {job.kind}")
+            error = f"no handler for {job.kind}"
+            self._record(job.id, lambda: self.queue.finish(job.id, error=error))
             return
         try:
             handler(job.payload)
         except RetryLater as exc:
-            if not exc.counts:
-                self.queue.refund(job.id)
-            elif job.attempts >= self._max_attempts:
-                log.error(
-                    "job %s %s gave up after %s attempts: %s", job.id, job.kind, job.attempts, exc
-                )
-                self.queue.finish(job.id, error=str(exc))
-                give_up = self._give_up.get(job.kind)
-                if give_up is not None:
-                    try:
-                        give_up(job.payload, str(exc))
-                    except Exception:
-                        log.exception("give-up handler of job %s failed", job.id)
-                return
-            delay = exc.delay if exc.delay is not None else self._backoff * 2 ** (job.attempts - 1)
-            run_after = self._clock() + delay
-            self.queue.retry(job.id, run_after=run_after, error=str(exc))
+            outcome = self._after_failure(job, exc, counts=exc.counts, delay=exc.delay)
+        except Exception as exc:
+            # Anything else (a database error, a bug) is tried again with backoff, and the
+            # give-up handler runs after the last attempt: nothing is dropped in silence.
+            log.warning(
+                "job %s %s attempt %s failed: %s",
+                job.id,
+                job.kind,
+                job.attempts,
+                type(exc).__name__,
+                exc_info=True,
+            )
+            outcome = self._after_failure(job, exc, counts=True, delay=None)
+        else:
+
+            def outcome() -> None:
+                self.queue.finish(job.id)
+
+        self._record(job.id, outcome)
+
+    def _record(self, job_id: int, outcome: Callable[[], None]) -> None:
+        """Write a job's outcome; kept for the next try if the database refuses it now."""
+        try:
+            outcome()
+        except Exception:
+            self._unrecorded[job_id] = outcome
+            raise
+
+    def _after_failure(
+        self, job: Job, exc: Exception, *, counts: bool, delay: float | None
+    ) -> Callable[[], None]:
+        """What to record after a failed attempt: a retry, or the give-up."""
+        error = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
+        if counts and job.attempts >= self._max_attempts:
+            log.error(
+                "job %s %s gave up after %s attempts: %s", job.id, job.kind, job.attempts, error
+            )
+
+            def give_up() -> None:
+                self.queue.finish(job.id, error=error)
+                handler = self._give_up.get(job.kind)
+                if handler is None:
+                    return
+                try:
+                    handler(job.payload, exc)
+                except Exception:
+                    # Still recorded as given up: the consignment sweep finds what it left.
+                    log.exception("give-up handler of job %s failed", job.id)
+
+            return give_up
+        if delay is None:
+            delay = self._backoff * 2 ** (job.attempts - 1)
+        run_after = self._clock() + delay
+
+        def retry() -> None:
+            self.queue.retry(job.id, run_after=run_after, error=error, refund=not counts)
             if not self._stopping:
                 self._push(run_after, job.id)
-        except Exception as exc:  # a bug: record it, keep the worker alive
-            log.exception("job %s %s failed (given up)", job.id, job.kind)
-            self.queue.finish(job.id, error=f"{type(exc).__name__}: {exc}")
-        else:
-            self.queue.finish(job.id)
+
+        return retry
+
+    def pending_for(self, kind: str) -> bool:
+        """A job of this kind is queued or running (the sweep asks before resuming)."""
+        return self.queue.open_count(kind) > 0
 
 
 def _alive(row: Any, now: float, stale_after: float) -> bool:

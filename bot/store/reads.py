@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from bot.models import (
     UnqualifiedService,
 )
 from bot.store.db import Database
+from bot.store.delivery import delivery_row
 
 
 class StoreReads:
@@ -41,12 +42,16 @@ class StoreReads:
         return self.database.conn()
 
     def shipper_reference_taken(self, reference: str) -> bool:
+        return self.holder_of_reference(reference) is not None
+
+    def holder_of_reference(self, reference: str) -> int | None:
+        """The consignment that already has this shipper reference (they are unique)."""
         row = (
             self._conn()
-            .execute("SELECT 1 FROM consignments WHERE shipper_reference = ?", (reference,))
+            .execute("SELECT id FROM consignments WHERE shipper_reference = ?", (reference,))
             .fetchone()
         )
-        return row is not None
+        return int(row["id"]) if row is not None else None
 
     def get(self, consignment_id: int) -> ConsignmentRecord | None:
         conn = self._conn()
@@ -70,6 +75,24 @@ class StoreReads:
             (text, text, text),
         ).fetchone()
         return self._record(conn, row) if row else None
+
+    def unattended(self, steps: Collection[Step], kind: str, *, settled_for: float) -> list[int]:
+        """Consignments at one of `steps`, unchanged for `settled_for` seconds, that no queued
+        or running job of `kind` names: work nobody is doing (the sweep resumes it)."""
+        cutoff = (datetime.now(UTC) - timedelta(seconds=settled_for)).isoformat()
+        marks = ",".join("?" * len(steps))
+        rows = (
+            self._conn()
+            .execute(
+                f"""SELECT c.id FROM consignments c WHERE c.step IN ({marks})
+                AND c.updated_at < ? AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ?
+                AND j.state IN ('pending', 'running')
+                AND json_extract(j.payload_json, '$.cid') = c.id) ORDER BY c.id""",
+                [*sorted(s.value for s in steps), cutoff, kind],
+            )
+            .fetchall()
+        )
+        return [int(r["id"]) for r in rows]
 
     def in_flight(self) -> list[int]:
         rows = (
@@ -117,7 +140,12 @@ class StoreReads:
         return out
 
     def documents(self, consignment_id: int, *, pending_only: bool = False) -> list[Document]:
-        sql = "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ?"
+        # A released booking's documents are kept for the audit, renamed "void-…": never
+        # reprinted or uploaded again.
+        sql = (
+            "SELECT kind, name, content_type, data FROM documents WHERE consignment_id = ? "
+            "AND name NOT LIKE 'void-%'"
+        )
         if pending_only:
             sql += " AND uploaded_at IS NULL"
         rows = self._conn().execute(sql + " ORDER BY id", (consignment_id,)).fetchall()
@@ -132,8 +160,11 @@ class StoreReads:
         ]
 
     def ready_for_manifest(self) -> list[ConsignmentRecord]:
-        """What a manifest may take: allocated, and its documents are in the thread."""
-        return self.list_in(MANIFESTABLE)
+        """What a manifest may take: allocated, and its documents are in the thread.
+
+        Not returns: the customer hands those in; `/ship manifest` is for what leaves us.
+        """
+        return [c for c in self.list_in(MANIFESTABLE) if c.returns is None]
 
     def list_in(self, steps: Collection[Step]) -> list[ConsignmentRecord]:
         """Every consignment at one of `steps`, oldest first."""
@@ -188,6 +219,14 @@ class StoreReads:
             allocate_deadline=row["allocate_deadline"],
             repeats=row["repeats"],
             repeats_reference=_reference_of(conn, row["repeats"]),
+            returns=row["returns"],
+            returns_reference=_reference_of(conn, row["returns"]),
+            returns_thread_ts=_message_ts_of(conn, row["returns"]),
+            replaces=_same_order(conn, row["repeats"], row["order_number"]),
+            found_source=row["found_source"],
+            found_at=_dt(row["found_at"]),
+            released_service=row["released_service"],
+            delivery=delivery_row(conn, cid),
         )
 
     def audit_log(self, consignment_id: int | None = None) -> list[AuditEntry]:
@@ -260,10 +299,16 @@ class StoreReads:
         limit: int = 20,
         offset: int = 0,
         involving: str | None = None,
+        returns: bool | None = None,
     ) -> tuple[list[ConsignmentRecord], int]:
-        """Newest first; (this page, how many match in all). `since` is compared in UTC."""
+        """Newest first; (this page, how many match in all). `since` is compared in UTC.
+
+        `returns`: only returns (True), none of them (False), or both (None).
+        """
         clauses: list[str] = []
         args: list[Any] = []
+        if returns is not None:
+            clauses.append("returns IS NOT NULL" if returns else "returns IS NULL")
         if involving is not None:
             clauses.append("(created_by = ? OR claimed_by = ?)")
             args += [involving, involving]
@@ -325,6 +370,21 @@ def _manifest_record(row: sqlite3.Row) -> ManifestRecord:
         queued=tuple(int(i) for i in json.loads(row["queued_json"])),
         failed=tuple(str(r) for r in json.loads(row["failed_json"])),
     )
+
+
+def _message_ts_of(conn: sqlite3.Connection, cid: int | None) -> str | None:
+    """A consignment's channel message: the thread its returns are posted in."""
+    if cid is None:
+        return None
+    row = conn.execute("SELECT message_ts FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return row["message_ts"] if row else None
+
+
+def _same_order(conn: sqlite3.Connection, cid: int | None, order_number: str | None) -> bool:
+    if cid is None or not order_number:
+        return False
+    row = conn.execute("SELECT order_number FROM consignments WHERE id = ?", (cid,)).fetchone()
+    return bool(row and row["order_number"] == order_number)
 
 
 def _reference_of(conn: sqlite3.Connection, cid: int | None) -> str | None:

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.models import (
     Step,
 )
 from bot.store.db import Database, now_iso
+from bot.store.delivery import DeliveryRecords
 from bot.store.reads import StoreReads
 
 
@@ -40,14 +42,28 @@ class Claim:
     quote: Quote | None
 
 
-class Store(StoreReads):
+class ReferenceTaken(Exception):
+    """A new form names a shipper reference another consignment already has."""
+
+    def __init__(self, holder: int) -> None:
+        super().__init__(f"shipper reference taken by consignment {holder}")
+        self.holder = holder
+
+
+class Store(DeliveryRecords, StoreReads):
     """The consignment repository: each conversation's state, its documents and audit.
 
     The writes are here, each one transaction; the reads are in `bot/store/reads.py`.
     """
 
-    def __init__(self, path: str | Path | Database) -> None:
-        super().__init__(path if isinstance(path, Database) else Database(path))
+    def __init__(self, path: str | Path | Database, *, busy_timeout: float | None = None) -> None:
+        if not isinstance(path, Database):
+            path = (
+                Database(path)
+                if busy_timeout is None
+                else Database(path, busy_timeout=busy_timeout)
+            )
+        super().__init__(path)
         self._tx = self.database.tx
 
     def close(self) -> None:
@@ -65,10 +81,13 @@ class Store(StoreReads):
         response_url: str | None,
         view_id: str | None,
         repeats: int | None = None,
+        returns: int | None = None,
     ) -> tuple[int, bool]:
-        """Store the form; (id, created). The same view submitted twice gives the first id.
+        """Store the form; (id, created). The same view submitted twice gives the first id
+        (a replay); another form with a reference already in use raises ReferenceTaken.
 
         `repeats`: the consignment a "Ship again" form copied, named in the new one's thread.
+        `returns`: the consignment a return sends back; the return lives in its thread.
         """
         now = now_iso()
         with self._tx() as conn:
@@ -83,12 +102,12 @@ class Store(StoreReads):
                 (request.shipper_reference,),
             ).fetchone()
             if row:
-                return int(row["id"]), False
+                raise ReferenceTaken(int(row["id"]))
             cur = conn.execute(
                 """INSERT INTO consignments (view_id, shipper_reference, order_number,
                 recipient_name, postcode, country, channel_id, response_url, created_by,
-                created_at, updated_at, step, request_json, repeats)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                created_at, updated_at, step, request_json, repeats, returns)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
                     view_id,
                     request.shipper_reference,
@@ -104,11 +123,114 @@ class Store(StoreReads):
                     Step.NEW.value,
                     request.model_dump_json(),
                     repeats,
+                    returns,
                 ),
             )
             cid = int(cur.lastrowid or 0)
             _insert_parcels(conn, cid, request)
             return cid, True
+
+    def adopt(
+        self,
+        request: ShipmentRequest,
+        *,
+        carrier_reference: str,
+        step: Step,
+        channel_id: str,
+        user: str,
+        source: str | None,
+        made_at: datetime | None,
+        allocation: Allocation | None = None,
+        price: Price | None = None,
+    ) -> tuple[int, bool]:
+        """Take over a consignment found at Sorted PRO: (id, created). One row per carrier
+        reference, so two agents at once get the same id and only the first `created`."""
+        now = now_iso()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT id FROM consignments WHERE carrier_reference = ? COLLATE NOCASE",
+                (carrier_reference,),
+            ).fetchone()
+            if row:
+                return int(row["id"]), False
+            shipper_reference = request.shipper_reference
+            if conn.execute(
+                "SELECT 1 FROM consignments WHERE shipper_reference = ?", (shipper_reference,)
+            ).fetchone():
+                shipper_reference = f"{shipper_reference}-{carrier_reference}"
+                request = request.model_copy(update={"shipper_reference": shipper_reference})
+            cur = conn.execute(
+                """INSERT INTO consignments (shipper_reference, order_number, carrier_reference,
+                recipient_name, postcode, country, channel_id, created_by, created_at,
+                updated_at, step, request_json, found_source, found_at, manifested_at)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (
+                    shipper_reference,
+                    request.order_number,
+                    carrier_reference,
+                    request.recipient.name,
+                    request.recipient.postcode,
+                    request.recipient.country,
+                    channel_id,
+                    user,
+                    now,
+                    now,
+                    step.value,
+                    request.model_dump_json(),
+                    source,
+                    made_at.isoformat() if made_at else None,
+                    # The carrier has its data already (we don't know since when).
+                    now if step is Step.MANIFESTED else None,
+                ),
+            )
+            cid = int(cur.lastrowid or 0)
+            _insert_parcels(conn, cid, request)
+            if allocation is not None:
+                _insert_allocation(conn, cid, allocation, price, None, None)
+            return cid, True
+
+    def release_booking(self, consignment_id: int, service: str) -> bool:
+        """The carrier confirmed the deallocation: RELEASING -> CLAIMED (the chosen quote is
+        allocated next), the old allocation and documents void, and the old service kept
+        so a failure can say the booking is gone."""
+        with self._tx() as conn:
+            if not self._move(
+                conn, consignment_id, {Step.RELEASING}, Step.CLAIMED, released_service=service
+            ):
+                return False
+            conn.execute("DELETE FROM allocations WHERE consignment_id = ?", (consignment_id,))
+            conn.execute(
+                "UPDATE documents SET name = 'void-' || id || '-' || name "
+                "WHERE consignment_id = ? AND name NOT LIKE 'void-%'",
+                (consignment_id,),
+            )
+            return True
+
+    def start_fix(
+        self, consignment_id: int, request: ShipmentRequest, leaving: Collection[Step]
+    ) -> bool:
+        """ "Fix the address": the agent's destination recorded and the move to UPDATING in one
+        transaction (UPDATING sends it to Sorted PRO and reads it back)."""
+        with self._tx() as conn:
+            if not self._move(conn, consignment_id, leaving, Step.UPDATING):
+                return False
+            _set_request(conn, consignment_id, request)
+            return True
+
+    def void_booking(self, consignment_id: int, service: str) -> None:
+        """Sorted PRO confirmed a deallocation while UPDATING: the old allocation and its
+        documents are void; the old service is kept so a failure can say it was released."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM allocations WHERE consignment_id = ?", (consignment_id,))
+            conn.execute(
+                "UPDATE documents SET name = 'void-' || id || '-' || name "
+                "WHERE consignment_id = ? AND name NOT LIKE 'void-%'",
+                (consignment_id,),
+            )
+            conn.execute(
+                "UPDATE consignments SET released_service = ?, updated_at = ? WHERE id = ?",
+                (service, now_iso(), consignment_id),
+            )
 
     def replace_request(self, consignment_id: int, request: ShipmentRequest) -> bool:
         """A corrected form for a consignment the carrier refused (FAILED before creation)."""
@@ -241,11 +363,18 @@ class Store(StoreReads):
             )
 
     def claim_quote(
-        self, consignment_id: int, quote_reference: str, user: str, *, to: Step
+        self,
+        consignment_id: int,
+        quote_reference: str,
+        user: str,
+        *,
+        to: Step,
+        leaving: Collection[Step] = TAKES_CLICKS,
     ) -> Claim:
         """First click wins: one IMMEDIATE transaction reads the quote and moves the step.
 
-        `to` is CLAIMED, or AWAITING_APPROVAL when the caller's policy says so.
+        `to` is CLAIMED, or AWAITING_APPROVAL when the caller's policy says so, or
+        RELEASING for a "Ship with another service" (leaving REQUOTED).
         """
         with self._tx() as conn:
             row = conn.execute(
@@ -262,7 +391,7 @@ class Store(StoreReads):
             if quote is None or not self._move(
                 conn,
                 consignment_id,
-                TAKES_CLICKS,
+                leaving,
                 to,
                 claimed_by=user,
                 claimed_quote=quote_reference,
@@ -297,27 +426,9 @@ class Store(StoreReads):
     ) -> bool:
         """What the carrier allocated, and the move to ALLOCATED, in one transaction."""
         with self._tx() as conn:
-            if not self._move(conn, consignment_id, leaving, Step.ALLOCATED):
+            if not self._move(conn, consignment_id, leaving, Step.ALLOCATED, released_service=None):
                 return False
-            conn.execute(
-                """INSERT OR REPLACE INTO allocations (consignment_id, quote_reference,
-                carrier_code, carrier_name, service_name, tracking_json, net, gross, currency,
-                allocated_by, allocated_at, allocation_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    consignment_id,
-                    quote_reference,
-                    allocation.carrier_code,
-                    allocation.carrier_name,
-                    allocation.service_name,
-                    json.dumps(list(allocation.tracking_numbers)),
-                    str(price.net) if price else None,
-                    str(price.gross) if price else None,
-                    price.currency if price else None,
-                    user,
-                    now_iso(),
-                    allocation.model_dump_json(),
-                ),
-            )
+            _insert_allocation(conn, consignment_id, allocation, price, quote_reference, user)
             return True
 
     def save_documents(self, consignment_id: int, documents: Sequence[Document]) -> None:
@@ -434,8 +545,52 @@ _MOVE_FIELDS = frozenset(
         "channel_id",
         "approval_ts",
         "allocate_deadline",
+        "released_service",
     }
 )
+
+
+def _set_request(conn: sqlite3.Connection, cid: int, request: ShipmentRequest) -> None:
+    conn.execute(
+        """UPDATE consignments SET request_json = ?, recipient_name = ?, postcode = ?,
+        country = ? WHERE id = ?""",
+        (
+            request.model_dump_json(),
+            request.recipient.name,
+            request.recipient.postcode,
+            request.recipient.country,
+            cid,
+        ),
+    )
+
+
+def _insert_allocation(
+    conn: sqlite3.Connection,
+    cid: int,
+    allocation: Allocation,
+    price: Price | None,
+    quote_reference: str | None,
+    user: str | None,
+) -> None:
+    conn.execute(
+        """INSERT OR REPLACE INTO allocations (consignment_id, quote_reference,
+        carrier_code, carrier_name, service_name, tracking_json, net, gross, currency,
+        allocated_by, allocated_at, allocation_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+        (
+            cid,
+            quote_reference,
+            allocation.carrier_code,
+            allocation.carrier_name,
+            allocation.service_name,
+            json.dumps(list(allocation.tracking_numbers)),
+            str(price.net) if price else None,
+            str(price.gross) if price else None,
+            price.currency if price else None,
+            user,
+            now_iso(),
+            allocation.model_dump_json(),
+        ),
+    )
 
 
 def _insert_parcels(conn: sqlite3.Connection, cid: int, request: ShipmentRequest) -> None:

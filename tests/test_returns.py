@@ -1,0 +1,373 @@
+"""Return labels: an inbound consignment made from the one the customer received.
+
+The wire (pure), the client against the sandbox over HTTP, and two full flows through the
+real app (signed Slack requests, the stand-in Slack, the sandbox): one at home (prefill,
+the Inbound create body, only return services, one allocate under double clicks, the label
+in the original's thread, status, manifest leaves it out, cancel, the original untouched),
+one from abroad (customs as returned goods).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from pypdf import PdfReader
+
+from blocks.return_form import return_modal
+from bot.carrier import mapping
+from bot.carrier.client import CarrierClient
+from bot.desk.return_services import return_services_only
+from bot.models import (
+    Customs,
+    Direction,
+    ExportReason,
+    Money,
+    ReturnReason,
+    Step,
+)
+from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
+from tests.factories import quote_set, shipment_request
+from tests.form_states import example_customs_state
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, wait_for_modal
+from tests.test_forms import check_slack_accepts, state_from_modal_initials
+
+SANDBOX_SEED = 26
+KEY = {"ocp-apim-subscription-key": "test-key"}
+RETURN_SERVICES = {"RMT48", "DPDCL", "DHLEXWW", "RMTR48", "EVRIRET"}  # ServiceDirection Inbound
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _initial(view: dict[str, Any], block_id: str) -> Any:
+    for block in view["blocks"]:
+        if block.get("block_id") == block_id:
+            element = block["element"]
+            if "initial_option" in element:
+                return element["initial_option"]["value"]
+            return element.get("initial_value")
+    raise AssertionError(f"no block {block_id}")
+
+
+def _typed(view: dict[str, Any], **typed: str) -> dict[str, Any]:
+    """What Slack submits for the modal as shown, with `typed` typed or chosen over it."""
+    state = state_from_modal_initials(view)
+    for block_id, value in typed.items():
+        [action] = state[block_id].values()
+        if "selected_option" in action:
+            action["selected_option"] = {
+                "text": {"type": "plain_text", "text": value},
+                "value": value,
+            }
+        else:
+            action["value"] = value
+    return state
+
+
+def _at_sandbox(sandbox: RunningSandbox, reference: str) -> dict[str, Any]:
+    """What the sandbox holds for a consignment: it echoes the create body it was sent."""
+    reply = httpx.get(f"{sandbox.url}/consignments/{reference}", headers=KEY, timeout=5)
+    return dict(reply.json())
+
+
+# -- the wire ----------------------------------------------------------------------------
+
+
+def test_a_return_is_created_inbound_from_the_customer_to_our_location() -> None:
+    request = shipment_request("RET-1182").model_copy(update={"direction": Direction.INBOUND})
+    body = json.loads(mapping.create_consignment_request(request, "DC1").to_wire())
+    assert body["Direction"] == "Inbound"
+    assert body["ConsignmentReferenceProvidedByCustomer"] == "RET-1182"
+    origin, destination = body["Addresses"]
+    assert origin["AddressType"] == "Origin" and "ShippingLocationReference" not in origin
+    assert origin["Contact"]["LastName"] == "Customer" and origin["Postcode"] == "SW1A 2AA"
+    assert destination == {
+        "AddressType": "Destination",
+        "ShippingLocationReference": "DC1",
+        "IsCached": False,
+    }
+    outbound = json.loads(mapping.create_consignment_request(shipment_request(), "DC1").to_wire())
+    assert outbound["Direction"] == "Outbound"
+    assert outbound["Addresses"][0]["ShippingLocationReference"] == "DC1"
+
+
+def test_service_direction_decides_what_a_return_may_offer() -> None:
+    assert mapping.takes_inbound("Inbound, Outbound") is True
+    assert mapping.takes_inbound("inbound") is True
+    assert mapping.takes_inbound("Outbound") is False
+    assert mapping.takes_inbound(None) is None and mapping.takes_inbound(2) is None
+    offered = quote_set("EC-1", 3)
+    q0, q1, q2 = offered.quotes
+    mixed = offered.model_copy(
+        update={
+            "quotes": (
+                q0.model_copy(update={"inbound": True}),
+                q1.model_copy(update={"inbound": False}),
+                q2,  # says nothing: PRO quoted it for this inbound consignment, so it stays
+            )
+        }
+    )
+    kept = return_services_only(mixed)
+    assert [q.reference for q in kept.quotes] == [q0.reference, q2.reference]
+    assert [u.reason for u in kept.unqualified] == [
+        "Not a returns service (the carrier's ServiceDirection is Outbound only)."
+    ]
+
+
+def test_the_sandbox_quotes_an_inbound_consignment_return_services_only(
+    fresh_sandbox: RunningSandbox,
+) -> None:
+    client = CarrierClient(fresh_sandbox.url, "key", backoff=0.01)
+    try:
+        request = shipment_request("RET-9").model_copy(update={"direction": Direction.INBOUND})
+        reference = client.create_consignment(request, SANDBOX_SHIPPING_LOCATION)
+        quotes = client.get_quotes(reference).quotes
+        assert quotes and all(q.inbound for q in quotes)
+        assert {q.service_code.removeprefix("MPD_") for q in quotes} <= RETURN_SERVICES
+        assert "MPD_RMTR48" in {q.service_code for q in quotes}  # a returns-only service
+        outbound = client.get_quotes(
+            client.create_consignment(shipment_request(), "SHIPBOT_SANDBOX_DC")
+        )
+        assert "MPD_RMTR48" not in {q.service_code for q in outbound.quotes}
+        assert any(q.inbound is False for q in outbound.quotes)
+        # A return needs the location it goes back to.
+        bare = json.loads(mapping.create_consignment_request(request, "X").to_wire())
+        del bare["Addresses"][1]["ShippingLocationReference"]
+        refused = httpx.post(f"{fresh_sandbox.url}/consignments", json=bare, headers=KEY, timeout=5)
+        assert refused.status_code == 400 and "ShippingLocationReference" in refused.text
+    finally:
+        client.close()
+
+
+def test_the_return_form_is_one_slack_accepts() -> None:
+    draft = shipment_request("RET-1182").model_copy(update={"direction": Direction.INBOUND})
+    view = return_modal("{}", request=draft, original_reference="EC-1", earlier_returns=["EC-2"])
+    check_slack_accepts(view)
+    assert "Already made for it: EC-2" in json.dumps(view["blocks"][0])
+
+
+# -- a return from the thread, end to end ---------------------------------------------------
+
+
+def _double_click(h: Harness, cid: int, quotes_ts: str, quote: str) -> None:
+    """Two agents and a double click, all built from the message as they saw it."""
+    bodies = [
+        urlencode(
+            {
+                "payload": json.dumps(
+                    h.driver.click_payload(
+                        CHANNEL,
+                        quotes_ts,
+                        "choose_quote",
+                        f"{cid}:{quote}",
+                        block_id=f"quote-{quote}",
+                        user=user,
+                    )
+                )
+            }
+        )
+        for user in (AGENT, AGENT, AGENT2)
+    ]
+    barrier = threading.Barrier(len(bodies))
+
+    def click(body: str) -> None:
+        barrier.wait()
+        h.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+
+    threads = [threading.Thread(target=click, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _card(h: Harness, text: str) -> str:
+    h.driver.command(text)
+    url = h.driver.last_response_url
+    assert url
+    h.wait(lambda: bool(h.fake.responses_to(url)))
+    return _dump(h.fake.responses_to(url)[-1])
+
+
+def test_a_return_label_from_the_thread(harness: Harness) -> None:
+    h = harness
+    original = h.quoted()
+    # Nothing to return before the label is bought.
+    early = h.driver.command(f"return {original.reference}").json()
+    assert "once it is allocated" in early["text"]
+    h.click_quote(original)
+    original = h.wait_step(original.id, Step.UPLOADED)
+    assert original.quotes_ts and original.message_ts and original.allocation
+    top_before = h.fake.message(CHANNEL, original.message_ts).blocks
+    assert "return_label" in _dump(h.quotes_message(original).blocks)
+
+    # The form, filled in from the consignment: the customer as the sender.
+    opened = len(h.fake.opened_views())
+    assert h.driver.click(CHANNEL, original.quotes_ts, "return_label").status_code == 200
+    view = wait_for_modal(h.fake, opened)
+    assert view["callback_id"] == "ship_return"
+    assert f"Return of {original.reference}" in _dump(view["blocks"][0])
+    customer = original.request.recipient
+    assert _initial(view, "recipient_name") == customer.name
+    assert _initial(view, "recipient_email") == customer.email
+    assert _initial(view, "recipient_phone") == customer.phone
+    assert _initial(view, "address_line1") == customer.line1
+    assert _initial(view, "address_postcode") == customer.postcode
+    assert _initial(view, "parcel_count") == "2"  # as they went out, editable
+    assert _initial(view, "parcel_weight_kg") == "1.2"
+    assert _initial(view, "shipper_reference") == "RET-1182"
+    assert _initial(view, "return_reason") is None
+
+    # The reason is required, and Other needs words.
+    errors = h.driver.submit_view(view, _typed(view, return_reason="Other")).json()
+    assert errors["response_action"] == "errors" and "return_note" in errors["errors"]
+
+    # Sorted PRO may quote every service (undocumented): we still offer return ones only.
+    h.sandbox.sandbox.state.set_quote_every_direction(True)
+    submitted = _typed(view, parcel_count="1", return_reason="Damaged", return_note="Box crushed")
+    response = h.driver.submit_view(view, submitted)
+    assert response.status_code == 200 and not response.content.strip(), response.text
+    back = h.store.find_by_reference("RET-1182")
+    assert back is not None and back.returns == original.id
+    back = h.wait_step(back.id, Step.QUOTED)
+    assert back.carrier_reference and back.quotes_ts and back.message_ts
+
+    # The create body: Inbound, the customer as Origin, our location as Destination.
+    held = _at_sandbox(h.sandbox, back.carrier_reference)
+    assert held["Direction"] == "Inbound"
+    assert held["ConsignmentReferenceProvidedByCustomer"] == "RET-1182"
+    origin, destination = held["Addresses"]
+    assert origin["AddressType"] == "Origin" and origin["Postcode"] == "SW1A 2AA"
+    assert origin["Contact"]["FirstName"] == "Rosa" and not origin["ShippingLocationReference"]
+    assert destination["ShippingLocationReference"] == SANDBOX_SHIPPING_LOCATION
+    assert len(held["Packages"]) == 1
+
+    # Only return services, listed in the original's thread.
+    offered = {q.service_code.removeprefix("MPD_") for q in back.quotes}
+    assert offered and offered <= RETURN_SERVICES
+    assert any("returns service" in u.reason for u in back.unqualified)
+    in_thread = {m.ts for m in h.fake.thread(CHANNEL, original.message_ts)}
+    assert {back.message_ts, back.quotes_ts} <= in_thread
+    assert h.fake.message(CHANNEL, back.message_ts).thread_ts == original.message_ts
+    assert f"Return of {original.reference}" in _dump(
+        h.fake.message(CHANNEL, back.message_ts).blocks
+    )
+
+    # Choose: exactly one allocate, however many clicks.
+    allocations = h.allocations_at_carrier()
+    _double_click(h, back.id, back.quotes_ts, back.quotes[0].reference)
+    back = h.wait_step(back.id, Step.UPLOADED)
+    assert h.allocations_at_carrier() == allocations + 1
+    assert back.allocation is not None
+
+    # The label, in the original's thread, with the sentence for the customer.
+    files = [f for f in h.fake.files if f.filename == f"{back.carrier_reference}.pdf"]
+    assert len(files) == 1 and files[0].thread_ts == original.message_ts
+    assert "RETURN" in PdfReader(io.BytesIO(files[0].data)).pages[0].extract_text()
+    (label_message,) = [
+        m
+        for m in h.fake.thread(CHANNEL, original.message_ts)
+        if m.files and back.reference in m.text
+    ]
+    assert f"Return label made by <@{back.claimed_by}>" in label_message.text
+    assert "For the customer" in label_message.text
+    assert back.allocation.tracking_numbers[0] in label_message.text
+    assert "return label" in label_message.text.lower() and "http" in label_message.text
+
+    # Status, list and audit know a return, and name its original.
+    status = _card(h, f"status {back.reference}")
+    assert f"Return of {original.reference}" in status
+    assert "pre-paid" in status  # the return's sentence, not delivery news
+    listed = _dump(h.driver.command("list all").json())
+    assert f"Return of {original.reference}" in listed
+    audit = _dump(h.driver.command(f"audit {back.reference}").json())
+    assert f"Return of {original.reference}" in audit
+    assert any(
+        e.action == "return label" and e.detail == back.reference
+        for e in h.store.audit_log(original.id)
+    )
+    assert "itself a return" in h.driver.command(f"return {back.reference}").json()["text"]
+
+    h.driver.event({"type": "app_home_opened", "user": AGENT, "channel": "D0HOME", "tab": "home"})
+    h.wait(lambda: AGENT in h.fake.home_views)
+    home = _dump(h.fake.home_views[AGENT]["blocks"])
+    assert "Return labels made · 1" in home and "Allocated, waiting for the manifest · 1" in home
+    assert f"Return of {original.reference}" in home
+
+    # The manifest takes the outbound parcel, not the return (the customer hands it in).
+    h.driver.command("manifest")
+    h.wait_step(original.id, Step.MANIFESTED)
+    assert h.store.require(back.id).step is Step.UPLOADED
+    assert _at_sandbox(h.sandbox, back.carrier_reference)["ConsignmentState"] == "Allocated"
+
+    # A return is cancelled like any consignment; the original stays as it was.
+    assert h.driver.click(CHANNEL, back.quotes_ts, "op_cancel").status_code == 200
+    h.wait_step(back.id, Step.CANCELLED)
+    assert _at_sandbox(h.sandbox, back.carrier_reference)["ConsignmentState"] == "Cancelled"
+    untouched = h.store.require(original.id)
+    assert untouched.step is Step.MANIFESTED and untouched.request == original.request
+    assert untouched.allocation == original.allocation
+    assert _at_sandbox(h.sandbox, original.carrier_reference or "")["Direction"] == "Outbound"
+    # Its channel message changed only by its own manifest, never by the return.
+    top_after = _dump(h.fake.message(CHANNEL, original.message_ts).blocks)
+    assert "↩️" not in top_after and "↩️" not in _dump(top_before)
+    assert "✅ Manifested" in top_after and original.reference in top_after
+
+
+def test_a_return_from_abroad_declares_returned_goods(harness: Harness) -> None:
+    h = harness
+    original = h.quoted(international=True, order_number="7701")
+    assert original.request.customs is not None
+    h.click_quote(original)
+    original = h.wait_step(original.id, Step.UPLOADED)
+
+    opened = len(h.fake.opened_views())
+    # By order number, from another place than the thread.
+    assert not h.driver.command("return 7701").content.strip()
+    view = wait_for_modal(h.fake, opened)
+    assert _initial(view, "address_country") == "FR"
+    assert _initial(view, "shipper_reference") == "RET-7701"
+    page = h.driver.submit_view(view, _typed(view, return_reason="Not wanted")).json()
+    assert page["response_action"] == "update", page
+    customs = page["view"]
+    check_slack_accepts(customs)  # what the bot answered, before Slack adds its own keys
+    declared = original.request.customs
+    assert _initial(customs, "customs_hs_code") == declared.hs_code
+    assert _initial(customs, "customs_contents") == declared.contents
+    assert _initial(customs, "customs_reason") == "Return"
+    reasons = [b for b in customs["blocks"] if b.get("block_id") == "customs_reason"]
+    assert [o["value"] for o in reasons[0]["element"]["options"]] == ["Return"]
+
+    # A crafted page 2 with another reason is refused: a return is returned goods.
+    crafted = example_customs_state(customs_reason="Sale")
+    refused = h.driver.submit_view(view["id"], crafted).json()
+    assert refused["response_action"] == "errors"
+
+    response = h.driver.submit_view(view["id"], state_from_modal_initials(customs))
+    assert response.status_code == 200 and not response.content.strip(), response.text
+    back = h.store.find_by_reference("RET-7701")
+    assert back is not None and back.returns == original.id
+    assert back.request.customs == Customs(
+        contents=declared.contents,
+        hs_code=declared.hs_code,
+        origin_country=declared.origin_country,
+        item_value=Money(amount=Decimal("49.99"), currency="GBP"),
+        reason=ExportReason.RETURN,
+    )
+    assert back.request.return_reason is ReturnReason.NOT_WANTED
+    back = h.wait_step(back.id, Step.QUOTED)
+    held = _at_sandbox(h.sandbox, back.carrier_reference or "")
+    assert held["Direction"] == "Inbound"
+    assert held["CustomsDocumentation"]["CategoryType"] == "ReturnedGoods"
+    assert held["Addresses"][0]["Country"]["IsoCode"]["TwoLetterCode"] == "FR"
+    items = [item for package in held["Packages"] for item in package["Items"]]
+    assert items and {i["HarmonisationCode"] for i in items} == {declared.hs_code}
+    assert all(q.inbound for q in back.quotes)
+    assert h.store.require(original.id).step is Step.UPLOADED
