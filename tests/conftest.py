@@ -44,6 +44,7 @@ def _whole_suite(config: pytest.Config) -> bool:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A whole, green run fails if some row of bot/lifecycle.py was never made by a flow."""
+    from bot import lifecycle
     from tests import moves
 
     config = session.config
@@ -53,8 +54,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus != 0 or not _whole_suite(config):
         return
     missing = moves.unmade(moves.made)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        made = len(lifecycle.MOVES) - len(missing)
+        reporter.write_line(f"lifecycle: {made} of {len(lifecycle.MOVES)} moves made by flows")
     if missing:
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
         lines = ["moves in bot/lifecycle.py that no test's flow made:", *missing]
         if reporter is not None:
             reporter.write_line("\n".join(lines), red=True)
