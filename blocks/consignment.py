@@ -192,6 +192,20 @@ def channel_message(c: ConsignmentRecord, *, thread_pending: bool = False) -> Me
     )
 
 
+SANDBOX_NOTE = "🧪 *SANDBOX* — nothing is shipped: labels and tracking numbers here are not real."
+
+
+def sandbox_marked(message: Message) -> Message:
+    """A message from a bot whose carrier is a sandbox: it says so, so a team trying the bot
+    in its own workspace can't mistake it for shipping."""
+    return Message(text=message.text, blocks=[*message.blocks, context(SANDBOX_NOTE)])
+
+
+def sandbox_comment(comment: str) -> str:
+    """The label upload's message (text only) from a sandbox carrier."""
+    return f"{comment}\n{SANDBOX_NOTE}"
+
+
 def quote_list(c: ConsignmentRecord) -> Message:
     """One section per quote with its Choose button; cheapest and fastest marked."""
     quotes = sorted(c.quotes, key=lambda q: q.price.gross)[:MAX_QUOTES_SHOWN]

@@ -7,11 +7,18 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import __version__
 
+if TYPE_CHECKING:
+    from bot.settings import Command
+
 EXIT_BAD_SETTINGS = 2
+SANDBOX_WARNING = (
+    "SANDBOX carrier: nothing is shipped and no label is real (Slack says so on every "
+    "message). For production set SHIPBOT_CARRIER=sorted and ELECTIO_API_KEY."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
         help="share of manifested parcels whose journey goes wrong, 0 to 1 (default 0)",
     )
 
+    check = sub.add_parser(
+        "check",
+        help="try each configured part (Slack, Sorted PRO, the database) and say what answered",
+        description=(
+            "Try each configured part once, one line each: the Slack token (workspace, bot "
+            "user) and its scopes, the app-level token (Socket Mode) or the signing secret "
+            "(--http), the Sorted PRO key and host, the shipping location, the database. "
+            "Exit 0 when all pass, 2 when a setting is wrong (each named), 3 when only the "
+            "network failed."
+        ),
+    )
+    check.add_argument("--http", action="store_true", help="check for HTTP mode (signing secret)")
+
     demo = sub.add_parser(
         "demo",
         help="drive the whole flow against the sandbox and a stand-in Slack",
@@ -103,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sandbox(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "check":
+        return _check(args)
     if args.command == "backup":
         return _backup(args.path)
     if args.command == "demo":
@@ -113,10 +135,56 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(lines: Sequence[str]) -> int:
+    """Exit 2: one problem is one line (what a supervisor's log shows); several are listed."""
+    if len(lines) == 1:
+        print(f"shipbot: cannot start: {lines[0]}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     print("shipbot: cannot start; fix these settings:", file=sys.stderr)
     for line in lines:
         print(f"  - {line}", file=sys.stderr)
     return EXIT_BAD_SETTINGS
+
+
+def _check(args: Any) -> int:
+    from bot import check
+    from bot.runtime import connect_carrier
+    from bot.settings import load_settings
+
+    settings, errors = load_settings()
+    if settings is None:
+        for line in errors:
+            print(f"FAIL settings: {line}")
+        return EXIT_BAD_SETTINGS
+
+    def connect() -> tuple[Any, str, Any]:
+        connection = connect_carrier(settings)
+        return connection.client, connection.url, connection.close
+
+    results = check.run_all(settings, "serve-http" if args.http else "serve-socket", connect)
+    for result in results:
+        print(result.line(), flush=True)
+    code = check.exit_code(results)
+    failed = sorted(check.failed_variables(results))
+    if code == check.EXIT_UNREACHABLE:
+        print("shipbot check: the settings look right, but a part could not be reached")
+    elif failed:
+        print(f"shipbot check: fix {', '.join(failed)}")
+    else:
+        print(f"shipbot check: all {len(results)} checks passed")
+    return code
+
+
+def _refuse(results: Sequence[Any]) -> int:
+    """`serve`'s refusal: a network failure is said as one, not as a setting to fix."""
+    from bot import check
+
+    failed = [r for r in results if not r.ok]
+    if check.exit_code(list(results)) == check.EXIT_UNREACHABLE:
+        print("shipbot: cannot start; could not reach:", file=sys.stderr)
+        for result in failed:
+            print(f"  - {result.problem()}", file=sys.stderr)
+        return check.EXIT_UNREACHABLE
+    return _fail([r.problem() for r in failed])
 
 
 def _backup(path: str) -> int:
@@ -128,6 +196,12 @@ def _backup(path: str) -> int:
         return _fail(errors)
     if os.path.abspath(path) == os.path.abspath(settings.shipbot_db):
         return _fail([f"the backup can't overwrite SHIPBOT_DB itself ({path})"])
+    # Checked before opening: opening creates a missing file (a cron job in the wrong folder
+    # would make empty backups for ever, each reported a success).
+    refusal = _not_a_shipbot_database(settings.shipbot_db)
+    if refusal:
+        print(f"shipbot backup: refused: {refusal}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     try:
         database = Database(settings.shipbot_db)
     except DatabaseProblem as exc:
@@ -140,6 +214,26 @@ def _backup(path: str) -> int:
         database.close()
     print(f"shipbot: copied {settings.shipbot_db} to {path}", flush=True)
     return 0
+
+
+def _not_a_shipbot_database(path: str) -> str | None:
+    """Why SHIPBOT_DB can't be what we back up, read without writing a byte; None if it is."""
+    import sqlite3
+
+    where = os.path.abspath(path)
+    if not os.path.isfile(path):
+        return f"SHIPBOT_DB {where} does not exist (run it where the bot's database is)"
+    try:
+        conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return f"SHIPBOT_DB {where} is not a SQLite database"
+    if not {"consignments", "jobs", "audit"} <= tables:
+        return f"SHIPBOT_DB {where} is not a shipbot database (no consignments table)"
+    return None
 
 
 def _sandbox(args: Any) -> int:
@@ -170,9 +264,13 @@ def _serve(args: Any) -> int:
     settings, errors = load_settings()
     if settings is None:
         return _fail(errors)
-    problems = settings.problems("serve-http" if args.http else "serve-socket")
-    if problems:
-        return _fail(problems)
+    from bot import check
+
+    command: Command = "serve-http" if args.http else "serve-socket"
+    # The local checks first: a bad setting or database refuses without a network call.
+    results = check.local_checks(settings, command)
+    if any(not r.ok for r in results):
+        return _refuse(results)
 
     from bot.app import build
     from bot.runtime import connect_carrier, setup_logging
@@ -193,6 +291,11 @@ def _serve(args: Any) -> int:
     except DatabaseProblem as exc:
         return _fail([f"SHIPBOT_DB: {exc}"])
     carrier = connect_carrier(settings)
+    remote = check.remote_checks(settings, command, carrier.client, carrier.url)
+    if any(not r.ok for r in remote):
+        carrier.close()
+        store.close()
+        return _refuse(remote)
     try:
         bot = build(settings, store, carrier.client)
     except Exception as exc:  # e.g. auth.test refused the token
@@ -202,6 +305,10 @@ def _serve(args: Any) -> int:
     mode = f"HTTP on {args.host}:{args.port} (POST /slack/events)" if args.http else "Socket Mode"
     print(f"shipbot {__version__}: Slack {mode}, Web API at {settings.slack_base_url}", flush=True)
     print(f"shipbot: carrier {carrier.description}", flush=True)
+    for result in remote:
+        print(f"shipbot: {result.part}: {result.said}", flush=True)
+    if settings.carrier_is_sandbox:
+        print(f"shipbot: WARNING: {SANDBOX_WARNING}", file=sys.stderr, flush=True)
     if notice := settings.customs_notice():
         print(f"shipbot: {notice}", flush=True)
     print(

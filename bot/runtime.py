@@ -18,6 +18,7 @@ class CarrierConnection:
     client: CarrierClient
     sandbox: RunningSandbox | None
     description: str
+    url: str = ""
 
     def close(self) -> None:
         self.client.close()
@@ -35,8 +36,8 @@ def connect_carrier(
         sandbox = start_sandbox(sandbox_config or SandboxConfig())
         url = sandbox.url
         description = (
-            f"local sandbox carrier at {url} (started here: no ELECTIO_API_KEY or "
-            "ELECTIO_API_URL is set)"
+            f"local sandbox carrier at {url} (started here: SHIPBOT_CARRIER=sandbox, or no "
+            "ELECTIO_API_KEY or ELECTIO_API_URL is set)"
         )
     elif mode is CarrierMode.REMOTE_SANDBOX:
         url = settings.carrier_url
@@ -52,7 +53,7 @@ def connect_carrier(
         manifest_method=settings.electio_manifest_method,
         customs=settings.customs_profile,
     )
-    return CarrierConnection(client=client, sandbox=sandbox, description=description)
+    return CarrierConnection(client=client, sandbox=sandbox, description=description, url=url)
 
 
 def setup_logging(level: str) -> None:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     electio_api_key: str = ""
     electio_api_url: str = ""
+    # "sorted": production, so a missing ELECTIO_API_KEY stops `serve`; "sandbox": always a
+    # sandbox carrier, even with a key set; unset: Sorted PRO with a key, else a sandbox.
+    shipbot_carrier: Literal["", "sorted", "sandbox"] = ""
     # The docs disagree on Manifest From Query's method (PUT in the flow page, POST in the
     # reference pages); POST is the likelier truth, and this setting lets an operator switch.
     electio_manifest_method: Literal["POST", "PUT"] = "POST"
@@ -166,7 +169,9 @@ class Settings(BaseSettings):
     # -- derived ------------------------------------------------------------------
     @property
     def carrier_mode(self) -> CarrierMode:
-        if self.electio_api_key:
+        if self.shipbot_carrier == "sorted":
+            return CarrierMode.SORTED
+        if self.electio_api_key and self.shipbot_carrier != "sandbox":
             return CarrierMode.SORTED
         if self.electio_api_url:
             return CarrierMode.REMOTE_SANDBOX
@@ -178,6 +183,14 @@ class Settings(BaseSettings):
         if self.carrier_mode is CarrierMode.SORTED:
             return (self.electio_api_url or SORTED_PRODUCTION_URL).rstrip("/")
         return self.electio_api_url.rstrip("/")
+
+    @property
+    def carrier_is_sandbox(self) -> bool:
+        """Nothing is shipped: our sandbox, or Sorted's own sandbox host. Then the start line
+        warns and every channel message, quote list and label says so."""
+        if self.carrier_mode is not CarrierMode.SORTED:
+            return True
+        return urlparse(self.carrier_url).netloc == urlparse(SORTED_SANDBOX_URL).netloc
 
     @property
     def carrier_api_key(self) -> str:
@@ -240,11 +253,17 @@ class Settings(BaseSettings):
                 "SLACK_SIGNING_SECRET is empty: copy the Signing Secret from your Slack "
                 "app's Basic Information page."
             )
+        if needs_bot and self.shipbot_carrier == "sorted" and not self.electio_api_key.strip():
+            found.append(
+                "ELECTIO_API_KEY is not set, and SHIPBOT_CARRIER=sorted says this is "
+                "production: set the key (Sorted PRO > Settings > API keys)."
+            )
         if needs_bot:
             found += _url_problem("SLACK_API_URL", self.slack_api_url)
             if self.electio_api_url:
                 found += _url_problem("ELECTIO_API_URL", self.electio_api_url)
-            if self.carrier_mode is CarrierMode.SORTED and not self.shipbot_shipping_location:
+            sorted_with_key = self.carrier_mode is CarrierMode.SORTED and self.electio_api_key
+            if sorted_with_key and not self.shipbot_shipping_location:
                 found.append(
                     "SHIPBOT_SHIPPING_LOCATION is empty: with ELECTIO_API_KEY set, give the "
                     "ShippingLocationReference your parcels ship from (Sorted PRO > Settings)."

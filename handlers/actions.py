@@ -127,19 +127,19 @@ def choose_quote(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot
     if value is None:
         log.warning("choose_quote with an unreadable value was ignored")
         return
-    flow.choose(shipbot, value.cid, value.quote, body["user"]["id"])
+    flow.choose(shipbot, value.cid, value.quote, asker(body))
 
 
 def try_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     ack()
     if (cid := _consignment(action)) is not None:
-        flow.try_again(shipbot, cid, body["user"]["id"])
+        flow.try_again(shipbot, cid, asker(body))
 
 
 def requote(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     ack()
     if (cid := _consignment(action)) is not None:
-        flow.requote(shipbot, cid, body["user"]["id"])
+        flow.requote(shipbot, cid, asker(body))
 
 
 def manifest_clicked(ack: Ack, body: dict[str, Any], shipbot: Shipbot) -> None:
@@ -218,13 +218,13 @@ def list_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: S
 def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     ack()
     if (cid := _consignment(action)) is not None:
-        approval.decide(shipbot, cid, body["user"]["id"], approve=True)
+        approval.decide(shipbot, cid, asker(body), approve=True)
 
 
 def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     ack()
     if (cid := _consignment(action)) is not None:
-        approval.decide(shipbot, cid, body["user"]["id"], approve=False)
+        approval.decide(shipbot, cid, asker(body), approve=False)
 
 
 def delivery_handled(

@@ -114,3 +114,12 @@ def test_messages_tab_is_on_and_read_only() -> None:
     home = _manifest()["features"]["app_home"]
     assert home["messages_tab_enabled"] is True
     assert home["messages_tab_read_only_enabled"] is True
+
+
+def test_check_asks_for_the_manifest_scopes() -> None:
+    """`shipbot check` compares the token's scopes with these; the stand-in grants them."""
+    from bot.check import REQUIRED_SCOPES
+    from bot.devslack.base import GRANTED_SCOPES
+
+    scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
+    assert set(REQUIRED_SCOPES) == scopes == set(GRANTED_SCOPES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -125,6 +126,8 @@ def test_kill_9_between_allocate_and_upload(
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert "resumed 1 consignment" in output
+    assert "WARNING: SANDBOX carrier: nothing is shipped" in output  # no key: a sandbox
+    assert "SANDBOX" in json.dumps(fake_slack.message(CHANNEL, record.message_ts or "").blocks)
     files = [f for f in fake_slack.files if f.thread_ts == record.message_ts]
     assert [f.filename for f in files] == [f"{store.get(record.id).carrier_reference}.pdf"]  # type: ignore[union-attr]
     assert sandbox.count("PUT", r"^/allocation/") == 1  # the carrier saw one allocate

@@ -264,3 +264,132 @@ def test_a_consignment_in_flight_with_no_job_behind_it_is_swept_up(locked_bot: H
     done = h.wait_step(record.id, Step.UPLOADED)
     assert done.allocation is not None and h.allocations_at_carrier() == 1
     assert any(e.action == "sweep" for e in h.store.audit_log(record.id))
+
+
+# -- the consignment's buttons act only from its own channel ---------------------------------
+OTHER = "C0OTHER01"
+
+
+def _click_elsewhere(h: Harness, record: ConsignmentRecord, action_id: str, value: str) -> None:
+    """The button pressed on a copy of the message shared into another channel, by
+    someone who did not work on the consignment."""
+    assert record.quotes_ts
+    message = h.fake.message(CHANNEL, record.quotes_ts)
+    action = {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
+    payload = h.driver._message_click(
+        OTHER, record.quotes_ts, None, AGENT2, action, message=message
+    )
+    assert h.driver._deliver(payload).status_code == 200
+
+
+def test_buttons_pressed_from_another_channel_change_nothing(bot: Harness) -> None:
+    h = bot
+    h.fake.add_channel(OTHER, name="general")
+    record = h.quoted()
+    for n, action_id in enumerate(["choose_quote", "try_again", "requote", "approve", "decline"]):
+        value = str(record.id)
+        if action_id == "choose_quote":
+            value += f":{record.quotes[0].reference}"
+        _click_elsewhere(h, record, action_id, value)
+        h.wait(
+            lambda n=n: (
+                len([e for e in h.fake.ephemerals if e.user == AGENT2 and "can't find" in e.text])
+                > n
+            )
+        )
+        assert h.store.require(record.id).step is Step.QUOTED, action_id
+    assert h.allocations_at_carrier() == 0
+
+
+# -- `shipbot backup` refuses what is not a shipbot database ----------------------------------
+def _backup(monkeypatch: pytest.MonkeyPatch, db: Path, copy: Path) -> int:
+    from bot.cli import main
+
+    for name in ("SLACK_APP_TOKEN", "ELECTIO_API_KEY", "SHIPBOT_CARRIER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SHIPBOT_DB", str(db))
+    return main(["backup", str(copy)])
+
+
+def test_backup_refuses_a_missing_or_foreign_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "copy.db"
+    missing = tmp_path / "wrong-folder" / "shipbot.db"
+    (tmp_path / "wrong-folder").mkdir()
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("hello")
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    for db, why in (
+        (missing, "does not exist"),
+        (not_sqlite, "is not a SQLite database"),
+        (foreign, "is not a shipbot database"),
+    ):
+        assert _backup(monkeypatch, db, copy) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and why in err, err
+        assert not copy.exists()
+    assert not missing.exists(), "refusing created nothing"
+    assert foreign.stat().st_size > 0
+    from bot.store.writes import Store
+
+    Store(tmp_path / "real.db").close()
+    assert _backup(monkeypatch, tmp_path / "real.db", copy) == 0
+    assert copy.exists()
+
+
+# -- a sandbox carrier can't be mistaken for shipping -----------------------------------------
+def test_every_message_from_a_sandbox_bot_says_sandbox(bot: Harness) -> None:
+    h = bot
+    assert h.settings.carrier_is_sandbox  # ELECTIO_API_URL at our sandbox, no key
+    record = h.quoted()
+    assert record.message_ts and record.quotes_ts
+    assert "SANDBOX" in _text(h.fake.message(CHANNEL, record.message_ts))
+    assert "SANDBOX" in _text(h.fake.message(CHANNEL, record.quotes_ts))
+    h.click_quote(record)
+    h.wait_step(record.id, Step.UPLOADED)
+    assert "SANDBOX" in _text(h.fake.message(CHANNEL, record.message_ts))
+    label = h.fake.thread(CHANNEL, record.message_ts)[-1]
+    assert "nothing is shipped" in label.text
+
+
+def test_shipbot_carrier_sorted_without_a_key_refuses_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    for name in ("ELECTIO_API_KEY", "ELECTIO_API_URL", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SHIPBOT_DB", str(tmp_path / "shipbot.db"))
+    monkeypatch.setenv("SHIPBOT_CARRIER", "sorted")
+    assert main(["serve", "--http", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ELECTIO_API_KEY" in err, err
+
+
+def test_shipbot_carrier_chooses_the_carrier() -> None:
+    from bot.settings import CarrierMode, Settings
+
+    def settings(**env: str) -> Settings:
+        return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+
+    assert settings().carrier_mode is CarrierMode.LOCAL_SANDBOX  # unset: today's default
+    keyed = settings(electio_api_key="k")
+    assert keyed.carrier_mode is CarrierMode.SORTED and not keyed.carrier_is_sandbox
+    forced = settings(electio_api_key="k", shipbot_carrier="sandbox")
+    assert forced.carrier_mode is not CarrierMode.SORTED and forced.carrier_is_sandbox
+    sorted_sandbox = settings(
+        electio_api_key="k", electio_api_url="https://apisandbox.electioapp.com"
+    )
+    assert sorted_sandbox.carrier_mode is CarrierMode.SORTED and sorted_sandbox.carrier_is_sandbox
+    production = settings(shipbot_carrier="sorted", electio_api_key="k")
+    assert not any("SHIPBOT_CARRIER" in p for p in production.problems("serve-http"))
+    keyless = settings(shipbot_carrier="sorted").problems("serve-http")
+    assert any(p.startswith("ELECTIO_API_KEY is not set") for p in keyless)

@@ -31,7 +31,7 @@ from bot.carrier.fields import refused_fields
 from bot.core import BOT, Shipbot
 from bot.desk import messages
 from bot.desk.return_services import return_services_only
-from bot.desk.show import SLOW, put_channel_message, show, show_channel
+from bot.desk.show import SLOW, label_comment, put_channel_message, show, show_channel, shown
 from bot.models import (
     IN_FLIGHT,
     STILL_QUOTING,
@@ -223,7 +223,7 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             # Posted as it reads once quoted: the happy path never edits it before the end.
             ts = put_channel_message(bot, c, as_step=Step.QUOTED)
             c = c.model_copy(update={"message_ts": ts})
-        ts = _put_quotes_message(bot, c, render.quote_list(c))
+        ts = _put_quotes_message(bot, c, shown(bot, render.quote_list(c)))
     except SlackProblem as exc:
         return slack_failed(bot, c, exc, at=Step.QUOTING, resume=Step.CREATED)
     # The buttons are visible from here: a click may claim while we are still QUOTING
@@ -451,7 +451,7 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
     names = ", ".join(d.name for d in docs)
     try:
         comment = return_blocks.label_comment(c) if c.is_return else render.label_comment(c)
-        bot.slack.upload(c.channel_id, c.thread_ts, docs, comment=comment)
+        bot.slack.upload(c.channel_id, c.thread_ts, docs, comment=label_comment(bot, comment))
     except SlackProblem as exc:
         if exc.ratelimited:
             wait = exc.retry_after
@@ -531,7 +531,7 @@ def requote(bot: Shipbot, c: ConsignmentRecord) -> bool:
     try:
         assert c.message_ts
         ts = bot.slack.post_joining(
-            c.channel_id, render.requote_list(c, status.price), thread_ts=c.message_ts
+            c.channel_id, shown(bot, render.requote_list(c, status.price)), thread_ts=c.message_ts
         )
     except SlackProblem as exc:
         return slack_failed(bot, c, exc, at=Step.REQUOTING, resume=Step.REQUOTING)

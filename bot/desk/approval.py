@@ -11,10 +11,11 @@ from typing import Any
 
 from blocks import approval as approval_blocks
 from blocks import consignment as render
-from bot.core import Refused, Shipbot
+from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
 from bot.desk.advance import advance_later
-from bot.desk.show import show
+from bot.desk.lookup import clicked_consignment
+from bot.desk.show import show, shown
 from bot.models import Step
 from bot.permissions import Action
 from bot.slack.slackio import SlackProblem
@@ -28,12 +29,11 @@ def ask_later(bot: Shipbot, cid: int) -> None:
     bot.jobs.submit(APPROVAL_JOB, {"cid": cid}, dedupe_key=f"approval:{cid}")
 
 
-def decide(bot: Shipbot, cid: int, user: str, *, approve: bool) -> None:
-    """An approver's click: exactly one decision counts."""
+def decide(bot: Shipbot, cid: int, asker: Asker, *, approve: bool) -> None:
+    """An approver's click: exactly one decision counts (from the consignment's channel)."""
+    user = asker.user
     bot.permit(Action.APPROVE, user, cid)
-    record = bot.store.get(cid)
-    if record is None:
-        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
+    record = clicked_consignment(bot, cid, asker)
     quote = record.chosen_quote
     expired = quote is None or quote.expires_at <= bot.now()
     released = Step.EXPIRED if expired else Step.QUOTED
@@ -77,7 +77,9 @@ def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
                     approval_blocks.decided(record, payload["by"], payload["outcome"]),
                 )
                 if payload["outcome"] == "declined" and record.quotes_ts:
-                    bot.slack.update(record.channel_id, record.quotes_ts, render.quote_list(record))
+                    bot.slack.update(
+                        record.channel_id, record.quotes_ts, shown(bot, render.quote_list(record))
+                    )
         except SlackProblem as exc:
             raise RetryLater(exc.error) from exc
         show(bot, bot.store.require(record.id))

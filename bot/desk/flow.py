@@ -13,10 +13,11 @@ from blocks.form import Initial, View, carry_customs, customs_modal, shipment_mo
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_customs_modal
 from bot.carrier.errors import QuoteExpired
-from bot.core import Refused, Shipbot
+from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
 from bot.desk.advance import advance_later
 from bot.desk.approval import ask_later
+from bot.desk.lookup import clicked_consignment
 from bot.desk.show import show_later
 from bot.intake.forms import SHIPPER_REFERENCE
 from bot.models import (
@@ -163,12 +164,14 @@ def _reference_taken(bot: Shipbot, holder: int, metadata: FormMetadata, *, user:
     return Refused(text, "shipper reference in use", field=SHIPPER_REFERENCE)
 
 
-def choose(bot: Shipbot, cid: int, quote_reference: str, user: str) -> None:
-    """A click on a quote: the first click wins the claim; the rest are told who has it."""
+def choose(bot: Shipbot, cid: int, quote_reference: str, asker: Asker) -> None:
+    """A click on a quote: the first click wins the claim; the rest are told who has it.
+
+    Like every button, only from the consignment's own channel (or by whoever worked on
+    it): a copied message elsewhere buys nothing."""
+    user = asker.user
     bot.permit(Action.SHIP, user, cid)
-    record = bot.store.get(cid)
-    if record is None:
-        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
+    record = clicked_consignment(bot, cid, asker)
     quote = next((q for q in record.quotes if q.reference == quote_reference), None)
     if record.step in RESHIP_CLICKS:
         _choose_another_service(bot, record, quote, user)
@@ -268,12 +271,11 @@ def _why_not_claimed(step: Step, holder: str | None) -> str:
     return messages.ALREADY_DONE
 
 
-def try_again(bot: Shipbot, cid: int, user: str) -> None:
+def try_again(bot: Shipbot, cid: int, asker: Asker) -> None:
     """Resume from the failed step; someone else pressing it first is not an error."""
+    user = asker.user
     bot.permit(Action.SHIP, user, cid)
-    record = bot.store.get(cid)
-    if record is None:
-        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
+    record = clicked_consignment(bot, cid, asker)
     if record.step is not Step.FAILED or record.problem is None:
         return  # someone else pressed it first, or it already moved on
     if not bot.store.transition(cid, {Step.FAILED}, record.problem.step):
@@ -282,11 +284,12 @@ def try_again(bot: Shipbot, cid: int, user: str) -> None:
     advance_later(bot, cid)
 
 
-def requote(bot: Shipbot, cid: int, user: str) -> None:
+def requote(bot: Shipbot, cid: int, asker: Asker) -> None:
+    user = asker.user
     bot.permit(Action.SHIP, user, cid)
-    record = bot.store.get(cid)
+    record = clicked_consignment(bot, cid, asker)
     # A released booking's failure offers Get fresh quotes too: it is Unallocated now.
-    leaving = FRESH_QUOTES_FROM if record and record.released_service else {Step.EXPIRED}
+    leaving = FRESH_QUOTES_FROM if record.released_service else {Step.EXPIRED}
     if bot.store.transition(cid, leaving, Step.CREATED):
         bot.store.audit(user, "requote", "ok", consignment_id=cid)
         advance_later(bot, cid)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from blocks import Message
 from blocks import approval as approval_blocks
 from blocks import consignment as render
 from bot.core import Shipbot
@@ -31,6 +32,16 @@ log = logging.getLogger("shipbot.show")
 REFRESH_JOB = "refresh"
 # A "⏳" state is shown only when its step takes longer than this.
 SLOW = 2.0
+
+
+def shown(bot: Shipbot, message: Message) -> Message:
+    """A channel message, quote list or label as this bot shows it: marked SANDBOX when
+    the carrier is one (issue 22), so nothing here is mistaken for a real shipment."""
+    return render.sandbox_marked(message) if bot.settings.carrier_is_sandbox else message
+
+
+def label_comment(bot: Shipbot, comment: str) -> str:
+    return render.sandbox_comment(comment) if bot.settings.carrier_is_sandbox else comment
 
 
 def show_channel(
@@ -62,7 +73,7 @@ def show_channel(
     bot.slack.update(
         c.channel_id,
         c.message_ts,
-        render.channel_message(c, thread_pending=thread_pending),
+        shown(bot, render.channel_message(c, thread_pending=thread_pending)),
         priority=priority,
         delay=SLOW if working else 0.0,
     )
@@ -81,8 +92,8 @@ def put_channel_message(
     It is posted once there is something to say (the quotes, or a failure), so a fast flow
     needs no edit before its final state. Raises SlackProblem.
     """
-    shown = c.model_copy(update={"step": as_step}) if as_step else c
-    message = render.channel_message(shown, thread_pending=thread_pending)
+    at_step = c.model_copy(update={"step": as_step}) if as_step else c
+    message = shown(bot, render.channel_message(at_step, thread_pending=thread_pending))
     # A return's message is a reply in its original's thread (thread_ts None: top level).
     ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
     bot.store.update_fields(c.id, message_ts=ts)
@@ -133,14 +144,17 @@ def show_failure(bot: Shipbot, c: ConsignmentRecord, outbox: Outbox) -> None:
         if c.message_ts is None:
             return  # told through the response_url
     assert c.message_ts is not None
-    pending = render.channel_message(c, thread_pending=True)
-    then: list[Edit] = [(c.channel_id, c.message_ts, render.channel_message(c), pending)]
+    pending = shown(bot, render.channel_message(c, thread_pending=True))
+    then: list[Edit] = [
+        (c.channel_id, c.message_ts, shown(bot, render.channel_message(c)), pending)
+    ]
     spent = c.quotes_ts and c.problem and c.problem.step is Step.CREATED
     if c.quotes_ts and spent:
         # The old buttons must not stay clickable once the claim is spent.
         interim = render.claimed_failed(c, thread_pending=True)
         then.append((c.channel_id, c.quotes_ts, render.claimed_failed(c), interim))
-    otherwise: list[Edit] = [(c.channel_id, c.message_ts, render.failure_inline(c), pending)]
+    inline = shown(bot, render.failure_inline(c))
+    otherwise: list[Edit] = [(c.channel_id, c.message_ts, inline, pending)]
     # Queued first, so it goes out before the interim edits queued below.
     outbox.post(
         c.channel_id,

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from bot.devslack.plumbing import Server
 
 
+# The scopes app_manifest.yml asks for, granted as real Slack grants them on install.
+GRANTED_SCOPES = ("commands", "chat:write", "files:write", "channels:join", "im:write")
+
+
 class FakeBase:
     """State shared by the method groups (`bot/devslack/chat.py`, `views.py`, ...)."""
 
@@ -63,6 +67,9 @@ class FakeBase:
         # method -> [(error, retry_after, which calls)]: `which` None takes the next call.
         self._faults: dict[str, list[tuple[str, int, FaultFilter | None]]] = {}
         self.notes: list[str] = []  # advice and internal errors, instead of Python warnings
+        # What Slack says it granted the bot token, in each response's x-oauth-scopes header
+        # (as real Slack does); a test takes one away to see `shipbot check` name it.
+        self.scopes: tuple[str, ...] = GRANTED_SCOPES
 
     @property
     def base(self) -> str:

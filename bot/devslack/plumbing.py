@@ -184,6 +184,8 @@ class HttpPlumbing(ChatMethods, RateLimits):
                     status = int(fault[0]) if fault[0].isdigit() else 200
                     raise Fail(fault[0], status=status)
                 result = impl(args)
+                if prefix == "xoxb-":
+                    headers = {"x-oauth-scopes": ",".join(self.scopes)}
                 payload: dict[str, Any] = {"ok": True, **result}
                 error = None
             except Fail as fail:
