@@ -17,12 +17,13 @@ import re
 import traceback
 from typing import Any
 
-# Third-party loggers that may log what Slack or the carrier sent; "shipbot.bolt" is the
-# logger we hand to Bolt (its framework messages and every per-listener child).
+# Loggers that may log what Slack or the carrier sent: the libraries', and our own
+# ("shipbot", "shipbot.*": an exception's text there may quote a recipient too; "shipbot.bolt"
+# is the logger we hand to Bolt, its framework messages and every per-listener child).
 GUARDED_PREFIXES = (
     "slack_bolt",
     "slack_sdk",
-    "shipbot.bolt",
+    "shipbot",
     "urllib3",
     "httpx",
     "httpcore",

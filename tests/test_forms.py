@@ -759,8 +759,12 @@ def test_emoji_sequences_are_valid_text(field: str, typed: str) -> None:
 @pytest.mark.parametrize(
     "typed",
     [
-        "Ro\u200dsa",  # a joiner between letters hides nothing visible: refused
         "\u200dRosa",
+        "Rosa\u200c",  # a non-joiner at the end of the field
+        "\u200c\u0645\u06cc",  # ... or at its start
+        "Rosa \u200cLane",  # beside a space it joins nothing
+        "Flat 1\u200c2",  # between digits
+        "\u0645\u06cc\u200b\u062e",  # other zero-width characters stay refused
         f"Rosa {FAMILY}\u200d",  # a trailing joiner joins nothing
         "Rosa\u200b",  # zero-width space
         "Rosa\u2066x\u2069",  # bidi isolates
@@ -772,3 +776,19 @@ def test_emoji_sequences_are_valid_text(field: str, typed: str) -> None:
 def test_invisible_characters_are_still_refused(typed: str) -> None:
     errors = errors_of(example_state(recipient_name=typed))
     assert "control characters" in errors["recipient_name"]
+
+
+@pytest.mark.parametrize(
+    "field, typed",
+    [
+        ("recipient_name", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 Rezaei"),  # ZWNJ
+        ("recipient_name", "\u0c95\u0ccd\u200d\u0cb7 Rao"),  # Kannada, ZWJ after virama
+        ("recipient_name", "Ro\u200dsa"),
+        ("address_line1", "12 \u0645\u06cc\u200c\u062f\u0627\u0646 Street"),
+        ("address_line2", "\u0915\u094d\u200c\u0937 House"),
+    ],
+)
+def test_zero_width_joiners_inside_a_word_are_text(field: str, typed: str) -> None:
+    """Persian and Indic names need U+200C/U+200D between letters (issue 22)."""
+    request = parse_ok(example_state(**{field: typed}))
+    assert typed in json.dumps(request.model_dump(mode="json"), ensure_ascii=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -429,3 +430,24 @@ def test_library_messages_seen_in_socket_mode_and_webhooks_are_cut(message: str)
         name, logging.DEBUG, __file__, 1, "x" * 200_000, None, None
     )
     assert len(huge.getMessage()) < logsafe.MAX_MESSAGE + 40
+
+
+def test_our_own_loggers_are_under_the_same_guard() -> None:
+    """shipbot.* (issue 22): an exception's text there may quote a recipient too."""
+    from bot import logsafe
+
+    logsafe.install()
+    assert logsafe.guarded("shipbot.jobs") and logsafe.guarded("shipbot")
+    assert not logsafe.guarded("shipbotx")
+    recipient = "Rosa Customer, 1 Road, SW1A 2AA"
+    try:
+        raise ValueError(recipient)
+    except ValueError:
+        record = logging.getLogger("shipbot.jobs").makeRecord(
+            "shipbot.jobs", logging.ERROR, __file__, 1, "job failed", None, sys.exc_info()
+        )
+    assert record.exc_text is not None and "Rosa" not in record.exc_text
+    cut = logging.getLogger("shipbot.flow").makeRecord(
+        "shipbot.flow", logging.INFO, __file__, 1, "x payload: Rosa Customer", None, None
+    )
+    assert "Rosa" not in cut.getMessage()

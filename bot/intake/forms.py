@@ -156,6 +156,8 @@ _ALLOWED_WHITESPACE = frozenset("\t\n\r")
 # Emoji building blocks (see _clean): zero-width joiner, variation selector 16, the black
 # flag and the tag characters that make it a subdivision flag.
 _ZWJ = "\u200d"
+# Zero-width non-joiner and joiner: valid inside a word (Persian, Indic scripts).
+_WORD_JOINERS = frozenset({"\u200c", _ZWJ})
 _VS16 = "\ufe0f"
 _BLACK_FLAG = "\U0001f3f4"
 _TAG_FIRST, _TAG_LAST, _TAG_END = 0xE0020, 0xE007F, "\U000e007f"
@@ -456,6 +458,9 @@ class _Reader:
 def _clean(raw: str) -> str | None:
     """Trimmed, whitespace runs folded to one space, NFC; None if it holds junk characters.
 
+    A zero-width non-joiner or joiner (U+200C, U+200D) between two letters stays: Persian and
+    Indic names need them (می‌خواهم, ಕ್‍ಷ); at either end of the field, or beside a space or
+    a digit, it only hides text and is refused, as is every other invisible or bidi control.
     The format characters that emoji are built of stay valid where they build an emoji: a
     zero-width joiner between two emoji (👨‍👩‍👧‍👦, 🏳️‍🌈) and the tag characters of a
     subdivision flag (Scotland's, England's). Anywhere else they hide text, and are refused.
@@ -467,10 +472,17 @@ def _clean(raw: str) -> str | None:
             continue
         if char == _ZWJ and 0 < i < len(raw) - 1 and _joins(raw[i - 1], raw[i + 1]):
             continue
+        if char in _WORD_JOINERS and 0 < i < len(raw) - 1 and _in_word(raw[i - 1], raw[i + 1]):
+            continue
         if _TAG_FIRST <= ord(char) <= _TAG_LAST and _in_tag_flag(raw, i):
             continue
         return None
     return unicodedata.normalize("NFC", " ".join(raw.split()))
+
+
+def _in_word(before: str, after: str) -> bool:
+    """Letters (or their marks) on both sides: ZWNJ/ZWJ shaping a Persian or Indic name."""
+    return unicodedata.category(before)[0] in "LM" and unicodedata.category(after)[0] in "LM"
 
 
 def _is_emoji(char: str) -> bool:
