@@ -71,3 +71,24 @@ def test_installs_go_through_the_lock() -> None:
     commands = re.findall(r"^python3 -m venv \.venv .*$", readme, re.M)
     assert len(commands) >= 2
     assert all("-c constraints.txt" in command for command in commands)
+
+
+def test_the_container_recipe() -> None:
+    """No container engine runs in CI: the recipe's promises are read from the files."""
+    import yaml
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.\d+-slim$", dockerfile, re.M)
+    assert "pip install -c constraints.txt ." in dockerfile
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert 'VOLUME ["/data"]' in dockerfile and "SHIPBOT_DB=/data/" in dockerfile
+    assert re.search(r"^HEALTHCHECK .*\n.*/healthz", dockerfile, re.M)
+    for copied in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+        assert (ROOT / copied).exists(), copied
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    bot_service, sandbox = compose["services"]["shipbot"], compose["services"]["sandbox"]
+    assert "shipbot-data:/data" in bot_service["volumes"] and bot_service["env_file"] == ".env"
+    assert sandbox["profiles"] == ["sandbox"] and sandbox["command"][0] == "sandbox"
+    readme = (ROOT / "README.md").read_text()
+    assert "## Running in production" in readme and "docker compose" in readme
