@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +13,56 @@ if TYPE_CHECKING:
     from bot.sandbox.server import RunningSandbox
     from tests.harness import Harness
     from tests.wire_server import WireServer
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import moves
+
+    moves.start()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: each worker hands back the lifecycle moves its tests made."""
+    from bot.models import Step
+    from tests import moves
+
+    for a, b in node.workeroutput.get("moves", []):
+        moves.made.add((Step(a), Step(b)))
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    opt = config.option
+    narrowed = (
+        opt.keyword or opt.markexpr or opt.maxfail or opt.deselect or getattr(opt, "lf", False)
+    )
+    return not narrowed and all(Path(a).resolve() == TESTS for a in config.args)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A whole, green run fails if some row of bot/lifecycle.py was never made by a flow."""
+    from bot import lifecycle
+    from tests import moves
+
+    config = session.config
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["moves"] = sorted([a.value, b.value] for a, b in moves.made)
+        return
+    if exitstatus != 0 or not _whole_suite(config):
+        return
+    missing = moves.unmade(moves.made)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        made = len(lifecycle.MOVES) - len(missing)
+        reporter.write_line(f"lifecycle: {made} of {len(lifecycle.MOVES)} moves made by flows")
+    if missing:
+        lines = ["moves in bot/lifecycle.py that no test's flow made:", *missing]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

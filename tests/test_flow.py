@@ -15,6 +15,7 @@ from bot.models import STILL_QUOTING, Step
 from bot.sandbox.server import RunningSandbox
 from tests.form_states import example_state
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
+from tests.moves import walk_to
 
 
 def _dump(value: object) -> str:
@@ -302,7 +303,7 @@ def test_a_click_on_a_thread_from_before_a_restart_still_works(
 def test_a_click_in_the_moment_before_quoted_is_stored_still_counts(harness: Harness) -> None:
     """The buttons are posted a moment before the step says QUOTED: a quick click wins."""
     record = harness.quoted()
-    assert harness.store.transition(record.id, {Step.QUOTED}, Step.QUOTING)
+    walk_to(harness.store, record.id, Step.QUOTING)
     harness.click_quote(record)
     harness.wait_step(record.id, Step.UPLOADED)
     assert harness.allocations_at_carrier() == 1

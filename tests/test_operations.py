@@ -21,6 +21,7 @@ from bot.sandbox.server import RunningSandbox
 from bot.store.writes import Store
 from tests.factories import parcel
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
+from tests.moves import walk_to
 
 OTHER_CHANNEL = "C0OTHER1"
 
@@ -89,7 +90,7 @@ def _seed(
             request, channel_id=channel, created_by=AGENT, response_url=None, view_id=None
         )
         assert created
-        assert store.transition(cid, {Step.NEW}, step)
+        walk_to(store, cid, step)
         ids.append(cid)
     return ids
 
@@ -409,14 +410,14 @@ def test_app_home_shows_today_by_state_within_slack_limits(harness: Harness) -> 
     store = harness.store
     for step in (Step.QUOTED, Step.FAILED, Step.UPLOADED, Step.MANIFESTED, Step.CANCELLED):
         _seed(store, 40, step=step, tag=step.value[:2].upper())
-    queued = _seed(store, 2, step=Step.MANIFESTED, tag="Q")
+    queued = _seed(store, 2, step=Step.MANIFESTING, tag="Q")
     store.record_manifest(
         requested_by=AGENT2,
         channel_id=CHANNEL,
         message="ok",
         queued=queued,
         failed=["EC-1"],
-        leaving={Step.MANIFESTED},
+        leaving={Step.MANIFESTING},
     )
     response = harness.driver.event(
         {"type": "app_home_opened", "user": AGENT, "channel": "D0HOME01", "tab": "home"}

@@ -18,6 +18,7 @@ from bot.models import (
 from bot.store.jobs import JobRunner, RetryLater
 from bot.store.writes import Store
 from tests.factories import quote_set, shipment_request
+from tests.moves import walk_to
 
 
 def _request(ref: str = "SHIP-1") -> ShipmentRequest:
@@ -71,7 +72,7 @@ def test_one_claim_wins_among_twenty_threads(tmp_path: Path) -> None:
         _request(), channel_id="C1", created_by="U1", response_url=None, view_id=None
     )
     store.save_quotes(cid, _quotes("EC-1"))
-    assert store.transition(cid, {Step.NEW}, Step.QUOTED)
+    walk_to(store, cid, Step.QUOTED)
     barrier = threading.Barrier(20)
     results = []
 
@@ -103,7 +104,7 @@ def test_a_quote_of_an_older_set_cannot_be_claimed(tmp_path: Path) -> None:
         quotes=(_quotes("EC-1").quotes[0].model_copy(update={"reference": "q-new"}),),
     )
     store.save_quotes(cid, fresh)
-    assert store.transition(cid, {Step.NEW}, Step.QUOTED)
+    walk_to(store, cid, Step.QUOTED)
     assert not store.claim_quote(cid, "q-0", "U1", to=Step.CLAIMED).won
     assert store.claim_quote(cid, "q-new", "U1", to=Step.CLAIMED).won
 
@@ -114,6 +115,7 @@ def test_allocation_documents_and_audit_survive_a_reopen(tmp_path: Path) -> None
     cid, _ = store.add_consignment(
         _request(), channel_id="C1", created_by="U1", response_url=None, view_id=None
     )
+    walk_to(store, cid, Step.ALLOCATING)
     store.save_allocation(
         cid,
         Allocation(
@@ -123,7 +125,7 @@ def test_allocation_documents_and_audit_survive_a_reopen(tmp_path: Path) -> None
             service_name="Next Day",
             tracking_numbers=("155", "156"),
         ),
-        leaving={Step.NEW},
+        leaving={Step.ALLOCATING},
         price=None,
         quote_reference=None,
         user="U1",

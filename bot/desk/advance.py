@@ -164,7 +164,7 @@ def create(bot: Shipbot, c: ConsignmentRecord) -> bool:
         # again costs nothing (no label is bought until allocate), so we simply retry.
         reference = bot.carrier.create_consignment(c.request, bot.settings.shipping_location)
     except CarrierError as exc:
-        return carrier_failed(bot, c, "create", exc, resume=Step.CREATING)
+        return carrier_failed(bot, c, "create", exc, at=Step.CREATING, resume=Step.CREATING)
     bot.store.transition(c.id, {Step.CREATING}, Step.CREATED, carrier_reference=reference)
     bot.store.audit(c.created_by, "create", "ok", consignment_id=c.id, detail=reference)
     return True
@@ -188,7 +188,7 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
         try:
             quote_set = bot.carrier.get_quotes(c.carrier_reference)
         except CarrierError as exc:
-            return carrier_failed(bot, c, "quotes", exc, resume=Step.CREATED)
+            return carrier_failed(bot, c, "quotes", exc, at=Step.QUOTING, resume=Step.CREATED)
         if c.request.is_return:
             quote_set = return_services_only(quote_set)
         bot.store.save_quotes(c.id, quote_set)
@@ -225,7 +225,7 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             c = c.model_copy(update={"message_ts": ts})
         ts = _put_quotes_message(bot, c, shown(bot, render.quote_list(c)))
     except SlackProblem as exc:
-        return slack_failed(bot, c, exc, resume=Step.CREATED)
+        return slack_failed(bot, c, exc, at=Step.QUOTING, resume=Step.CREATED)
     # The buttons are visible from here: a click may claim while we are still QUOTING
     # (the quotes are stored), so keep the message's ts first, then wait for a click.
     bot.store.update_fields(c.id, quotes_ts=ts)
@@ -308,7 +308,9 @@ def look_after_allocate(bot: Shipbot, c: ConsignmentRecord, cause: CarrierError 
             status = bot.carrier.get_consignment(c.carrier_reference)
         except CarrierError as exc:
             # We still don't know; Try again comes back here and looks again.
-            return carrier_failed(bot, c, "lookup", cause or exc, resume=Step.ALLOCATING)
+            return carrier_failed(
+                bot, c, "lookup", cause or exc, at=Step.ALLOCATING, resume=Step.ALLOCATING
+            )
         if status.tracking_numbers or status.state.allocated_or_later:
             allocation = _carrier_allocation(c, status)
             price = status.price or _clicked_price_if_same(c, allocation)
@@ -422,14 +424,14 @@ def fetch_documents(bot: Shipbot, c: ConsignmentRecord) -> bool:
     try:
         label = bot.carrier.get_label(c.carrier_reference, "PDF")
     except CarrierError as exc:
-        return carrier_failed(bot, c, "label", exc, resume=Step.ALLOCATED)
+        return carrier_failed(bot, c, "label", exc, at=Step.ALLOCATED, resume=Step.ALLOCATED)
     documents = [label]
     if c.request.is_international:
         try:
             documents += bot.carrier.get_customs_documents(c.carrier_reference)
         except CarrierError as exc:
             bot.store.save_documents(c.id, documents)
-            return carrier_failed(bot, c, "customs", exc, resume=Step.ALLOCATED)
+            return carrier_failed(bot, c, "customs", exc, at=Step.ALLOCATED, resume=Step.ALLOCATED)
     bot.store.save_documents(c.id, documents)
     bot.store.transition(c.id, {Step.ALLOCATED}, Step.LABEL_SAVED)
     bot.store.audit(
@@ -457,7 +459,7 @@ def upload(bot: Shipbot, c: ConsignmentRecord) -> bool:
         if exc.membership and exc.error == "not_in_channel" and bot.slack.join(c.channel_id):
             raise RetryLater("joined the channel; uploading again", delay=0) from exc
         if exc.membership or exc.fatal:
-            return slack_failed(bot, c, exc, resume=Step.LABEL_SAVED)
+            return slack_failed(bot, c, exc, at=Step.LABEL_SAVED, resume=Step.LABEL_SAVED)
         # A passing Slack failure: the job runner tries again with backoff, and
         # after its last attempt the thread says so, with Try again.
         bot.store.audit(BOT, "upload", f"failed: {exc.error}", consignment_id=c.id, detail=names)
@@ -503,17 +505,17 @@ def requote(bot: Shipbot, c: ConsignmentRecord) -> bool:
     try:
         status = bot.carrier.get_consignment(c.carrier_reference)
     except CarrierError as exc:
-        return carrier_failed(bot, c, "lookup", exc, resume=Step.REQUOTING)
+        return carrier_failed(bot, c, "lookup", exc, at=Step.REQUOTING, resume=Step.REQUOTING)
     bot.store.audit(c.claimed_by or BOT, "lookup", f"ok ({status.raw_state})", consignment_id=c.id)
     if status.state in _FREE:
         bot.store.transition(c.id, {Step.REQUOTING}, Step.CREATED)
         return True
     if status.state not in _RELEASABLE | {ConsignmentState.READY_TO_SHIP}:
-        return _release_stopped(bot, c, status, resume=None)
+        return _release_stopped(bot, c, status, at=Step.REQUOTING, resume=None)
     try:
         quote_set = bot.carrier.get_quotes(c.carrier_reference)
     except CarrierError as exc:
-        return carrier_failed(bot, c, "quotes", exc, resume=Step.REQUOTING)
+        return carrier_failed(bot, c, "quotes", exc, at=Step.REQUOTING, resume=Step.REQUOTING)
     bot.store.save_quotes(c.id, quote_set)
     bot.store.audit(
         c.created_by,
@@ -532,7 +534,7 @@ def requote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             c.channel_id, shown(bot, render.requote_list(c, status.price)), thread_ts=c.message_ts
         )
     except SlackProblem as exc:
-        return slack_failed(bot, c, exc, resume=Step.REQUOTING)
+        return slack_failed(bot, c, exc, at=Step.REQUOTING, resume=Step.REQUOTING)
     bot.store.update_fields(c.id, quotes_ts=ts)
     if bot.store.transition(c.id, {Step.REQUOTING}, Step.REQUOTED):
         show_channel(bot, bot.store.require(c.id))
@@ -586,7 +588,7 @@ def _free_at_carrier(
         try:
             status = bot.carrier.get_consignment(reference)
         except CarrierError as exc:
-            carrier_failed(bot, c, "lookup", exc, resume=step)
+            carrier_failed(bot, c, "lookup", exc, at=step, resume=step)
             return None
         state = status.state
         if state in _FREE:
@@ -633,7 +635,7 @@ def _free_at_carrier(
             if look < RELEASE_LOOKS - 1:
                 time.sleep(LOOKUP_EVERY)
             continue
-        _release_stopped(bot, c, status, resume=None)
+        _release_stopped(bot, c, status, at=step, resume=None)
         return None
     assert status is not None
     problem = Problem(
@@ -692,7 +694,7 @@ def update_address(bot: Shipbot, c: ConsignmentRecord) -> bool:
     try:
         detail = bot.carrier.get_consignment_detail(reference)
     except CarrierError as exc:
-        return carrier_failed(bot, c, "lookup", exc, resume=Step.UPDATING)
+        return carrier_failed(bot, c, "lookup", exc, at=Step.UPDATING, resume=Step.UPDATING)
     kept = (
         "".join((detail.postcode or "").split()).upper() == "".join(target.postcode.split()).upper()
     )
@@ -716,7 +718,7 @@ def update_address(bot: Shipbot, c: ConsignmentRecord) -> bool:
 
 
 def _release_stopped(
-    bot: Shipbot, c: ConsignmentRecord, status: ConsignmentStatus, resume: Step | None
+    bot: Shipbot, c: ConsignmentRecord, status: ConsignmentStatus, *, at: Step, resume: Step | None
 ) -> bool:
     """The carrier has it (or it was cancelled): nothing was touched, nothing can be."""
     old = c.allocation.service_name if c.allocation else "current"
@@ -731,7 +733,7 @@ def _release_stopped(
     bot.store.audit(
         c.claimed_by or BOT, "reship", f"stopped ({status.raw_state})", consignment_id=c.id
     )
-    if bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem):
+    if bot.store.transition(c.id, {at}, Step.FAILED, problem=problem):
         show(bot, bot.store.require(c.id))
     return False
 
@@ -754,8 +756,9 @@ assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its fun
 
 # -- failures ----------------------------------------------------------------------------
 def carrier_failed(
-    bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, resume: Step
+    bot: Shipbot, c: ConsignmentRecord, step: str, exc: CarrierError, *, at: Step, resume: Step
 ) -> bool:
+    """`at`: the step the failed call ran in (the move is at → FAILED); `resume`: Try again's."""
     _end_early_post(c.id)
     c = bot.store.require(c.id)  # a slow carrier may have had the channel message posted
     nothing_bought = step in ("create", "quotes")
@@ -780,7 +783,7 @@ def carrier_failed(
         exc.status,
         exc.correlation_id,
     )
-    bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
+    bot.store.transition(c.id, {at}, Step.FAILED, problem=problem)
     bot.store.audit(
         c.claimed_by or c.created_by,
         step,
@@ -793,7 +796,9 @@ def carrier_failed(
     return False
 
 
-def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resume: Step) -> bool:
+def slack_failed(
+    bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, at: Step, resume: Step
+) -> bool:
     """Said as what it is: a retry can't fix a revoked token or an archived channel."""
     _end_early_post(c.id)
     if exc.ratelimited:
@@ -805,7 +810,7 @@ def slack_failed(bot: Shipbot, c: ConsignmentRecord, exc: SlackProblem, *, resum
         message=exc.message(c.channel_id),
         retryable=not exc.fatal or exc.error == "not_in_channel",
     )
-    bot.store.transition(c.id, {c.step}, Step.FAILED, problem=problem)
+    bot.store.transition(c.id, {at}, Step.FAILED, problem=problem)
     bot.store.audit(BOT, "slack", f"failed: {exc.error}", consignment_id=c.id)
     c = bot.store.require(c.id)
     if exc.membership or exc.fatal or c.message_ts is None:
@@ -831,7 +836,8 @@ def gave_up(bot: Shipbot, payload: dict[str, Any], cause: Exception) -> None:
             kind="slack" if isinstance(cause, RetryLater) else type(cause).__name__,
             message=_gave_up_message(record.step, cause),
         )
-        bot.store.transition(cid, {record.step}, Step.FAILED, problem=problem)
+        # The step just read under the lock, in flight (checked above): its row to FAILED.
+        bot.store.transition(cid, {record.step} & IN_FLIGHT, Step.FAILED, problem=problem)
         bot.store.audit(
             BOT, "job", f"gave up: {type(cause).__name__}: {cause}"[:300], consignment_id=cid
         )

@@ -27,18 +27,21 @@ def follow_carrier(
 
     `holder`: the hold steps the caller owns (a manifest's MANIFESTING), which it may move too.
     """
+    leaving: frozenset[Step]
     if state is ConsignmentState.CANCELLED and c.step in _AT_REST | set(holder):
         to, outcome, when = Step.CANCELLED, "found cancelled at the carrier", None
+        leaving = _AT_REST | frozenset(holder)
     elif state.manifested_or_later and c.step in MANIFESTABLE:
         to, outcome = Step.MANIFESTED, "found manifested at the carrier"
         when = bot.now().isoformat()
+        leaving = MANIFESTABLE
     else:
         return False
     with bot.locked(c.id):
         moved = (
-            bot.store.transition(c.id, {c.step}, to, manifested_at=when)
+            bot.store.transition(c.id, leaving, to, manifested_at=when)
             if when
-            else bot.store.transition(c.id, {c.step}, to)
+            else bot.store.transition(c.id, leaving, to)
         )
         if not moved:
             return False

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot import lifecycle
 from bot.models import (
     TAKES_CLICKS,
     Allocation,
@@ -289,21 +290,30 @@ class Store(DeliveryRecords, StoreReads):
         problem: Problem | None = None,
         **fields: Any,
     ) -> bool:
-        """Compare-and-set of the step inside the caller's transaction: the only UPDATE of it."""
-        if not leaving:
-            raise ValueError("a transition names the steps it may leave")
+        """Compare-and-set of the step inside the caller's transaction: the only UPDATE of it.
+
+        Every step in `leaving` must have its move to `to` in bot/lifecycle.py, or this raises
+        `IllegalMove` whatever the consignment's step is now.
+        """
+        lifecycle.check(leaving, to)
         unknown = set(fields) - _MOVE_FIELDS
         if unknown:
             raise ValueError(f"unknown consignment fields: {sorted(unknown)}")
+        row = conn.execute(
+            "SELECT step FROM consignments WHERE id = ?", (consignment_id,)
+        ).fetchone()
+        if row is None or Step(row["step"]) not in leaving:
+            return False
+        source = Step(row["step"])
         sets = ["step = ?", "updated_at = ?", "problem_json = ?"]
         args: list[Any] = [to.value, now_iso(), problem.model_dump_json() if problem else None]
         for name, value in fields.items():
             sets.append(f"{name} = ?")
             args.append(value)
-        marks = ",".join("?" * len(leaving))
-        sql = f"UPDATE consignments SET {', '.join(sets)} WHERE id = ? AND step IN ({marks})"
-        args += [consignment_id, *sorted(s.value for s in leaving)]
-        return conn.execute(sql, args).rowcount == 1
+        sql = f"UPDATE consignments SET {', '.join(sets)} WHERE id = ? AND step IN (?)"
+        conn.execute(sql, [*args, consignment_id, source.value])
+        lifecycle.moved(source, to)
+        return True
 
     def update_fields(self, consignment_id: int, **fields: Any) -> None:
         allowed = {"message_ts", "quotes_ts", "response_url", "channel_id", "approval_ts"}
