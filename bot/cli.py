@@ -344,7 +344,10 @@ def _serve(args: Any) -> int:
                 health=lambda: {"ok": True, "jobs": bot.runner.queue.states()},
             )
             print("shipbot: ready", flush=True)
-            server.serve_forever()
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()  # no new connections; requests in flight finish
         else:
             handler = _socket_handler(bot.app, settings.slack_app_token)
             print("shipbot: ready", flush=True)

@@ -181,6 +181,8 @@ def test_a_small_chunked_request_signed_by_slack_is_served(harness: Harness) -> 
     sock.sendall(
         (
             f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nTransfer-Encoding: chunked\r\n"
+            # The server keeps HTTP/1.1 connections open; this test reads to the end.
+            "Connection: close\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {signature}\r\n\r\n"
         ).encode()

@@ -1,13 +1,14 @@
 """HTTP mode: `/slack/events` for everything Slack sends, `/healthz` for the proxy.
 
-The WSGI adapter under a threaded server (not Bolt's single-threaded development server),
-so one slow request never holds up the next.
-
-Bodies are read here, never more than MAX_BODY_BYTES + 1 of them, before Bolt sees the
-request: Bolt reads whatever Content-Length says into memory before it checks the
-signature, so an unsigned 200 MB POST would otherwise cost 200 MB. Slack's largest payload
-is a view submission, which carries the view (at most 250 kB, Slack's `view_too_large`)
-URL-encoded; 1 MiB leaves room for that and refuses anything bigger with 413.
+Bolt's WSGI adapter under waitress, a production WSGI server with a thread pool (our Bolt
+app is synchronous: an ASGI server would run its dispatch on the event loop, one request at
+a time). Waitress parses HTTP (chunked bodies included) and buffers each body before the app
+runs, so its own limit is what keeps an oversized body out: a Content-Length over
+MAX_BODY_BYTES is answered 413 before a byte of the body is read, and a chunked body is cut
+off one byte past the limit. Bolt would otherwise read whatever Content-Length says into
+memory before it checks the signature. Slack's largest payload is a view submission, which
+carries the view (at most 250 kB, Slack's `view_too_large`) URL-encoded; 1 MiB leaves room.
+Waitress's own refusals (413, 400) are logged in the same one short line as ours.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer, create_server
+from waitress.task import ErrorTask
 
 log = logging.getLogger("shipbot.http")
 
@@ -34,17 +36,6 @@ MAX_BODY_BYTES = 1024 * 1024
 STALE_AFTER_SECONDS = 300
 
 StartResponse = Callable[..., Any]
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
 
 
 class SlackWSGI:
@@ -185,30 +176,93 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> l
     return [data]
 
 
+class _RefusalLoggedErrorTask(ErrorTask):
+    """Waitress's own error answers (body too large, bad framing), logged in our one line."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        status = getattr(error, "code", "?")
+        if status == 413:
+            log.warning(
+                "refused a request body from %s: over %s bytes (413)",
+                self.channel.addr[0] if self.channel.addr else "?",
+                MAX_BODY_BYTES,
+            )
+        else:
+            log.warning(
+                "refused a request from %s: %s (%s)",
+                self.channel.addr[0] if self.channel.addr else "?",
+                getattr(error, "reason", type(error).__name__),
+                status,
+            )
+        said = "body too large" if status == 413 else "bad request"
+        body = json.dumps({"error": said}).encode()
+        self.status = f"{status} {getattr(error, 'reason', 'Bad Request')}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _RefusalLoggedErrorTask
+
+
+class HttpServer:
+    """Waitress serving the app: `serve_forever` in one thread, `shutdown` from another."""
+
+    def __init__(self, app: Any, host: str, port: int, *, threads: int = 16) -> None:
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            # Waitress refuses at >= its limit: one more lets a body of exactly 1 MiB in.
+            max_request_body_size=MAX_BODY_BYTES + 1,
+            ident="shipbot",
+            expose_tracebacks=False,
+            channel_timeout=30,
+            connection_limit=500,
+            _start=True,
+        )
+        assert isinstance(server, TcpWSGIServer)
+        server.channel_class = _Channel
+        self._server = server
+        self._done = threading.Event()
+        self.server_address = (host, int(server.effective_port))
+
+    def serve_forever(self, poll_interval: float | None = None) -> None:
+        """Until `shutdown` (or KeyboardInterrupt, which is how SIGTERM stops `serve`)."""
+        try:
+            self._server.run()
+        finally:
+            self._done.set()
+
+    def shutdown(self) -> None:
+        """Stops accepting and closes every connection, from the server's own loop."""
+
+        def close_all() -> None:
+            for dispatcher in list(self._server._map.values()):
+                dispatcher.close()
+
+        self._server.trigger.pull_trigger(close_all)
+        self._done.wait(5)
+
+    def server_close(self) -> None:
+        """Waits for requests in flight (their handlers finish), then frees the threads."""
+        self._server.task_dispatcher.shutdown(timeout=5)
+        self._server.close()
+
+
 def make_http_server(
     app: App, host: str, port: int, health: Callable[[], dict[str, Any]] | None = None
-) -> ThreadingWSGIServer:
-    server = make_server(
-        host,
-        port,
-        SlackWSGI(app, health),
-        server_class=ThreadingWSGIServer,
-        handler_class=QuietHandler,
-    )
-    assert isinstance(server, ThreadingWSGIServer)
-    return server
+) -> HttpServer:
+    return HttpServer(SlackWSGI(app, health), host, port)
 
 
-def serve_in_thread(
-    app: App, host: str = "127.0.0.1", port: int = 0
-) -> tuple[ThreadingWSGIServer, str]:
+def serve_in_thread(app: App, host: str = "127.0.0.1", port: int = 0) -> tuple[HttpServer, str]:
     """For tests, the demo and benchmarks: the same server, on a free port, in a thread."""
     server = make_http_server(app, host, port)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="shipbot-http",
-        daemon=True,
-    )
+    thread = threading.Thread(target=server.serve_forever, name="shipbot-http", daemon=True)
     thread.start()
     return server, f"http://{host}:{server.server_address[1]}{EVENTS_PATH}"
