@@ -270,6 +270,8 @@ def test_the_late_list_goes_out_at_its_time_once_a_day(desk: Harness) -> None:
     assert "1 late consignment" in late[0].text  # Sorted PRO's list and ours: one row
     assert c.carrier_reference in str(late[0].blocks) and _buttons(late[0]) == ["take_over"]
     assert not watcher.tick(at(late_day, 9, 30)).late_posted  # once a day
+    # App Home reads the bot's own clock: pin it to that day (else the real date decides).
+    desk.bot.core.clock = lambda: at(late_day, 9, 30)
     assert exceptions.attention(desk.bot.core, None)[1] >= 1
 
 
