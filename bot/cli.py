@@ -286,7 +286,7 @@ def _serve(args: Any) -> int:
     from bot.store.jobs import RunnerBusy
     from bot.store.writes import Store
 
-    setup_logging(settings.shipbot_log_level)
+    setup_logging(settings.shipbot_log_level, settings.shipbot_log_format)
     for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
         # Bolt switches to OAuth mode and ignores our bot token when both are set.
         if os.environ.pop(name, None) is not None:

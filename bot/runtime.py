@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from typing import TextIO
 from urllib.parse import urlparse
 
 from bot import logsafe
 from bot.carrier.client import CarrierClient
+from bot.logfmt import JsonFormatter
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from bot.settings import CarrierMode, Settings
 
@@ -56,11 +58,20 @@ def connect_carrier(
     return CarrierConnection(client=client, sandbox=sandbox, description=description, url=url)
 
 
-def setup_logging(level: str) -> None:
-    """One line per event on stderr; at any level, no request or response body (logsafe)."""
+def log_handler(log_format: str, stream: TextIO | None = None) -> logging.Handler:
+    """A handler writing one line per record: plain text, or a JSON object (`json`)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    return handler
+
+
+def setup_logging(level: str, log_format: str = "text") -> None:
+    """One line per event on stderr; at any level, no request or response body (logsafe:
+    the record factory scrubs each record before any handler or formatter sees it)."""
     logsafe.install()
     logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        level=getattr(logging, level.upper(), logging.INFO), handlers=[log_handler(log_format)]
     )

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     # limits faster (tests, benchmarks) wants anything but 1.
     shipbot_slack_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     shipbot_log_level: str = "INFO"
+    # `json`: one JSON object a line (bot/logfmt.py), for a log collector; `text`: plain lines.
+    shipbot_log_format: Literal["text", "json"] = "text"
     # `Small box=30x20x10@1.0;Mailer=35x25x3@0.3`: the form's first select fills size and weight.
     shipbot_parcel_presets: ParcelPresets = ()
     # The delivery watcher (docs/watcher.md): how often it asks Sorted PRO what happened

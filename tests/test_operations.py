@@ -4,6 +4,7 @@ ack, the response_url, the thread, the App Home tab."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 from blocks.tracking import tracking_url
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Money, Recipient, ShipmentRequest, Step
+from bot.runtime import log_handler
 from bot.sandbox.server import RunningSandbox
 from bot.store.writes import Store
 from tests.factories import parcel
@@ -440,12 +442,8 @@ def test_app_home_shows_today_by_state_within_slack_limits(harness: Harness) -> 
 # -- logs ----------------------------------------------------------------------------------
 
 
-def test_logs_of_a_full_flow_hold_no_recipient_details(
-    harness: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO)  # serve's default; slack_sdk and httpx left as they are
-    for name in ("slack_sdk", "slack_bolt", "httpx"):
-        assert logging.getLogger(name).level == logging.NOTSET
+def _full_flow(harness: Harness) -> ConsignmentRecord:
+    """Ship, manifest, look up, reprint, find, cancel: every kind of log line a day makes."""
     record = _manifested(harness, _allocated(harness))
     ref = record.carrier_reference
     _later(harness, _command(harness, f"status {ref}")[1])
@@ -456,12 +454,10 @@ def test_logs_of_a_full_flow_hold_no_recipient_details(
     _command(harness, f"cancel {other.carrier_reference}")
     harness.driver.click_ephemeral(harness.fake.ephemerals[-1], "op_cancel")
     harness.wait_step(other.id, Step.CANCELLED)
+    return record
 
-    text = caplog.text
-    assert "step consignment=" in text and "duration_ms=" in text
-    for op in ("status", "label", "find", "cancel"):
-        assert f"operation op={op} " in text, op
-    assert f"ref={ref} outcome=carrier:Manifested " in text
+
+def _assert_no_secrets(harness: Harness, record: ConsignmentRecord, text: str) -> None:
     recipient = record.request.recipient
     secrets = [
         recipient.name,
@@ -477,3 +473,52 @@ def test_logs_of_a_full_flow_hold_no_recipient_details(
     ]
     for secret in secrets:
         assert secret and secret.lower() not in text.lower(), secret
+
+
+def test_logs_of_a_full_flow_hold_no_recipient_details(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # serve's default; slack_sdk and httpx left as they are
+    for name in ("slack_sdk", "slack_bolt", "httpx"):
+        assert logging.getLogger(name).level == logging.NOTSET
+    record = _full_flow(harness)
+    text = caplog.text
+    assert "step consignment=" in text and "duration_ms=" in text
+    for op in ("status", "label", "find", "cancel"):
+        assert f"operation op={op} " in text, op
+    assert f"ref={record.carrier_reference} outcome=carrier:Manifested " in text
+    _assert_no_secrets(harness, record, text)
+
+
+def test_json_logs_of_a_full_flow_parse_and_hold_no_recipient_details(harness: Harness) -> None:
+    """SHIPBOT_LOG_FORMAT=json's handler on the root logger, at DEBUG (every library talks)."""
+    stream = io.StringIO()
+    handler = log_handler("json", stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        record = _full_flow(harness)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) > 50
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= set(line), line
+        assert line["time"].endswith("+00:00")
+    steps = [x for x in lines if x["message"].startswith("step consignment=")]
+    assert steps and all(x["job"].endswith(" advance") for x in steps), steps[:3]
+    assert {x.get("consignment") for x in steps} >= {record.id}
+    slack = {
+        x["slack_method"]
+        for x in lines
+        if x["logger"].startswith("slack_sdk") and "slack_method" in x
+    }
+    assert {"chat.postMessage", "views.open"} <= slack, slack
+    carrier = [x for x in lines if x["logger"] == "shipbot.carrier" and x.get("consignment")]
+    assert carrier, "the carrier's lines name the consignment their job works on"
+    decoded = "\n".join(str(value) for line in lines for value in line.values())
+    _assert_no_secrets(harness, record, text + decoded)

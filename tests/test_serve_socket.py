@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -28,6 +29,7 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
             SLACK_API_URL=fake_slack.url,
             ELECTIO_API_URL=sandbox.url,
             SHIPBOT_DB=str(tmp_path / "socket.db"),
+            SHIPBOT_LOG_FORMAT="json",
         )
         health = _free_port()
         process = subprocess.Popen(
@@ -59,6 +61,10 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
     assert "Slack Socket Mode" in output
     assert "carrier sandbox carrier at" in output
     assert "new session has been established" in output.lower()
+    # The start lines are printed; every log line is one JSON object.
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any("new session has been established" in x["message"].lower() for x in logged)
+    assert all(not line.startswith("20") for line in output.splitlines()), "a plain log line"
     assert process.returncode == 0  # SIGTERM stops it cleanly
 
 
