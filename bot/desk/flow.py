@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import secrets
 
-from blocks.form import Initial, View, carry_customs, customs_modal, shipment_modal, with_notice
+from blocks.customs_form import carry_customs, customs_modal
+from blocks.form_fields import Initial, View, with_notice
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_customs_modal
+from blocks.ship_form import shipment_modal
 from bot.carrier.errors import QuoteExpired
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages

@@ -11,15 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from blocks.form import (
-    Initial,
-    View,
-    address_modal,
-    apply_preset,
-    postcode_prefill,
-    ship_again_modal,
-)
+from blocks.form_fields import Initial, View
+from blocks.form_prefill import address_modal, postcode_prefill, ship_again_modal
 from blocks.payloads import FormMetadata
+from blocks.preset_update import apply_preset
 from bot.core import Asker, Shipbot
 from bot.desk import lookup
 from bot.desk.flow import new_form, new_shipper_reference

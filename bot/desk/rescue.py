@@ -24,7 +24,8 @@ from blocks import Message
 from blocks import consignment as thread_render
 from blocks import operations as render
 from blocks import rescue as cards
-from blocks.form import View, ship_again_modal
+from blocks.form_fields import View
+from blocks.form_prefill import ship_again_modal
 from blocks.payloads import FixAddressMetadata, FormMetadata
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot

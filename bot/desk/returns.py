@@ -9,7 +9,7 @@ original's thread, is created Inbound, offers only return services and is not ma
 
 from __future__ import annotations
 
-from blocks.form import View
+from blocks.form_fields import View
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_modal
 from bot.core import Asker, Refused, Shipbot

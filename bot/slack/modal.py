@@ -12,7 +12,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from blocks.form import View
+from blocks.form_fields import View
 from bot.core import Asker, Shipbot
 from bot.slack.slackio import SlackProblem
 
