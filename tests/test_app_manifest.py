@@ -26,6 +26,9 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.join": "channels:join",
     "conversations.open": "im:write",
     "apps.connections.open": None,  # app-level token (connections:write), not a bot scope
+    # Needs channels:read, which the manifest does not ask for: SlackOut.channel_name says
+    # None on any refusal (missing_scope included) and the form names the channel by id.
+    "conversations.info": None,
 }
 CODE_DIRS = ("bot", "handlers", "blocks")
 

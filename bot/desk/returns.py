@@ -13,7 +13,7 @@ from blocks.form_fields import View
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_modal
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import lookup
+from bot.desk import access
 from bot.intake.forms import MAX_SHIPPER_REFERENCE
 from bot.models import CANCELLED, ConsignmentRecord, Direction, ShipmentRequest
 from bot.permissions import Action
@@ -36,7 +36,7 @@ def return_command(bot: Shipbot, reference: str, asker: Asker) -> View:
     return, and then the form is for the consignment that one returned.
     """
     bot.permit(Action.SHIP, asker.user)
-    c = lookup.consignment_for(bot, reference, asker)
+    c = access.consignment_for(bot, reference, asker)
     typed_its_own = reference.strip().lower() == (c.carrier_reference or "").lower()
     if c.returns is not None and not typed_its_own and (original := bot.store.get(c.returns)):
         c = original
@@ -46,7 +46,7 @@ def return_command(bot: Shipbot, reference: str, asker: Asker) -> View:
 def return_clicked(bot: Shipbot, cid: int, asker: Asker) -> View:
     """The thread's Return label button."""
     bot.permit(Action.SHIP, asker.user, cid)
-    return _return_form(bot, lookup.clicked_consignment(bot, cid, asker), asker)
+    return _return_form(bot, access.clicked_consignment(bot, cid, asker), asker)
 
 
 def refusal(c: ConsignmentRecord) -> str | None:
