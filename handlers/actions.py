@@ -65,11 +65,8 @@ def found_action(what: str) -> Callable[..., None]:
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
-        value = CarrierReferenceValue.decode(action.get("value"))
-        if value is None:
-            log.warning("%s with an unreadable value was ignored", action.get("action_id"))
-            return
-        rescue.act_later(shipbot, value.reference, what, asker(body))
+        if (reference := _carrier_reference(action)) is not None:
+            rescue.act_later(shipbot, reference, what, asker(body))
 
     return listener
 
@@ -80,14 +77,19 @@ def found_form(make: Callable[[Shipbot, str, Asker], View]) -> Callable[..., Non
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
-        value = CarrierReferenceValue.decode(action.get("value"))
-        if value is None:
-            log.warning("%s with an unreadable value was ignored", action.get("action_id"))
-            return
-        view = make(shipbot, value.reference, asker(body))
-        modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+        if (reference := _carrier_reference(action)) is not None:
+            view = make(shipbot, reference, asker(body))
+            modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
 
     return listener
+
+
+def _carrier_reference(action: dict[str, Any]) -> str | None:
+    value = CarrierReferenceValue.decode(action.get("value"))
+    if value is None:
+        log.warning("%s with an unreadable value was ignored", action.get("action_id"))
+        return None
+    return value.reference
 
 
 def reship(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:

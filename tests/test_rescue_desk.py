@@ -39,10 +39,10 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def card(h: Harness, text: str, user: str = AGENT) -> Ephemeral:
+def card(h: Harness, text: str, user: str = AGENT, *, command: str = "status") -> Ephemeral:
     """`/ship status <text>` and the card the job sends back (an ephemeral)."""
     before = len(h.fake.ephemerals)
-    response = h.driver.command(f"status {text}", channel=CHANNEL, user=user)
+    response = h.driver.command(f"{command} {text}", channel=CHANNEL, user=user)
     assert response.status_code == 200, response.text
 
     def answers() -> list[Ephemeral]:

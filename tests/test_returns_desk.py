@@ -6,60 +6,18 @@ with the carrier already. Signed Slack requests into the real app, the stand-in 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
-import pytest
-
 from blocks.return_form import return_modal
 from bot.carrier.client import CarrierClient
 from bot.desk.returns import return_draft
-from bot.devslack.records import Ephemeral
 from bot.models import Direction, Step
-from bot.sandbox.server import (
-    SANDBOX_SHIPPING_LOCATION,
-    RunningSandbox,
-    SandboxConfig,
-    start_sandbox,
-)
+from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION
 from tests.factories import parcel, shipment_request
 from tests.harness import AGENT, CHANNEL, Harness, wait_for_modal
 from tests.test_forms import check_slack_accepts
-from tests.test_rescue_desk import buttons
-from tests.test_returns import RETURN_SERVICES, _at_sandbox, _initial, _typed
+from tests.test_rescue_desk import buttons, card, sandbox, seeded  # noqa: F401
+from tests.test_returns import RETURN_SERVICES, _at_sandbox, _dump, _initial, _typed
 
 WITH_THE_CARRIER = "100239"  # made by the webshop, manifested and on its way
-
-
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxConfig(seed=26, seed_orders=8)) as running:
-        yield running
-
-
-@pytest.fixture
-def sandbox(seeded: RunningSandbox) -> RunningSandbox:
-    """conftest's `harness` runs on this: the seeded sandbox, fresh for each test."""
-    seeded.reset()
-    return seeded
-
-
-def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _answer(h: Harness, text: str) -> Ephemeral:
-    """`/ship <text>` and the card its job sends back."""
-    before = len(h.fake.ephemerals)
-    response = h.driver.command(text, channel=CHANNEL, user=AGENT)
-    assert response.status_code == 200, response.text
-
-    def answers() -> list[Ephemeral]:
-        new = h.fake.ephemerals[before:]
-        return [e for e in new if e.user == AGENT and not e.text.startswith("⏳")]
-
-    h.wait(lambda: bool(answers()))
-    return answers()[-1]
 
 
 def test_the_return_form_is_filled_in_from_what_went_out() -> None:
@@ -109,7 +67,7 @@ def test_the_return_form_is_filled_in_from_what_went_out() -> None:
 def test_a_return_of_a_consignment_the_webshop_made(harness: Harness) -> None:
     h = harness
     # Never heard of here: /ship return looks it up at Sorted PRO, and its card offers it.
-    found = _answer(h, f"return {WITH_THE_CARRIER}")
+    found = card(h, WITH_THE_CARRIER, command="return")
     assert buttons(found.blocks) == ["found_replace", "found_return"]
     assert h.store.find_by_reference(WITH_THE_CARRIER) is None
     opened = len(h.fake.opened_views())
@@ -179,7 +137,7 @@ def test_a_return_made_elsewhere_is_not_returned_again(harness: Harness) -> None
         client.close()
     assert detail.direction is Direction.INBOUND and detail.request is not None
     assert detail.request.is_return and detail.request.recipient.postcode == "SW1A 2AA"
-    found = _answer(harness, f"status {reference}")
+    found = card(harness, reference)
     assert "found_return" not in buttons(found.blocks)
-    found = _answer(harness, f"return {reference}")
+    found = card(harness, reference, command="return")
     assert "found_return" not in buttons(found.blocks)
