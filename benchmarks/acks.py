@@ -34,8 +34,8 @@ from benchmarks.rig import (
     shipbot_on,
     shipper_reference,
 )
-from blocks.form import shipment_modal
 from blocks.ids import CHOOSE_QUOTE
+from blocks.ship_form import shipment_modal
 from bot.demo import DOMESTIC, fill_form
 
 KINDS = ("slash command", "modal submission", "quote click")

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from blocks.form import SHIP_CUSTOMS, SHIP_FORM
+from blocks.customs_form import SHIP_CUSTOMS
 from blocks.ids import CHOOSE_QUOTE
+from blocks.ship_form import SHIP_FORM
 from bot.slack.http import make_http_server
 
 READY = "bare-bolt: ready"

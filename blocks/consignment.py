@@ -11,15 +11,15 @@ from blocks.payloads import ConsignmentValue, QuoteValue
 from blocks.states import state_words
 from blocks.thread_buttons import thread_actions
 from bot.models import RESHIPPABLE, ConsignmentRecord, Price, Quote, Step
+from bot.money import format_money
 
 RETRY_QUOTE = ActionId.RETRY_QUOTE
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 MAX_QUOTES_SHOWN = 20  # 2 blocks a quote + header/context stays well under 50 blocks
 
 
 def money(amount: Decimal, currency: str) -> str:
-    symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {escape(currency.upper())}"
+    """`format_money`, escaped for mrkdwn (the currency code comes from the carrier)."""
+    return escape(format_money(amount, currency))
 
 
 def price_text(price: Price) -> str:

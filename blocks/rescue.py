@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from blocks import Block, Message, actions, button, context, escape, mrkdwn, plain, section
 from blocks.consignment import price_text, slack_time, source_words
-from blocks.form import View, shipment_modal, with_notice
+from blocks.form_fields import View, with_notice
 from blocks.ids import ActionId, CallbackId
 from blocks.payloads import CarrierReferenceValue
+from blocks.ship_form import shipment_modal
 from bot.models import ConsignmentDetail, ConsignmentState, Direction, FoundConsignment
 
 DAY_TIME = "{date_short_pretty} {time}"

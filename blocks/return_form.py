@@ -2,8 +2,8 @@
 with the customer as the sender and a reason; abroad, the customs page declares it as
 returned goods.
 
-Pure functions over `blocks.form`'s views, so a return is validated by the same parser as a
-typed form (`bot.intake.forms`), plus the reason.
+Pure functions over `blocks.ship_form`'s and `blocks.customs_form`'s views, so a return is
+validated by the same parser as a typed form (`bot.intake.forms`), plus the reason.
 """
 
 from __future__ import annotations
@@ -11,15 +11,21 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from blocks.form import (
-    ACTION,
-    SHIP_CUSTOMS,
+from blocks import escape
+from blocks.customs_form import SHIP_CUSTOMS, customs_modal
+from blocks.form_fields import (
+    Json,
     View,
-    customs_modal,
-    shipment_modal,
+    field,
+    header,
+    option,
+    plain,
+    static_select,
+    text_input,
     with_notice,
 )
 from blocks.ids import CallbackId
+from blocks.ship_form import shipment_modal
 from bot.intake.forms import (
     CUSTOMS_REASON,
     MAX_RETURN_NOTE,
@@ -27,10 +33,10 @@ from bot.intake.forms import (
     RETURN_NOTE,
     RETURN_REASON,
     SHIPPER_REFERENCE,
-    format_money,
 )
 from bot.intake.presets import ParcelPreset
 from bot.models import ExportReason, ReturnReason, ShipmentRequest
+from bot.money import format_money
 
 SHIP_RETURN = CallbackId.SHIP_RETURN
 
@@ -39,44 +45,19 @@ _SUBMIT = "Get return quotes"
 _CUSTOMER_HEADER = "Customer (sends it back)"
 
 
-def _plain(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": text}
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def reason_blocks() -> list[dict[str, object]]:
+def reason_blocks() -> list[Json]:
     """Why it comes back: a choice, and words (needed for Other)."""
-    options = [{"text": _plain(reason.value), "value": reason.value} for reason in ReturnReason]
+    options = [option(reason.value, reason.value) for reason in ReturnReason]
     return [
-        {"type": "header", "text": _plain("Why it comes back")},
-        {
-            "type": "input",
-            "block_id": RETURN_REASON,
-            "label": _plain("Reason"),
-            "element": {
-                "type": "static_select",
-                "placeholder": _plain("Choose…"),
-                "options": options,
-                "action_id": ACTION,
-            },
-            "optional": False,
-        },
-        {
-            "type": "input",
-            "block_id": RETURN_NOTE,
-            "label": _plain("In a few words"),
-            "element": {
-                "type": "plain_text_input",
-                "max_length": MAX_RETURN_NOTE,
-                "placeholder": _plain("Box crushed, left shoe torn"),
-                "action_id": ACTION,
-            },
-            "optional": True,
-            "hint": _plain("Needed when the reason is Other."),
-        },
+        header("Why it comes back"),
+        field(RETURN_REASON, "Reason", static_select(options, None)),
+        field(
+            RETURN_NOTE,
+            "In a few words",
+            text_input(None, MAX_RETURN_NOTE, placeholder="Box crushed, left shoe torn"),
+            optional=True,
+            hint="Needed when the reason is Other.",
+        ),
     ]
 
 
@@ -102,17 +83,17 @@ def return_modal(
         block = copy.deepcopy(block)
         if block.get("type") == "header" and block["text"]["text"] == "Recipient":
             blocks += reason_blocks()
-            block["text"] = _plain(_CUSTOMER_HEADER)
+            block["text"] = plain(_CUSTOMER_HEADER)
         if block.get("block_id") == RECIPIENT_NAME:
             block["element"].pop("focus_on_load", None)
         if block.get("block_id") == SHIPPER_REFERENCE:
-            block["hint"] = _plain("Ties the return to the order. Must be unique.")
+            block["hint"] = plain("Ties the return to the order. Must be unique.")
         blocks.append(block)
     view = {
         **view,
         "callback_id": SHIP_RETURN,
-        "title": _plain(_TITLE),
-        "submit": _plain(_SUBMIT),
+        "title": plain(_TITLE),
+        "submit": plain(_SUBMIT),
         "blocks": blocks,
     }
     notice = (
@@ -138,21 +119,21 @@ def return_customs_modal(private_metadata: str, *, shipment: ShipmentRequest) ->
             "type": "mrkdwn",
             "text": (
                 f"🧾 Customs declaration for {parcels} coming back from "
-                f"*{_escape(shipment.recipient.country)}*, declared value "
+                f"*{escape(shipment.recipient.country)}*, declared value "
                 f"{format_money(declared.amount, declared.currency)}: returned goods, "
                 "the items as they were declared when they went out."
             ),
         },
     }
-    returned = {"text": _plain(ExportReason.RETURN.value), "value": ExportReason.RETURN.value}
+    returned = option(ExportReason.RETURN.value, ExportReason.RETURN.value)
     blocks = [intro]
     for block in view["blocks"][1:]:
         block = copy.deepcopy(block)
         if block.get("block_id") == CUSTOMS_REASON:
-            block["label"] = _plain("Reason")
+            block["label"] = plain("Reason")
             block["element"]["options"] = [returned]
             block["element"]["initial_option"] = returned
-            block["hint"] = _plain("A return is declared as returned goods.")
+            block["hint"] = plain("A return is declared as returned goods.")
         blocks.append(block)
     assert view["callback_id"] == SHIP_CUSTOMS
     return {**view, "blocks": blocks}

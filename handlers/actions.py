@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from blocks.form import View
+from blocks.form_fields import View
 from blocks.ids import ActionId
 from blocks.payloads import CarrierReferenceValue, ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot

@@ -6,7 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from blocks.form import ACTION, ADDRESS_COUNTRY, CUSTOMS_ORIGIN, country_options
+from blocks.form_fields import country_options
+from bot.intake.forms import ACTION, ADDRESS_COUNTRY, CUSTOMS_ORIGIN
 
 COUNTRY_BLOCKS = frozenset({ADDRESS_COUNTRY, CUSTOMS_ORIGIN})
 

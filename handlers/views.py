@@ -10,10 +10,11 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from blocks.form import SHIP_CUSTOMS, SHIP_FORM
+from blocks.customs_form import SHIP_CUSTOMS
 from blocks.ids import CallbackId
 from blocks.payloads import FixAddressMetadata, FormMetadata
 from blocks.return_form import SHIP_RETURN
+from blocks.ship_form import SHIP_FORM
 from bot.core import Shipbot
 from bot.desk import flow, rescue
 from bot.intake.forms import parse_customs, parse_destination, parse_return_form, parse_shipment

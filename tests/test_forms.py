@@ -11,17 +11,13 @@ from slack_sdk.models.blocks import Option, OptionGroup
 from slack_sdk.models.views import View
 
 from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
-from blocks.form import (
+from blocks.customs_form import SHIP_CUSTOMS, customs_modal
+from blocks.form_fields import country_options
+from blocks.ship_form import SHIP_FORM, shipment_modal
+from bot.intake.forms import (
     ACTION,
     CUSTOMS_BLOCK_IDS,
-    SHIP_CUSTOMS,
-    SHIP_FORM,
     SHIPMENT_BLOCK_IDS,
-    country_options,
-    customs_modal,
-    shipment_modal,
-)
-from bot.intake.forms import (
     FieldErrors,
     is_form_action,
     normalise_uk_postcode,

@@ -13,7 +13,19 @@ from typing import Any
 
 import pytest
 
-from blocks.form import (
+from blocks.customs_form import carry_customs, customs_modal
+from blocks.form_prefill import (
+    address_modal,
+    address_notice,
+    postcode_prefill,
+    prefill_from_address,
+    ship_again_draft,
+    ship_again_modal,
+)
+from blocks.preset_update import apply_preset
+from blocks.ship_form import shipment_modal
+from bot.intake.address import AddressGuess, parse_address
+from bot.intake.forms import (
     ACTION,
     ADDRESS_COUNTRY,
     ADDRESS_LINE1,
@@ -23,19 +35,9 @@ from blocks.form import (
     PARCEL_WEIGHT,
     RECIPIENT_NAME,
     SHIPMENT_BLOCK_IDS,
-    address_modal,
-    address_notice,
-    apply_preset,
-    carry_customs,
-    customs_modal,
-    postcode_prefill,
-    prefill_from_address,
-    ship_again_draft,
-    ship_again_modal,
-    shipment_modal,
+    parse_customs,
+    parse_shipment,
 )
-from bot.intake.address import AddressGuess, parse_address
-from bot.intake.forms import parse_customs, parse_shipment
 from bot.intake.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.models import Money, ShipmentRequest
 from tests.form_states import EXAMPLE_SHIPMENT, example_state

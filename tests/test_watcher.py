@@ -16,7 +16,7 @@ import pytest
 
 from blocks import delivery as render
 from bot.carrier.client import CarrierClient
-from bot.desk import exceptions
+from bot.desk import lookup
 from bot.desk.watch import OVERLAP, TickReport, Watcher
 from bot.devslack.server import FakeSlack, Message
 from bot.models import ConsignmentRecord, ConsignmentState, StateChange, Step
@@ -182,7 +182,7 @@ def test_an_exception_names_its_agent_and_offers_a_replacement(desk: Harness) ->
     desk.wait(lambda: "handled by" in str(desk.fake.message(c.channel_id, notice.ts).blocks))
     assert "delivery_handled" not in _buttons(desk.fake.message(c.channel_id, notice.ts))
     assert [e.actor for e in desk.store.audit_log(c.id) if e.action == "handled"] == [AGENT]
-    assert exceptions.attention(desk.bot.core, AGENT)[1] == 0  # App Home stops listing it
+    assert lookup.attention(desk.bot.core, AGENT)[1] == 0  # App Home stops listing it
 
 
 def test_notify_names_groups_and_users_instead_of_the_agent() -> None:
@@ -272,7 +272,7 @@ def test_the_late_list_goes_out_at_its_time_once_a_day(desk: Harness) -> None:
     assert not watcher.tick(at(late_day, 9, 30)).late_posted  # once a day
     # App Home reads the bot's own clock: pin it to that day (else the real date decides).
     desk.bot.core.clock = lambda: at(late_day, 9, 30)
-    assert exceptions.attention(desk.bot.core, None)[1] >= 1
+    assert lookup.attention(desk.bot.core, None)[1] >= 1
 
 
 def test_windows_follow_each_other_without_a_gap(desk: Harness) -> None:

@@ -13,8 +13,8 @@ from blocks import approval as approval_blocks
 from blocks import consignment as render
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
+from bot.desk.access import clicked_consignment
 from bot.desk.advance import advance_later
-from bot.desk.lookup import clicked_consignment
 from bot.desk.show import show, shown
 from bot.models import Step
 from bot.permissions import Action

@@ -16,8 +16,8 @@ from blocks import operations as render
 from bot.carrier.errors import CarrierError, OutcomeUnknown
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
+from bot.desk.access import asker_of, clicked_consignment, consignment_for, with_link
 from bot.desk.label import carrier_refused
-from bot.desk.lookup import asker_of, clicked_consignment, consignment_for, with_link
 from bot.desk.show import show_channel
 from bot.intake.arguments import log_operation
 from bot.models import (

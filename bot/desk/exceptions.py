@@ -1,4 +1,4 @@
-"""The desk's side of delivery exceptions: Handled, Take over, and App Home's list.
+"""The desk's side of delivery exceptions: Handled and Take over (App Home lists them).
 
 The watcher (bot/desk/watch.py) brings them; these are what agents do about them.
 """
@@ -10,12 +10,11 @@ from typing import Any
 
 from blocks import delivery as render
 from blocks import rescue as cards
-from blocks.consignment import headline
 from blocks.operations import when
-from blocks.states import state_words
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import lookup, messages, rescue
+from bot.desk.access import asker_of, clicked_consignment, permalink
 from bot.desk.show import show_later
 from bot.desk.watch import WATCHED_STATES
 from bot.models import ConsignmentRecord, Step
@@ -25,13 +24,12 @@ log = logging.getLogger("shipbot.exceptions")
 
 HANDLED_JOB = "delivery_handled"
 TAKE_OVER_JOB = "take_over"
-ATTENTION_SHOWN = 10
 
 
 def handled_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
     """Someone dealt with the exception: who, audited; its buttons become the record."""
     bot.permit(Action.SHIP, asker.user, cid)
-    c = lookup.clicked_consignment(bot, cid, asker)
+    c = clicked_consignment(bot, cid, asker)
     bot.jobs.submit(
         HANDLED_JOB,
         {
@@ -45,7 +43,7 @@ def handled_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
 
 def _job_handled(bot: Shipbot, payload: dict[str, Any]) -> None:
     cid = int(payload["cid"])
-    asker = lookup.asker_of(payload)
+    asker = asker_of(payload)
     now = bot.now()
     with bot.locked(cid):
         if not bot.store.mark_handled(cid, asker.user, now):
@@ -101,7 +99,7 @@ def take_over_clicked(bot: Shipbot, reference: str, asker: Asker) -> None:
 
 def _job_take_over(bot: Shipbot, payload: dict[str, Any]) -> None:
     reference = str(payload["reference"])
-    asker = lookup.asker_of(payload)
+    asker = asker_of(payload)
     cid = bot.store.id_of_carrier_reference(reference)
     if cid is not None:
         _point_at(bot, bot.store.require(cid), asker)
@@ -134,42 +132,9 @@ def _job_take_over(bot: Shipbot, payload: dict[str, Any]) -> None:
 
 
 def _point_at(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> None:
-    link = lookup.permalink(bot, c)
+    link = permalink(bot, c)
     where = f"<{link}|its thread>" if link else f"its thread in <#{c.channel_id}>"
     bot.send(asker, messages.FOUND_TAKEN.format(user=c.created_by, ref=c.reference, where=where))
-
-
-def attention(bot: Shipbot, involving: str | None) -> tuple[list[str], int]:
-    """App Home's "Needs attention": open exceptions and late consignments, newest first."""
-    now = bot.now()
-    rows: list[tuple[object, str]] = []
-    for cid in bot.store.attention_ids():
-        c = bot.store.get(cid)
-        if c is None or not _involves(c, involving) or c.delivery is None:
-            continue
-        d = c.delivery
-        rows.append(
-            (d.at, f"{state_words(d.state, d.raw_state)} · {headline(c)} · <#{c.channel_id}>")
-        )
-    listed = {line for _, line in rows}
-    for cid in bot.store.on_the_way_ids():
-        c = bot.store.get(cid)
-        quote = c.chosen_quote if c else None
-        due = quote.latest_delivery if quote else None
-        if c is None or due is None or not _involves(c, involving):
-            continue
-        if due.tzinfo is None:
-            due = due.replace(tzinfo=now.tzinfo)
-        if due < now and not (c.delivery and c.delivery.open_exception):
-            line = f"⏰ Late (due {when(due)}) · {headline(c)} · <#{c.channel_id}>"
-            if line not in listed:
-                rows.append((due, line))
-    rows.sort(key=lambda item: item[0], reverse=True)  # type: ignore[arg-type,return-value]
-    return [line for _, line in rows[:ATTENTION_SHOWN]], len(rows)
-
-
-def _involves(c: ConsignmentRecord, user: str | None) -> bool:
-    return user is None or user in (c.created_by, c.claimed_by)
 
 
 def register(bot: Shipbot) -> None:

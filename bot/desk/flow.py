@@ -7,17 +7,17 @@ checks the role of the person acting, touches only the store and the job queue, 
 
 from __future__ import annotations
 
-import secrets
-
-from blocks.form import Initial, View, carry_customs, customs_modal, shipment_modal, with_notice
+from blocks.customs_form import carry_customs, customs_modal
+from blocks.form_fields import Initial, View, with_notice
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_customs_modal
+from blocks.ship_form import shipment_modal
 from bot.carrier.errors import QuoteExpired
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
+from bot.desk.access import clicked_consignment, new_shipper_reference
 from bot.desk.advance import advance_later
 from bot.desk.approval import ask_later
-from bot.desk.lookup import clicked_consignment
 from bot.desk.show import show_later
 from bot.intake.forms import SHIPPER_REFERENCE
 from bot.models import (
@@ -36,14 +36,6 @@ from bot.models import (
 )
 from bot.permissions import Action
 from bot.store.writes import ReferenceTaken
-
-
-def new_shipper_reference(bot: Shipbot) -> str:
-    today = bot.now().astimezone(bot.settings.timezone).strftime("%Y%m%d")
-    while True:
-        ref = f"SHIP-{today}-{secrets.token_hex(3).upper()}"
-        if not bot.store.shipper_reference_taken(ref):
-            return ref
 
 
 def new_form(

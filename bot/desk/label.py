@@ -14,7 +14,7 @@ from bot.carrier.client import LabelFormat
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
-from bot.desk.lookup import asker_of, clicked_consignment, consignment_for, visible, with_link
+from bot.desk.access import asker_of, clicked_consignment, consignment_for, visible, with_link
 from bot.intake.arguments import log_operation, shown
 from bot.models import CANCELLED, LABEL_ON_ITS_WAY, ConsignmentRecord, Document, DocumentKind
 from bot.permissions import Action

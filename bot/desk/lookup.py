@@ -18,12 +18,16 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from blocks import Message, section
+from blocks import Message
 from blocks import operations as render
+from blocks.consignment import headline
+from blocks.operations import when
 from blocks.payloads import LIST_MODES, ListPageValue
+from blocks.states import state_words
 from bot.carrier.errors import CarrierError, UnexpectedResponse
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
+from bot.desk.access import asker_of, clicked_consignment, consignment_for, permalink
 from bot.desk.reconcile import follow_carrier
 from bot.intake.arguments import log_operation, shown
 from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
@@ -35,28 +39,7 @@ FIND_LIMIT = 20
 PAGE_SIZE = 20
 STATUS_JOB = "op_status"
 HOME_JOB = "op_home"
-
-
-def visible(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord | None:
-    """By carrier reference, shipper reference or order number, if the asker may see it."""
-    c = bot.store.find_by_reference(text)
-    return c if c is not None and bot.permissions.may_see(asker.user, asker.channel, c) else None
-
-
-def consignment_for(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord:
-    """`visible`, or Refused. One that exists in another channel is "not found": saying
-    more would leak it."""
-    c = visible(bot, text, asker)
-    if c is None:
-        raise Refused(messages.NOT_FOUND.format(ref=shown(text)), "not found")
-    return c
-
-
-def clicked_consignment(bot: Shipbot, cid: int, asker: Asker) -> ConsignmentRecord:
-    c = bot.store.get(cid)
-    if c is None or not bot.permissions.may_see(asker.user, asker.channel, c):
-        raise Refused(messages.UNKNOWN_CONSIGNMENT, "unknown consignment")
-    return c
+ATTENTION_SHOWN = 10  # App Home's "Needs attention" lines
 
 
 # == status ===================================================================================
@@ -218,8 +201,6 @@ def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
             returns=render.HOME_GROUP_RETURNS.get(title),
         )
         groups.append((title, records, count))
-    from bot.desk.exceptions import attention  # the watcher's side imports this module
-
     view = render.home_view(
         groups,
         bot.store.last_manifest(),
@@ -239,21 +220,37 @@ def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
     log_operation("home", None, f"published:{len(view['blocks'])}-blocks", started)
 
 
-# == helpers ==================================================================================
-def asker_of(payload: dict[str, Any]) -> Asker:
-    return Asker(
-        str(payload["user"]), str(payload.get("channel") or ""), payload.get("response_url")
-    )
+def attention(bot: Shipbot, involving: str | None) -> tuple[list[str], int]:
+    """App Home's "Needs attention": open exceptions and late consignments, newest first."""
+    now = bot.now()
+    rows: list[tuple[object, str]] = []
+    for cid in bot.store.attention_ids():
+        c = bot.store.get(cid)
+        if c is None or not _involves(c, involving) or c.delivery is None:
+            continue
+        d = c.delivery
+        rows.append(
+            (d.at, f"{state_words(d.state, d.raw_state)} · {headline(c)} · <#{c.channel_id}>")
+        )
+    listed = {line for _, line in rows}
+    for cid in bot.store.on_the_way_ids():
+        c = bot.store.get(cid)
+        quote = c.chosen_quote if c else None
+        due = quote.latest_delivery if quote else None
+        if c is None or due is None or not _involves(c, involving):
+            continue
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=now.tzinfo)
+        if due < now and not (c.delivery and c.delivery.open_exception):
+            line = f"⏰ Late (due {when(due)}) · {headline(c)} · <#{c.channel_id}>"
+            if line not in listed:
+                rows.append((due, line))
+    rows.sort(key=lambda item: item[0], reverse=True)  # type: ignore[arg-type,return-value]
+    return [line for _, line in rows[:ATTENTION_SHOWN]], len(rows)
 
 
-def permalink(bot: Shipbot, c: ConsignmentRecord) -> str | None:
-    return bot.slack.permalink(c.channel_id, c.message_ts) if c.message_ts else None
-
-
-def with_link(bot: Shipbot, text: str, c: ConsignmentRecord) -> Message:
-    link = permalink(bot, c)
-    full = f"{text} <{link}|Open the thread>" if link else text
-    return Message(text=text, blocks=[section(full)])
+def _involves(c: ConsignmentRecord, user: str | None) -> bool:
+    return user is None or user in (c.created_by, c.claimed_by)
 
 
 def register(bot: Shipbot) -> None:

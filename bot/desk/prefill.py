@@ -11,18 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from blocks.form import (
-    Initial,
-    View,
-    address_modal,
-    apply_preset,
-    postcode_prefill,
-    ship_again_modal,
-)
+from blocks.form_fields import Initial, View
+from blocks.form_prefill import address_modal, postcode_prefill, ship_again_modal
 from blocks.payloads import FormMetadata
+from blocks.preset_update import apply_preset
 from bot.core import Asker, Shipbot
-from bot.desk import lookup
-from bot.desk.flow import new_form, new_shipper_reference
+from bot.desk import access
+from bot.desk.access import new_shipper_reference
+from bot.desk.flow import new_form
 from bot.intake.address import parse_address
 from bot.intake.presets import preset_named
 from bot.models import ConsignmentRecord
@@ -64,13 +60,13 @@ def postcode_form(bot: Shipbot, initial: Initial, asker: Asker) -> View:
 def ship_again_command(bot: Shipbot, reference: str, asker: Asker) -> View:
     """`/ship again REF`: by carrier reference, shipper reference or order number."""
     bot.permit(Action.SHIP, asker.user)
-    return _ship_again(bot, lookup.consignment_for(bot, reference, asker), asker)
+    return _ship_again(bot, access.consignment_for(bot, reference, asker), asker)
 
 
 def ship_again_clicked(bot: Shipbot, cid: int, asker: Asker) -> View:
     """The thread's Ship again button."""
     bot.permit(Action.SHIP, asker.user, cid)
-    return _ship_again(bot, lookup.clicked_consignment(bot, cid, asker), asker)
+    return _ship_again(bot, access.clicked_consignment(bot, cid, asker), asker)
 
 
 def _ship_again(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> View:

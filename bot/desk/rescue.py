@@ -24,15 +24,15 @@ from blocks import Message
 from blocks import consignment as thread_render
 from blocks import operations as render
 from blocks import rescue as cards
-from blocks.form import View, ship_again_modal
+from blocks.form_fields import View
+from blocks.form_prefill import ship_again_modal
 from blocks.payloads import FixAddressMetadata, FormMetadata
 from bot.carrier.errors import CarrierError
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import lookup, messages
+from bot.desk.access import asker_of, new_shipper_reference, permalink
 from bot.desk.advance import advance_later
-from bot.desk.flow import new_shipper_reference
-from bot.desk.lookup import asker_of, permalink
-from bot.desk.show import put_channel_message
+from bot.desk.show import put_channel_message, show_later
 from bot.intake.address_places import UK_POSTCODE_IN
 from bot.intake.arguments import log_operation, shown
 from bot.models import (
@@ -352,8 +352,6 @@ def reship_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
 
 
 def show_channel_soon(bot: Shipbot, cid: int) -> None:
-    from bot.desk.show import show_later
-
     show_later(bot, cid)
 
 

@@ -10,11 +10,11 @@ original's thread, is created Inbound, offers only return services and is not ma
 from __future__ import annotations
 
 from blocks import Message
-from blocks.form import View
+from blocks.form_fields import View
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_modal
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import lookup, messages, rescue
+from bot.desk import access, messages, rescue
 from bot.intake.forms import MAX_SHIPPER_REFERENCE
 from bot.models import CANCELLED, ConsignmentRecord, Direction, ShipmentRequest, Step
 from bot.permissions import Action
@@ -41,7 +41,7 @@ def return_command(bot: Shipbot, reference: str, asker: Asker) -> View | Message
     bot.permit(Action.SHIP, asker.user)
     if bot.store.find_by_reference(reference) is None:
         return rescue.look_up_later(bot, reference, asker)
-    c = lookup.consignment_for(bot, reference, asker)
+    c = access.consignment_for(bot, reference, asker)
     typed_its_own = reference.strip().lower() == (c.carrier_reference or "").lower()
     if c.returns is not None and not typed_its_own and (original := bot.store.get(c.returns)):
         c = original
@@ -51,7 +51,7 @@ def return_command(bot: Shipbot, reference: str, asker: Asker) -> View | Message
 def return_clicked(bot: Shipbot, cid: int, asker: Asker) -> View:
     """The thread's Return label button."""
     bot.permit(Action.SHIP, asker.user, cid)
-    return _return_form(bot, lookup.clicked_consignment(bot, cid, asker), asker)
+    return _return_form(bot, access.clicked_consignment(bot, cid, asker), asker)
 
 
 def return_found(bot: Shipbot, reference: str, asker: Asker) -> View:

@@ -24,7 +24,7 @@ from bot.intake.address_places import (
     tidy,
     uk_postcode_country,
 )
-from bot.intake.forms import normalise_uk_postcode
+from bot.intake.forms import EMAIL, normalise_uk_postcode
 
 # Words for `missing`, as an agent would say them.
 NAME = "name"
@@ -80,11 +80,6 @@ def _unslack(text: str) -> str:
 
 # --- contact details ------------------------------------------------------------------------
 
-_EMAIL = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"[A-Za-z]{2,63}",
-    re.ASCII,
-)
 _PHONE_LABEL = r"(?:tel(?:ephone)?|phone|ph|mob(?:ile)?|mobile phone|cell|call|t|m|p)"
 _PHONE = re.compile(
     rf"(?:\b{_PHONE_LABEL}\b\.?\s*(?:no\.?|number)?\s*[:\-–]?\s*)?"
@@ -204,8 +199,8 @@ class _Anchor:
 def parse_address(text: str) -> AddressGuess:
     """The recipient in `text` (Slack message text, markup and all); see `AddressGuess`."""
     lines = [_tidy_line(line) for line in _sentences(_unslack(text))]
-    email = next((m[0] for line in lines for m in [_EMAIL.search(line)] if m), None)
-    lines = [_EMAIL.sub(" ", line) for line in lines]
+    email = next((m[0] for line in lines for m in [EMAIL.search(line)] if m), None)
+    lines = [EMAIL.sub(" ", line) for line in lines]
 
     parts, sign_off, phones = _address_parts(lines)
     phone = phones[0] if phones else None

@@ -5,7 +5,7 @@ crafted payload can send anything, so every value is checked again here, parsed 
 `Decimal`, and each problem is reported against the input block it came from, in words that
 say how to fix it (Slack shows them under the field via `response_action="errors"`).
 
-The field ids and limits live here, not in `blocks/form.py`, so that the view (which imports
+The field ids and limits live here, not in `blocks/ship_form.py`, so that the view (which imports
 them to set its client-side hints) and this parser cannot drift apart.
 """
 
@@ -28,6 +28,7 @@ from bot.models import (
     ReturnReason,
     ShipmentRequest,
 )
+from bot.money import format_money
 
 FieldErrors = dict[str, str]
 """block_id -> message; only ids of input blocks, as `ack(response_action="errors")` needs."""
@@ -135,7 +136,8 @@ _MONEY_PLACES = 2
 
 # re.ASCII everywhere: \d must not accept other scripts' digits.
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
-_EMAIL = re.compile(
+# The one email pattern: the form's check (fullmatch) and the address reader's search.
+EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
     re.ASCII,
@@ -163,15 +165,6 @@ _BLACK_FLAG = "\U0001f3f4"
 _TAG_FIRST, _TAG_LAST, _TAG_END = 0xE0020, 0xE007F, "\U000e007f"
 # A number longer than this is junk, not a value (and we never feed junk to Decimal).
 _MAX_NUMBER_CHARS = 24
-
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """ "£120.00" for messages; unknown currencies as "120.00 CHF"."""
-    shown = f"{amount.quantize(Decimal('0.01')):,}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{shown}" if symbol else f"{shown} {currency}"
 
 
 def is_form_action(action_id: object) -> bool:
@@ -516,7 +509,7 @@ def _decimal(text: str) -> Decimal | None:
 
 def _email(form: _Reader) -> str | None:
     email = form.optional_text(RECIPIENT_EMAIL, "Email", MAX_EMAIL)
-    if email is not None and not _EMAIL.fullmatch(email):
+    if email is not None and not EMAIL.fullmatch(email):
         form.fail(RECIPIENT_EMAIL, "Enter an email like name@example.com, or leave it empty.")
         return None
     return email

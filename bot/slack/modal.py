@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from blocks.form import View
+from blocks.form_fields import View
 from bot.core import Asker, Shipbot
 
 log = logging.getLogger("shipbot.modal")
