@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -35,6 +35,7 @@ from bot.desk import (
 )
 from bot.desk.sweep import Sweeper
 from bot.desk.watch import Watcher
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
 from bot.slack.pacing import Pacer
@@ -57,6 +58,8 @@ class RunningBot:
     sweeper: Sweeper
     # The delivery watcher (bot/desk/watch.py): its own thread, started with the runner.
     watcher: Watcher | None = None
+    # Its own Prometheus registry (bot/metrics.py), served by bot/health.py.
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def runner(self) -> JobRunner:
@@ -106,7 +109,10 @@ def build(
     job_backoff: float = 1.0,
 ) -> RunningBot:
     logsafe.install()  # before Bolt logs anything: no request or response body in the logs
+    metrics = Metrics()
     client = make_client(settings.slack_bot_token, settings.slack_base_url)
+    client.observe = metrics.slack_call  # Bolt's auth.test below is the first one counted
+    carrier.observe = metrics.carrier_call
     app = App(
         name="shipbot.bolt",  # Bolt's per-listener loggers live under the guarded name
         client=client,
@@ -144,6 +150,7 @@ def build(
             return BoltResponse(status=200, body="")
         return next()
 
+    app.middleware(metrics.ack_middleware)  # outermost: every ack is timed
     app.middleware(drop_event_retries)
     app.middleware(inject)
 
@@ -155,11 +162,13 @@ def build(
 
     for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
+    metrics.watch_store(store, runner, slack.outbox)
     return RunningBot(
         app=app,
         core=core,
         sweeper=Sweeper(core, settings.shipbot_sweep_every),
         watcher=Watcher(core),
+        metrics=metrics,
     )
 
 

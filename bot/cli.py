@@ -36,13 +36,21 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Run the bot. Socket Mode (default) needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; "
             "--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and serves POST "
-            "/slack/events and GET /healthz. Without ELECTIO_API_KEY or ELECTIO_API_URL the "
-            "local sandbox carrier is started in-process."
+            "/slack/events and GET /healthz, /readyz and /metrics. Without ELECTIO_API_KEY or "
+            "ELECTIO_API_URL the local sandbox carrier is started in-process."
         ),
     )
     serve.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
+    serve.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Socket Mode: serve /healthz, /readyz and /metrics on this port (HTTP mode "
+        "serves them beside /slack/events)",
+    )
 
     sandbox = sub.add_parser(
         "sandbox",
@@ -335,14 +343,10 @@ def _serve(args: Any) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         if args.http:
+            from bot.health import Ops
             from bot.slack.http import make_http_server
 
-            server = make_http_server(
-                bot.app,
-                args.host,
-                args.port,
-                health=lambda: {"ok": True, "jobs": bot.runner.queue.states()},
-            )
+            server = make_http_server(bot.app, args.host, args.port, Ops(bot))
             print("shipbot: ready", flush=True)
             try:
                 server.serve_forever()
@@ -350,8 +354,14 @@ def _serve(args: Any) -> int:
                 server.server_close()  # no new connections; requests in flight finish
         else:
             handler = _socket_handler(bot.app, settings.slack_app_token)
+            health = None if args.health_port is None else _health(bot, handler, args)
             print("shipbot: ready", flush=True)
-            handler.start()
+            try:
+                handler.start()
+            finally:
+                if health is not None:
+                    health.shutdown()
+                    health.server_close()
     except KeyboardInterrupt:
         print("shipbot: stopping: no new work; waiting for calls in flight", flush=True)
     finally:
@@ -362,6 +372,19 @@ def _serve(args: Any) -> int:
         store.close()
         print(f"shipbot: stopped ({len(left)} job(s) left for the next start)", flush=True)
     return 0
+
+
+def _health(bot: Any, handler: Any, args: Any) -> Any:
+    """Socket Mode's `--health-port`: /healthz, /readyz and /metrics on a small server."""
+    from bot.health import Ops
+    from bot.slack.http import HttpServer, start_thread
+
+    ops = Ops(bot, socket_connected=handler.client.is_connected)
+    server = HttpServer(ops, args.host, args.health_port, threads=2)
+    start_thread(server, "shipbot-health")
+    host, port = server.server_address
+    print(f"shipbot: health on http://{host}:{port} (/healthz, /readyz, /metrics)", flush=True)
+    return server
 
 
 def _socket_handler(app: Any, app_token: str) -> Any:

@@ -17,6 +17,7 @@ from bot.app import RunningBot, build
 from bot.carrier.client import CarrierClient
 from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack, Message
+from bot.health import Ops
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
 from bot.settings import Settings
@@ -168,7 +169,8 @@ def running_bot(
     )
     shipbot = build(settings, store, carrier, job_backoff=0.05)
     shipbot.start()
-    server, url = serve_in_thread(shipbot.app)
+    # A probe write waits 0.2 s for a writer (1 s in serve): the lock test stays short.
+    server, url = serve_in_thread(shipbot.app, ops=Ops(shipbot, db_timeout=0.2))
     driver = SlackDriver(url, SECRET, fake)
     try:
         yield Harness(shipbot, fake, sandbox, driver, store, settings)

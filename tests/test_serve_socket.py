@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from bot.devslack.server import FakeSlack
 from bot.devslack.socket import FakeSocketMode, SocketDriver
@@ -25,8 +29,9 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
             ELECTIO_API_URL=sandbox.url,
             SHIPBOT_DB=str(tmp_path / "socket.db"),
         )
+        health = _free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
+            [sys.executable, "-m", "bot.cli", "serve", "--health-port", str(health)],
             env=env,
             text=True,
             stdout=subprocess.PIPE,
@@ -41,6 +46,13 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
             driver.command("help", channel=CHANNEL)  # served on the new connection
             assert socket_mode.connections >= 2
             assert socket_mode.unacked() == []
+            # The health port: ready once the new connection is up, and the acks counted.
+            base = f"http://127.0.0.1:{health}"
+            ready = _until_ready(base + "/readyz")
+            assert "Socket Mode connected" in ready["parts"]["slack"], ready
+            assert httpx.get(base + "/healthz").json()["ok"] is True
+            metrics = httpx.get(base + "/metrics").text
+            assert 'shipbot_acks_total{kind="command"} 2.0' in metrics
         finally:
             process.terminate()
             output = process.communicate(timeout=15)[0]
@@ -48,3 +60,25 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
     assert "carrier sandbox carrier at" in output
     assert "new session has been established" in output.lower()
     assert process.returncode == 0  # SIGTERM stops it cleanly
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _until_ready(url: str, timeout: float = 10.0) -> dict[str, object]:
+    """The connection comes back by itself after the refresh: wait for it, not a time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = httpx.get(url)
+        except httpx.HTTPError:
+            response = None
+        if response is not None and response.status_code == 200:
+            body: dict[str, object] = response.json()
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never ready: {response.text if response else 'no answer'}")
+        time.sleep(0.05)

@@ -73,6 +73,9 @@ API_VERSION = "1.1"
 LabelFormat = Literal["PDF", "ZPL", "ZPLII"]
 Method = Literal["GET", "POST", "PUT"]
 T = TypeVar("T")
+# Told of every HTTP attempt: method, route (`/quotes/consignment/{}`), status (None: no
+# reply), the error's type, seconds.
+CallObserver = Callable[[str, str, int | None, str | None, float], None]
 
 # Nothing reached the server: safe to repeat whatever the method.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -135,6 +138,8 @@ class CarrierClient:
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
         self._clock = clock
+        # The bot's metrics (bot/metrics.py) attach here; a client alone tells nobody.
+        self.observe: CallObserver | None = None
         # `backoff` is the first wait between retries (doubling); tests make it tiny.
         self._backoff = wait_exponential(multiplier=backoff, max=_BACKOFF_MAX) + wait_random(
             0, _JITTER * backoff / _BACKOFF_BASE
@@ -182,7 +187,7 @@ class CarrierClient:
 
     def get_quotes(self, consignment_reference: str) -> QuoteSet:
         """GET /quotes/consignment/{ref} (documented as answering 201)."""
-        response = self._call("GET", f"/quotes/consignment/{_seg(consignment_reference)}")
+        response = self._call("GET", _route("/quotes/consignment/{}", consignment_reference))
         return self._read(
             response,
             _QUOTES,
@@ -203,9 +208,8 @@ class CarrierClient:
                 f"Quote {quote.reference} expired at {expires_at.isoformat()}",
                 code="QuoteExpired",
             )
-        path = (
-            f"/allocation/{_seg(quote.consignment_reference)}"
-            f"/allocatewithquote/{_seg(quote.reference)}"
+        path = _route(
+            "/allocation/{}/allocatewithquote/{}", quote.consignment_reference, quote.reference
         )
         response = self._call("PUT", path)
         return self._read(
@@ -221,7 +225,7 @@ class CarrierClient:
             raise ValueError(f"label_format must be one of PDF, ZPL, ZPLII: {label_format!r}")
         # The docs' only example URL writes the format in lower case (".../pdf"); the
         # reference text writes it in upper case. Lower case follows the example.
-        path = f"/labels/{_seg(consignment_reference)}/{fmt.lower()}"
+        path = _route(f"/labels/{{}}/{fmt.lower()}", consignment_reference)
         response = self._call("GET", path)
         return self._read(
             response,
@@ -235,7 +239,7 @@ class CarrierClient:
         Only for an allocated consignment ("PRO returns an error" before); any list may be
         missing, null or empty.
         """
-        response = self._call("GET", f"/consignments/docs/{_seg(consignment_reference)}")
+        response = self._call("GET", _route("/consignments/docs/{}", consignment_reference))
         return self._read(
             response,
             _CUSTOMS,
@@ -260,7 +264,7 @@ class CarrierClient:
     def get_consignment(self, consignment_reference: str) -> ConsignmentStatus:
         """GET /consignments/{ref}: state, and once allocated the SDK's `Allocation` (service,
         date, price) with the carrier and tracking numbers from `ConsignmentLegs`."""
-        response = self._call("GET", f"/consignments/{_seg(consignment_reference)}")
+        response = self._call("GET", _route("/consignments/{}", consignment_reference))
         return self._read(
             response,
             _CONSIGNMENT,
@@ -269,7 +273,7 @@ class CarrierClient:
 
     def cancel(self, consignment_reference: str) -> None:
         """PUT /consignments/{ref}/cancel: 200 with no body (one table says 201): any 2xx."""
-        response = self._call("PUT", f"/consignments/{_seg(consignment_reference)}/cancel")
+        response = self._call("PUT", _route("/consignments/{}/cancel", consignment_reference))
         _refuse_unsuccessful_result(response)
 
     def get_tracking(self, consignment_reference: str) -> tuple[TrackingEvent, ...]:
@@ -282,17 +286,18 @@ class CarrierClient:
         last route is "not available", not an error; packages with neither Events nor Legs
         raise UnexpectedResponse.
         """
-        segment = _seg(consignment_reference)
         if self._tracking_flattened:
             try:
-                response = self._call("GET", f"/tracking/flattened/{segment}")
+                response = self._call(
+                    "GET", _route("/tracking/flattened/{}", consignment_reference)
+                )
             except (NotFound, InvalidRequest) as exc:
                 if exc.status not in _TRACKING_UNAVAILABLE:
                     raise
             else:
                 return self._read(response, tracking.TRACKING, tracking.tracking_events)
         try:
-            response = self._call("GET", f"/tracking/{segment}")
+            response = self._call("GET", _route("/tracking/{}", consignment_reference))
         except (NotFound, InvalidRequest) as exc:
             if exc.status not in _TRACKING_UNAVAILABLE:
                 raise
@@ -346,7 +351,7 @@ class CarrierClient:
 
     def deallocate(self, consignment_reference: str) -> None:
         """PUT /consignments/{ref}/deallocate: 200 with no body; any 2xx is success."""
-        response = self._call("PUT", f"/consignments/{_seg(consignment_reference)}/deallocate")
+        response = self._call("PUT", _route("/consignments/{}/deallocate", consignment_reference))
         _refuse_unsuccessful_result(response)
 
     # -- consignments made elsewhere: search, read in full, release, edit ----------------------
@@ -364,7 +369,7 @@ class CarrierClient:
         query = {name: value for name, value in filters.items() if value}
         while len(found) < limit:
             take = min(SEARCH_PAGE, limit - len(found))
-            path = f"/consignments/{take}/{len(found)}"
+            path = _route("/consignments/{}/{}", str(take), str(len(found)))
             try:
                 response = self._call("GET", path, params=query)
             except NotFound:
@@ -377,7 +382,7 @@ class CarrierClient:
 
     def get_consignment_detail(self, consignment_reference: str) -> ConsignmentDetail:
         """GET /consignments/{ref} read in full: recipient, parcels, source, failure."""
-        response = self._call("GET", f"/consignments/{_seg(consignment_reference)}")
+        response = self._call("GET", _route("/consignments/{}", consignment_reference))
         return self._read(
             response,
             _CONSIGNMENT,
@@ -403,7 +408,7 @@ class CarrierClient:
         So the record is read just before and sent back whole, with only the destination
         changed. Allowed while Unallocated or Allocation Failed. The reply (a link) is
         not needed: the caller reads the consignment back."""
-        path = f"/consignments/{_seg(consignment_reference)}"
+        path = _route("/consignments/{}", consignment_reference)
         record = self._read(self._call("GET", path), _ANY_JSON, _json_object)
         body = mapping.update_request(record, recipient)
         self._call("PUT", "/consignments/", raw=body)
@@ -413,7 +418,7 @@ class CarrierClient:
         says PUT /consignments/{ref}, the 2016 SDK POST .../updateconsignmentaddress; we
         use the first. Only the destination's own fields change."""
         body = mapping.destination_address(recipient, None)
-        self._call("PUT", f"/consignments/{_seg(consignment_reference)}", raw=body)
+        self._call("PUT", _route("/consignments/{}", consignment_reference), raw=body)
 
     # -- HTTP ----------------------------------------------------------------------------------
 
@@ -463,14 +468,14 @@ class CarrierClient:
                 method, path, content=content, headers=headers, params=params
             )
         except httpx.HTTPError as exc:
-            log.debug(
-                "%s %s -> %s after %.0f ms",
-                method,
-                path,
-                type(exc).__name__,
-                (time.monotonic() - started) * 1000,
-            )
+            seconds = time.monotonic() - started
+            log.debug("%s %s -> %s after %.0f ms", method, path, type(exc).__name__, seconds * 1e3)
+            if self.observe is not None:
+                self.observe(method, _template(path), None, type(exc).__name__, seconds)
             raise
+        if self.observe is not None:
+            seconds = time.monotonic() - started
+            self.observe(method, _template(path), response.status_code, None, seconds)
         correlation = _error_body(response).correlation_id if response.status_code >= 400 else None
         log.debug(
             "%s %s -> %d in %.0f ms (correlation %s)",
@@ -586,6 +591,23 @@ def _json_object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UnexpectedResponse("expected a JSON object")
     return value
+
+
+class Route(str):
+    """A path that remembers its route (`/quotes/consignment/{}`): the metrics' label."""
+
+    template: str
+
+
+def _route(template: str, *values: str) -> Route:
+    """The path with each value as one escaped segment; `.template` keeps the route."""
+    path = Route(template.format(*(_seg(value) for value in values)))
+    path.template = template
+    return path
+
+
+def _template(path: str) -> str:
+    return path.template if isinstance(path, Route) else path
 
 
 def _seg(value: str) -> str:

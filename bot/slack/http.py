@@ -1,4 +1,4 @@
-"""HTTP mode: `/slack/events` for everything Slack sends, `/healthz` for the proxy.
+"""HTTP mode: `/slack/events` for everything Slack sends; `/healthz`, `/readyz`, `/metrics`.
 
 Bolt's WSGI adapter under waitress, a production WSGI server with a thread pool (our Bolt
 app is synchronous: an ASGI server would run its dispatch on the event loop, one request at
@@ -27,6 +27,9 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer, create_server
 from waitress.task import ErrorTask
 
+from bot.health import PATHS as OPS_PATHS
+from bot.health import json_response as _json
+
 log = logging.getLogger("shipbot.http")
 
 EVENTS_PATH = "/slack/events"
@@ -38,18 +41,27 @@ STALE_AFTER_SECONDS = 300
 StartResponse = Callable[..., Any]
 
 
-class SlackWSGI:
-    """Routes requests; refuses malformed Slack headers with 401 instead of Bolt's 500."""
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-    def __init__(self, app: App, health: Callable[[], dict[str, Any]] | None = None) -> None:
+
+class SlackWSGI:
+    """Routes requests; refuses malformed Slack headers with 401 instead of Bolt's 500.
+
+    `ops` serves `/healthz`, `/readyz` and `/metrics` (bot/health.py); without it (a bare
+    Bolt app, as the benchmark serves) `/healthz` alone answers.
+    """
+
+    def __init__(self, app: App, ops: WSGIApp | None = None) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
-        self.health = health or (lambda: {"ok": True})
+        self.ops = ops
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if path in OPS_PATHS and self.ops is not None:
+            return self.ops(environ, start_response)
         if path == "/healthz" and method == "GET":
-            return _json(start_response, "200 OK", self.health())
+            return _json(start_response, "200 OK", {"ok": True})
         if path != EVENTS_PATH:
             return _json(start_response, "404 Not Found", {"error": "not found"})
         if method != "POST":
@@ -168,14 +180,6 @@ def _log_refused(environ: dict[str, Any], timestamp: str, size: int) -> None:
     )
 
 
-def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
-    data = json.dumps(body).encode()
-    start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-    )
-    return [data]
-
-
 class _RefusalLoggedErrorTask(ErrorTask):
     """Waitress's own error answers (body too large, bad framing), logged in our one line."""
 
@@ -254,15 +258,19 @@ class HttpServer:
         self._server.close()
 
 
-def make_http_server(
-    app: App, host: str, port: int, health: Callable[[], dict[str, Any]] | None = None
-) -> HttpServer:
-    return HttpServer(SlackWSGI(app, health), host, port)
+def make_http_server(app: App, host: str, port: int, ops: WSGIApp | None = None) -> HttpServer:
+    return HttpServer(SlackWSGI(app, ops), host, port)
 
 
-def serve_in_thread(app: App, host: str = "127.0.0.1", port: int = 0) -> tuple[HttpServer, str]:
+def serve_in_thread(
+    app: App, host: str = "127.0.0.1", port: int = 0, *, ops: WSGIApp | None = None
+) -> tuple[HttpServer, str]:
     """For tests, the demo and benchmarks: the same server, on a free port, in a thread."""
-    server = make_http_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="shipbot-http", daemon=True)
-    thread.start()
+    server = make_http_server(app, host, port, ops)
+    start_thread(server)
     return server, f"http://{host}:{server.server_address[1]}{EVENTS_PATH}"
+
+
+def start_thread(server: HttpServer, name: str = "shipbot-http") -> None:
+    """`serve_forever` on a thread of its own (Socket Mode's health port runs so too)."""
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()

@@ -220,6 +220,10 @@ class Outbox:
         )
         return row is None
 
+    def alive(self) -> bool:
+        """Its delivery thread runs (the readiness check)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def states(self) -> dict[str, int]:
         rows = self._db.conn().execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
         return {r["state"]: int(r["n"]) for r in rows}

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from blocks import Message
+from bot import logfmt
 from bot.desk import messages
 from bot.models import Document
 from bot.slack.pacing import Pacer
@@ -117,11 +119,40 @@ class SlackProblem(Exception):
         return messages.SLACK_PASSING.format(error=self.error)
 
 
-def make_client(token: str, base_url: str, *, timeout: int = 15) -> WebClient:
+# Told of every Web API call: method, outcome ("ok", "ratelimited" or Slack's error),
+# seconds, and whether it says Slack can't be used (unreachable, or the token refused).
+SlackObserver = Callable[[str, str, float, bool], None]
+
+
+class ObservedWebClient(WebClient):
+    """Every Web API call the bot makes (ours, Bolt's, the SDK's upload steps) passes here:
+    the metrics count it, and log lines made meanwhile name the method."""
+
+    observe: SlackObserver | None = None
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        started = time.monotonic()
+        outcome, failing = "ok", False
+        try:
+            with logfmt.slack_method(api_method):
+                return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            outcome = problem_of(exc).error
+            failing = outcome in AUTH_ERRORS
+            raise
+        except Exception as exc:
+            outcome, failing = f"unreachable:{type(exc).__name__}", True
+            raise
+        finally:
+            if self.observe is not None:
+                self.observe(api_method, outcome, time.monotonic() - started, failing)
+
+
+def make_client(token: str, base_url: str, *, timeout: int = 15) -> ObservedWebClient:
     """A WebClient that never sleeps on a 429: our pacing keeps calls under Slack's limits,
     and a 429 that still comes re-queues the work (the outbox row, the job) with its
     Retry-After instead of holding a thread."""
-    return WebClient(
+    return ObservedWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,

@@ -338,6 +338,19 @@ class Database:
         finally:
             target.close()
 
+    def probe_write(self, timeout: float = 1.0) -> None:
+        """Raises sqlite3.DatabaseError unless a write could be made now (none is kept):
+        on a connection of its own, so it waits on no writer of ours for longer than that."""
+        conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("CREATE TABLE shipbot_probe (x INTEGER)")
+            finally:
+                conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
     def journal_mode(self) -> str:
         return str(self.conn().execute("PRAGMA journal_mode").fetchone()[0])
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot import logfmt
 from bot.store.db import Database, now_iso
 
 log = logging.getLogger("shipbot.jobs")
@@ -311,6 +312,15 @@ class JobRunner:
                 log.exception("could not release the job runner lease")
         return left
 
+    def alive(self) -> str | None:
+        """None while the workers and the lease's heartbeat run; else what is wrong."""
+        if self._stopping:
+            return "stopped"
+        if not self._threads:
+            return "not started"
+        dead = [t.name for t in self._threads if not t.is_alive()]
+        return f"{', '.join(dead)} died" if dead else None
+
     def idle(self) -> bool:
         """No job queued or running (tests and the demo wait on this)."""
         with self._cv:
@@ -381,7 +391,8 @@ class JobRunner:
             self._record(job.id, lambda: self.queue.finish(job.id, error=error))
             return
         try:
-            handler(job.payload)
+            with logfmt.job_context(f"{job.id} {job.kind}", job.payload.get("cid")):
+                handler(job.payload)
         except RetryLater as exc:
             outcome = self._after_failure(job, exc, counts=exc.counts, delay=exc.delay)
         except Exception as exc:

@@ -107,6 +107,11 @@ class StoreReads:
         )
         return [int(r["id"]) for r in rows]
 
+    def count_by_step(self) -> dict[Step, int]:
+        """How many consignments are at each step (the metrics' gauge)."""
+        rows = self._conn().execute("SELECT step, COUNT(*) AS n FROM consignments GROUP BY step")
+        return {Step(r["step"]): int(r["n"]) for r in rows}
+
     def spend(self, since: datetime) -> list[dict[str, Any]]:
         """Labels bought since `since` (not cancelled): one row per agent, carrier, currency."""
         rows = (
