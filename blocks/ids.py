@@ -29,6 +29,8 @@ class ActionId(StrEnum):
     FOUND_REPLACE = "found_replace"
     FOUND_REFRESH = "found_refresh"
     FOUND_ADDRESS = "found_address"
+    # The customer sends it back: taken over, then the return form filled in from it.
+    FOUND_RETURN = "found_return"
     # One of ours (or taken over): ship it with another service (value: the id).
     RESHIP = "reship"
     # After a released booking's new allocate failed: the same quote again.

@@ -14,7 +14,7 @@ from blocks.form_fields import View, with_notice
 from blocks.ids import ActionId, CallbackId
 from blocks.payloads import CarrierReferenceValue
 from blocks.ship_form import shipment_modal
-from bot.models import ConsignmentDetail, ConsignmentState, FoundConsignment
+from bot.models import ConsignmentDetail, ConsignmentState, Direction, FoundConsignment
 
 DAY_TIME = "{date_short_pretty} {time}"
 MAX_LISTED = 10
@@ -53,7 +53,23 @@ def _value(found: FoundConsignment) -> str:
 
 
 def _actions(found: ConsignmentDetail) -> tuple[list[Block], str | None]:
-    """The buttons this state allows, and a sentence when it allows none of the rescues."""
+    """The buttons this state allows (and Return label once it went out to the customer),
+    and a sentence when it allows none of the rescues."""
+    buttons, why = _rescues(found)
+    if _returnable(found):
+        buttons.append(button("Return label", ActionId.FOUND_RETURN, _value(found)))
+    return buttons, why
+
+
+def _returnable(found: ConsignmentDetail) -> bool:
+    """Booked or with the carrier, as ours get the button once allocated; a return made
+    elsewhere (Inbound) is not returned again."""
+    booked = found.state in _BOOKED or found.state.manifested_or_later
+    settled = found.state not in _IN_PROGRESS and found.state is not ConsignmentState.CANCELLED
+    return booked and settled and found.direction is Direction.OUTBOUND
+
+
+def _rescues(found: ConsignmentDetail) -> tuple[list[Block], str | None]:
     value = _value(found)
     state = found.state
     fix = button("Fix the address", ActionId.FOUND_ADDRESS, value)

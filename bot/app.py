@@ -38,8 +38,7 @@ from bot.desk.watch import Watcher
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.outbox import Outbox
-from bot.slack.pacing import Pacer
-from bot.slack.slackio import SlackOut, make_client
+from bot.slack.slackio import SlackOut
 from bot.store.jobs import JobRunner
 from bot.store.writes import Store
 from handlers import actions, commands, events, options, shortcuts, views
@@ -110,19 +109,22 @@ def build(
 ) -> RunningBot:
     logsafe.install()  # before Bolt logs anything: no request or response body in the logs
     metrics = Metrics()
-    client = make_client(settings.slack_bot_token, settings.slack_base_url)
-    client.observe = metrics.slack_call  # Bolt's auth.test below is the first one counted
+    slack = SlackOut.connect(
+        settings.slack_bot_token,
+        settings.slack_base_url,
+        rate_scale=settings.shipbot_slack_rate_scale,
+        observe=metrics.slack_call,  # Bolt's auth.test below is the first one counted
+    )
     carrier.observe = metrics.carrier_call
     app = App(
         name="shipbot.bolt",  # Bolt's per-listener loggers live under the guarded name
-        client=client,
+        client=slack.client,
         signing_secret=settings.slack_signing_secret or None,
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=True,
         logger=logging.getLogger("shipbot.bolt"),
     )
     runner = JobRunner(store.database, workers=settings.shipbot_workers, backoff=job_backoff)
-    slack = SlackOut(client, Pacer(settings.shipbot_slack_rate_scale))
     slack.outbox = Outbox(store.database, slack)
     runner.idle_checks.append(slack.outbox.idle)
     core = Shipbot(

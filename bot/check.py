@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.carrier.client import CarrierClient
 from bot.carrier.errors import CarrierError, CarrierUnavailable, Unauthorized
 from bot.settings import CarrierMode, Command, Settings
-from bot.slack.slackio import make_client
+from bot.slack.slackio import probe_app_token, probe_token
 from bot.store.db import SCHEMA_VERSION, Database, DatabaseProblem
 
 # The bot scopes the code calls methods with (tests/test_app_manifest.py keeps this, the
@@ -159,9 +159,8 @@ def check_shipping_location(settings: Settings) -> Result:
 
 def check_slack(settings: Settings) -> list[Result]:
     """auth.test with the bot token: who we are, and the scopes Slack granted it."""
-    client = make_client(settings.slack_bot_token, settings.slack_base_url, timeout=10)
     try:
-        response = client.auth_test()
+        response = probe_token(settings.slack_bot_token, settings.slack_base_url)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc.response.status_code)
         return [
@@ -199,9 +198,8 @@ def check_slack(settings: Settings) -> list[Result]:
 
 def check_app_token(settings: Settings) -> Result:
     """apps.connections.open with the app-level token: what Socket Mode does first."""
-    client = make_client(settings.slack_app_token, settings.slack_base_url, timeout=10)
     try:
-        client.apps_connections_open(app_token=settings.slack_app_token)
+        probe_app_token(settings.slack_app_token, settings.slack_base_url)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or exc.response.status_code)
         return Result(

@@ -443,6 +443,8 @@ class ConsignmentDetail(FoundConsignment):
     tracking_numbers: tuple[str, ...] = ()
     allocated_at: datetime | None = None
     price: Price | None = None
+    # Inbound: a return made elsewhere (its customer is the sender); never returned again.
+    direction: Direction = Direction.OUTBOUND
 
 
 class Step(StrEnum):

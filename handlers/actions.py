@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from blocks.form_fields import View
 from blocks.ids import ActionId
 from blocks.payloads import CarrierReferenceValue, ConsignmentValue, ListPageValue, QuoteValue
 from bot.core import Asker, Shipbot
@@ -52,8 +53,9 @@ def register(app: App) -> None:
     app.action(ActionId.FOUND_QUOTES)(found_action(rescue.QUOTES))
     app.action(ActionId.FOUND_RESHIP)(found_action(rescue.RESHIP))
     app.action(ActionId.FOUND_REFRESH)(found_action(rescue.REFRESH))
-    app.action(ActionId.FOUND_REPLACE)(found_replace)
-    app.action(ActionId.FOUND_ADDRESS)(found_address)
+    app.action(ActionId.FOUND_REPLACE)(found_form(rescue.replacement_form))
+    app.action(ActionId.FOUND_ADDRESS)(found_form(rescue.fix_address_form))
+    app.action(ActionId.FOUND_RETURN)(found_form(returns.return_found))
     app.action(ActionId.RESHIP)(reship)
     app.action(ActionId.RETRY_QUOTE)(retry_quote)
 
@@ -63,35 +65,31 @@ def found_action(what: str) -> Callable[..., None]:
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
-        value = CarrierReferenceValue.decode(action.get("value"))
-        if value is None:
-            log.warning("%s with an unreadable value was ignored", action.get("action_id"))
-            return
-        rescue.act_later(shipbot, value.reference, what, asker(body))
+        if (reference := _carrier_reference(action)) is not None:
+            rescue.act_later(shipbot, reference, what, asker(body))
 
     return listener
 
 
-def found_replace(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    """The form filled in from the carrier's record, on the click's trigger (3 s)."""
-    ack()
-    value = CarrierReferenceValue.decode(action.get("value"))
-    if value is None:
-        log.warning("found_replace with an unreadable value was ignored")
-        return
-    view = rescue.replacement_form(shipbot, value.reference, asker(body))
-    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+def found_form(make: Callable[[Shipbot, str, Asker], View]) -> Callable[..., None]:
+    """A card button whose form is read from Sorted PRO's record (Ship a replacement, Fix
+    the address, Return label), opened on the click's trigger (3 s)."""
+
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
+        ack()
+        if (reference := _carrier_reference(action)) is not None:
+            view = make(shipbot, reference, asker(body))
+            modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+
+    return listener
 
 
-def found_address(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    """Fix the address: the modal with the current destination, read from Sorted PRO."""
-    ack()
+def _carrier_reference(action: dict[str, Any]) -> str | None:
     value = CarrierReferenceValue.decode(action.get("value"))
     if value is None:
-        log.warning("found_address with an unreadable value was ignored")
-        return
-    view = rescue.fix_address_form(shipbot, value.reference, asker(body))
-    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
+        log.warning("%s with an unreadable value was ignored", action.get("action_id"))
+        return None
+    return value.reference
 
 
 def reship(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:

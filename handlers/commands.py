@@ -59,9 +59,12 @@ def ship(ack: Ack, command: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
         modal.open_soon(shipbot, command["trigger_id"], view, asker)
     elif sub == "return":
-        view = returns.return_command(shipbot, clean_argument(sub, argument), asker)
+        answer = returns.return_command(shipbot, clean_argument(sub, argument), asker)
+        if isinstance(answer, Message):  # not ours: looked up at Sorted PRO
+            ack(text=answer.text, blocks=answer.blocks)
+            return
         ack()
-        modal.open_soon(shipbot, command["trigger_id"], view, asker)
+        modal.open_soon(shipbot, command["trigger_id"], answer, asker)
     elif sub == "report":
         message = report.report(shipbot, asker.user, argument.strip().lower() or "today")
         ack(text=message.text, blocks=message.blocks)

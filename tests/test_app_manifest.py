@@ -26,6 +26,9 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.join": "channels:join",
     "conversations.open": "im:write",
     "apps.connections.open": None,  # app-level token (connections:write), not a bot scope
+    # Needs channels:read, which the manifest does not ask for: SlackOut.channel_name says
+    # None on any refusal (missing_scope included) and the form names the channel by id.
+    "conversations.info": None,
 }
 CODE_DIRS = ("bot", "handlers", "blocks")
 
@@ -35,14 +38,14 @@ def _manifest() -> dict:
 
 
 def _methods_called() -> set[str]:
-    """Web API methods named in the code: api_call("x.y"), client.x_y(...), files_upload_v2."""
+    """Web API methods named in the code: _call/send("x.y"), client.x_y(...), files_upload_v2."""
     found: set[str] = set()
     for folder in CODE_DIRS:
         for path in (ROOT / folder).rglob("*.py"):
             if "devslack" in path.parts or "sandbox" in path.parts:
                 continue  # the stand-ins answer these methods; they don't call them
             text = path.read_text()
-            found |= set(re.findall(r'_call\(\s*"([a-z]+\.[A-Za-z]+)"', text))
+            found |= set(re.findall(r'(?:_call|send)\(\s*"([a-z]+\.[A-Za-z]+)"', text))
             for family, method in re.findall(r"client\.(chat|views|conversations)_(\w+)\(", text):
                 camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), method)
                 found.add(f"{family}.{camel}")

@@ -39,10 +39,10 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def card(h: Harness, text: str, user: str = AGENT) -> Ephemeral:
+def card(h: Harness, text: str, user: str = AGENT, *, command: str = "status") -> Ephemeral:
     """`/ship status <text>` and the card the job sends back (an ephemeral)."""
     before = len(h.fake.ephemerals)
-    response = h.driver.command(f"status {text}", channel=CHANNEL, user=user)
+    response = h.driver.command(f"{command} {text}", channel=CHANNEL, user=user)
     assert response.status_code == 200, response.text
 
     def answers() -> list[Ephemeral]:
@@ -75,19 +75,17 @@ def test_found_at_sorted_pro_by_order_tracking_and_reference_with_each_states_ac
     allocated = card(harness, "100234")
     text = _dump(allocated.blocks)
     assert "Order 100234" in text and "from the webshop" in text and "Allocated" in text
-    assert buttons(allocated.blocks) == ["found_reship", "found_address"]
+    booked = ["found_reship", "found_address", "found_return"]
+    assert buttons(allocated.blocks) == booked
     reference = allocated.blocks[-2]["block_id"].removeprefix("found-")
     # The same consignment by its EC- reference and by its tracking number.
-    assert buttons(card(harness, reference).blocks) == ["found_reship", "found_address"]
+    assert buttons(card(harness, reference).blocks) == booked
     detail = harness.bot.core.carrier.get_consignment_detail(reference)
     by_tracking = card(harness, detail.tracking_numbers[0])
     assert reference in _dump(by_tracking.blocks)
 
     ready = card(harness, "100235")
-    assert "Ready To Ship" in _dump(ready.blocks) and buttons(ready.blocks) == [
-        "found_reship",
-        "found_address",
-    ]
+    assert "Ready To Ship" in _dump(ready.blocks) and buttons(ready.blocks) == booked
     failed = card(harness, "100236")
     assert FAILED_MESSAGE in _dump(failed.blocks) and buttons(failed.blocks) == [
         "found_quotes",
@@ -95,13 +93,14 @@ def test_found_at_sorted_pro_by_order_tracking_and_reference_with_each_states_ac
     ]
     assert buttons(card(harness, "100237").blocks) == ["found_quotes", "found_address"]
     manifested = card(harness, "100238")
-    (reship,) = [
+    reship, _ = [
         e for b in manifested.blocks for e in b.get("elements", []) if e.get("type") == "button"
     ]
+    assert buttons(manifested.blocks) == ["found_reship", "found_return"]
     assert "carrier already has its data" in _dump(reship["confirm"])
     moving = card(harness, "100239")
     assert "carrier has it already" in _dump(moving.blocks)
-    assert buttons(moving.blocks) == ["found_replace"]
+    assert buttons(moving.blocks) == ["found_replace", "found_return"]
     # Cancelled and live share the order number: the live one only.
     remade = card(harness, "100240")
     assert "Allocated" in _dump(remade.blocks) and "Cancelled" not in _dump(remade.blocks)

@@ -615,6 +615,19 @@ def _source_name(raw: str | int | None) -> str | None:
     return raw or None
 
 
+def _direction(raw: str | int | None) -> Direction:
+    # The SDK's enum ConsignmentDirection {Outbound = 0, Inbound = 1}; a string on the wire.
+    if raw == 1 or (isinstance(raw, str) and raw.strip().lower() == "inbound"):
+        return Direction.INBOUND
+    return Direction.OUTBOUND
+
+
+def _customer_of(response: wire.ConsignmentResponse, inbound: bool) -> wire.Address | None:
+    """The end customer's address: the Destination, or for a return (Inbound) the Origin."""
+    wanted = "origin" if inbound else "destination"
+    return next((a for a in response.addresses if (a.address_type or "").lower() == wanted), None)
+
+
 def found_from_summary(row: wire.ConsignmentSummary) -> FoundConsignment:
     if not row.reference:
         raise UnexpectedResponse("a Search Consignments row came back without a Reference")
@@ -636,12 +649,6 @@ def found_from_summary(row: wire.ConsignmentSummary) -> FoundConsignment:
 
 def search_results(response: wire.MatchingConsignmentsResponse) -> tuple[FoundConsignment, ...]:
     return tuple(found_from_summary(row) for row in response.consignment_summaries)
-
-
-def _destination_of(response: wire.ConsignmentResponse) -> wire.Address | None:
-    return next(
-        (a for a in response.addresses if (a.address_type or "").lower() == "destination"), None
-    )
 
 
 def _recipient(address: wire.Address) -> Recipient | None:
@@ -671,7 +678,10 @@ def _recipient(address: wire.Address) -> Recipient | None:
 
 
 def _request_from_record(
-    response: wire.ConsignmentResponse, recipient: Recipient | None, reference: str
+    response: wire.ConsignmentResponse,
+    recipient: Recipient | None,
+    reference: str,
+    direction: Direction = Direction.OUTBOUND,
 ) -> ShipmentRequest | None:
     """The record as our form would have it, for a replacement. GUESS where the models
     differ: the first package's size stands for all (our form ships identical parcels),
@@ -706,6 +716,7 @@ def _request_from_record(
         parcel_count=len(packages),
         value=Money(amount=amount, currency=currency),
         contents=first.description or "Goods",
+        direction=direction,
     )
 
 
@@ -713,7 +724,9 @@ def consignment_detail(
     response: wire.ConsignmentResponse, consignment_reference: str
 ) -> ConsignmentDetail:
     status = consignment_status(response, consignment_reference)
-    destination = _destination_of(response)
+    direction = _direction(response.direction)
+    # A return made elsewhere (Inbound): its customer is the Origin, taken over as a return.
+    destination = _customer_of(response, direction is Direction.INBOUND)
     recipient = _recipient(destination) if destination else None
     failed = response.failed_allocation
     country = None
@@ -732,7 +745,8 @@ def consignment_detail(
         country=country,
         failure=(failed.message if failed else None) or None,
         recipient=recipient,
-        request=_request_from_record(response, recipient, status.reference),
+        request=_request_from_record(response, recipient, status.reference, direction),
+        direction=direction,
         carrier_code=status.carrier_code,
         carrier_name=status.carrier_name,
         service_code=status.service_code,

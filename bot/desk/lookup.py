@@ -16,8 +16,6 @@ from datetime import datetime
 from datetime import time as day_start
 from typing import Any
 
-from slack_sdk.errors import SlackApiError, SlackClientError
-
 from blocks import Message
 from blocks import operations as render
 from blocks.consignment import headline
@@ -31,6 +29,7 @@ from bot.desk.access import asker_of, clicked_consignment, consignment_for, perm
 from bot.desk.reconcile import follow_carrier
 from bot.intake.arguments import log_operation, shown
 from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
+from bot.slack.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.operations")
 
@@ -210,12 +209,9 @@ def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
         attention=attention(bot, involving),
     )
     try:
-        bot.slack.client.views_publish(user_id=user, view=view)
-    except SlackApiError as exc:
-        log.warning("App Home not published: %s", exc.response.get("error"))
-        return
-    except (SlackClientError, OSError) as exc:
-        log.warning("App Home not published: %s", type(exc).__name__)
+        bot.slack.publish_home(user, view)
+    except SlackProblem as exc:
+        log.warning("App Home not published: %s", exc.error)
         return
     log_operation("home", None, f"published:{len(view['blocks'])}-blocks", started)
 

@@ -243,6 +243,20 @@ def take_over(
     return TakeOver(bot.store.require(cid), True)
 
 
+def ours_or_taken_over(bot: Shipbot, reference: str, asker: Asker) -> ConsignmentRecord:
+    """The store's row for a card's consignment, else Sorted PRO's record taken over now
+    (a form opened from the card needs a row to name). Raises Refused."""
+    c = bot.store.find_by_reference(reference)
+    if c is not None:
+        return c
+    try:
+        detail = bot.carrier.get_consignment_detail(reference)
+    except CarrierError as exc:
+        raise Refused(messages.carrier_problem("lookup", exc), "carrier failed") from exc
+    bot.store.audit(asker.user, "found lookup", f"ok ({detail.raw_state})", detail=reference)
+    return take_over(bot, detail, channel=asker.channel, user=asker.user).record
+
+
 # == the card's buttons =======================================================================
 def act_later(bot: Shipbot, reference: str, action: str, asker: Asker) -> None:
     """A card button: the role is checked now, the carrier read and take-over in a job."""
@@ -347,14 +361,7 @@ def replacement_form(bot: Shipbot, reference: str, asker: Asker) -> View:
     number kept; the new consignment's thread says "🔁 Replaces EC-…". It takes the found
     consignment over first, so the replacement can name it."""
     bot.permit(Action.SHIP, asker.user)
-    c = bot.store.find_by_reference(reference)
-    if c is None:
-        try:
-            detail = bot.carrier.get_consignment_detail(reference)
-        except CarrierError as exc:
-            raise Refused(messages.carrier_problem("lookup", exc), "carrier failed") from exc
-        bot.store.audit(asker.user, "found lookup", f"ok ({detail.raw_state})", detail=reference)
-        c = take_over(bot, detail, channel=asker.channel, user=asker.user).record
+    c = ours_or_taken_over(bot, reference, asker)
     metadata = FormMetadata(
         channel=asker.channel or c.channel_id, response_url=asker.response_url, repeats=c.id
     )

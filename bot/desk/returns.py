@@ -9,13 +9,14 @@ original's thread, is created Inbound, offers only return services and is not ma
 
 from __future__ import annotations
 
+from blocks import Message
 from blocks.form_fields import View
 from blocks.payloads import FormMetadata
 from blocks.return_form import return_modal
 from bot.core import Asker, Refused, Shipbot
-from bot.desk import access
+from bot.desk import access, messages, rescue
 from bot.intake.forms import MAX_SHIPPER_REFERENCE
-from bot.models import CANCELLED, ConsignmentRecord, Direction, ShipmentRequest
+from bot.models import CANCELLED, ConsignmentRecord, Direction, ShipmentRequest, Step
 from bot.permissions import Action
 
 RETURN_OF_RETURN = (
@@ -29,13 +30,17 @@ RETURN_CANCELLED = "{ref} was cancelled, so nothing went to the customer to send
 MAX_TRIES = 50
 
 
-def return_command(bot: Shipbot, reference: str, asker: Asker) -> View:
+def return_command(bot: Shipbot, reference: str, asker: Asker) -> View | Message:
     """`/ship return REF`: by carrier reference, shipper reference or order number.
 
     An order number also names its returns (they keep it); the newest match may be a
-    return, and then the form is for the consignment that one returned.
+    return, and then the form is for the consignment that one returned. One the store has
+    never heard of (the webshop made it) is looked up at Sorted PRO: its card comes back
+    with Return label, which takes it over and opens the form.
     """
     bot.permit(Action.SHIP, asker.user)
+    if bot.store.find_by_reference(reference) is None:
+        return rescue.look_up_later(bot, reference, asker)
     c = access.consignment_for(bot, reference, asker)
     typed_its_own = reference.strip().lower() == (c.carrier_reference or "").lower()
     if c.returns is not None and not typed_its_own and (original := bot.store.get(c.returns)):
@@ -49,13 +54,26 @@ def return_clicked(bot: Shipbot, cid: int, asker: Asker) -> View:
     return _return_form(bot, access.clicked_consignment(bot, cid, asker), asker)
 
 
+def return_found(bot: Shipbot, reference: str, asker: Asker) -> View:
+    """The found card's Return label: a consignment made elsewhere (the webshop) is taken
+    over into a thread first, where its return then lives like the return of one of ours."""
+    bot.permit(Action.SHIP, asker.user)
+    c = rescue.ours_or_taken_over(bot, reference, asker)
+    if not bot.permissions.may_see(asker.user, asker.channel, c):
+        where = f"its thread in <#{c.channel_id}>"
+        taken = messages.FOUND_TAKEN.format(user=c.created_by, ref=c.reference, where=where)
+        raise Refused(taken, "taken over elsewhere")
+    return _return_form(bot, c, asker)
+
+
 def refusal(c: ConsignmentRecord) -> str | None:
     ref = c.reference
     if c.is_return:
         return RETURN_OF_RETURN.format(ref=ref)
     if c.step in CANCELLED:
         return RETURN_CANCELLED.format(ref=ref)
-    if c.allocation is None:
+    # One taken over once the carrier had it has no allocation of ours, but it went out.
+    if c.allocation is None and c.step is not Step.MANIFESTED:
         return RETURN_NOT_YET.format(ref=ref)
     return None
 

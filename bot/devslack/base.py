@@ -65,7 +65,7 @@ class FakeBase:
         self._response_urls: dict[str, ResponseUrl] = {}
         self._responses: dict[str, list[dict[str, Any]]] = {}
         # method -> [(error, retry_after, which calls)]: `which` None takes the next call.
-        self._faults: dict[str, list[tuple[str, int, FaultFilter | None]]] = {}
+        self._faults: dict[str, list[tuple[str, float, FaultFilter | None]]] = {}
         self.notes: list[str] = []  # advice and internal errors, instead of Python warnings
         # What Slack says it granted the bot token, in each response's x-oauth-scopes header
         # (as real Slack does); a test takes one away to see `shipbot check` name it.
@@ -123,7 +123,7 @@ class FakeBase:
 
     def _take_fault(
         self, method: str, args: dict[str, Any] | None = None
-    ) -> tuple[str, int] | None:
+    ) -> tuple[str, float] | None:
         """The first armed fault of `method` whose filter takes this call (used up)."""
         queue = self._faults.get(method) or []
         for i, (error, retry_after, which) in enumerate(queue):

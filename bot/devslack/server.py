@@ -110,7 +110,7 @@ class FakeSlack(HttpPlumbing, FileMethods, ViewMethods, ConversationMethods):
         self,
         method: str,
         *,
-        retry_after: int = 1,
+        retry_after: float = 1,
         count: int = 1,
         which: FaultFilter | None = None,
     ) -> None:

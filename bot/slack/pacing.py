@@ -59,6 +59,7 @@ class Bucket:
         self.tolerance = (rate.burst - 1) * self.interval
         self._clock = clock
         self._tat = 0.0
+        self.taken = 0  # slots booked so far
 
     def wait(self, now: float | None = None) -> float:
         """Seconds until a call may go (0: now)."""
@@ -70,6 +71,7 @@ class Bucket:
         now = self._clock() if now is None else now
         wait = max(0.0, self._tat - self.tolerance - now)
         self._tat = max(self._tat, now) + self.interval
+        self.taken += 1
         return wait
 
     def hold(self, seconds: float, now: float | None = None) -> None:
@@ -118,6 +120,19 @@ class Pacer:
             if bucket.wait() > max_wait:
                 return None
             return bucket.take()
+
+    def taken(self, method: str, channel: str | None = None) -> int:
+        """Slots booked so far for `method` (a channel's, for a per-channel method)."""
+        with self._lock:
+            bucket = self._bucket(method, channel)
+            return bucket.taken if bucket is not None else 0
+
+    def book(self, method: str, channel: str | None = None) -> float:
+        """Book the next slot whatever its wait, and return the wait: for a call that cannot
+        be refused (a trigger-bound views.open), so it still counts against the bucket."""
+        with self._lock:
+            bucket = self._bucket(method, channel)
+            return bucket.take() if bucket is not None else 0.0
 
     def hold(self, method: str, channel: str | None, seconds: float) -> None:
         with self._lock:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +56,9 @@ JSON_METHODS = frozenset(
 )
 # A synchronous call waits this long at most for its turn; further off, it is re-queued.
 INLINE_WAIT = 5.0
+# What a trigger-bound call keeps of the trigger's life for the call itself: it waits for our
+# pacer's next slot (or a 429's Retry-After) only while this much is left after the wait.
+TRIGGER_CALL_TIME = 0.5
 
 
 class SlackProblem(Exception):
@@ -160,6 +165,17 @@ def make_client(token: str, base_url: str, *, timeout: int = 15) -> ObservedWebC
     )
 
 
+def probe_token(token: str, base_url: str) -> SlackResponse:
+    """auth.test for `shipbot check`: one call before any bot runs, so nothing shares a bucket
+    with it. Raises slack_sdk's own errors (the check tells a refusal from no answer)."""
+    return make_client(token, base_url, timeout=10).auth_test()
+
+
+def probe_app_token(app_token: str, base_url: str) -> None:
+    """apps.connections.open with the app-level token, as Socket Mode starts (for the check)."""
+    make_client(app_token, base_url, timeout=10).apps_connections_open(app_token=app_token)
+
+
 def problem_of(exc: SlackApiError) -> SlackProblem:
     """Slack's error code, with Retry-After (seconds, may be fractional) on a 429."""
     response = exc.response
@@ -179,11 +195,39 @@ def problem_of(exc: SlackApiError) -> SlackProblem:
 
 
 class SlackOut:
+    """The one door to Slack's Web API: every call is paced through `pacer` and counted by
+    method (`calls()`), views.* included; nothing outside bot/slack holds the client."""
+
     def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
         self.client = client
         self.pacer = pacer or Pacer()
         self.outbox: Outbox | None = None  # edits go through it once attached (bot/app.py)
         self._channel_names: dict[str, str] = {}
+        self._counted: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    @classmethod
+    def connect(
+        cls,
+        token: str,
+        base_url: str,
+        *,
+        rate_scale: float = 1.0,
+        observe: SlackObserver | None = None,
+    ) -> SlackOut:
+        """The bot's sender: its own client (Bolt is handed the same one) and buckets."""
+        client = make_client(token, base_url)
+        client.observe = observe
+        return cls(client, Pacer(rate_scale))
+
+    def calls(self) -> dict[str, int]:
+        """Web API calls sent so far, by method (answered or not)."""
+        with self._count_lock:
+            return dict(self._counted)
+
+    def _count(self, method: str, n: int = 1) -> None:
+        with self._count_lock:
+            self._counted[method] += n
 
     def pace(self, method: str, channel: str | None = None) -> None:
         """Wait our turn under Slack's limit (briefly), or say "ratelimited" with how long."""
@@ -200,6 +244,7 @@ class SlackOut:
 
     def send(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """One call, unpaced (the caller paced it): JSON where Slack reads JSON, else form."""
+        self._count(method)
         try:
             if method in JSON_METHODS:
                 response = self.client.api_call(method, json=args)
@@ -331,6 +376,8 @@ class SlackOut:
         for _ in docs:
             self.pace("files.getUploadURLExternal")
         self.pace("files.completeUploadExternal")
+        self._count("files.getUploadURLExternal", len(docs))
+        self._count("files.completeUploadExternal")
         try:
             self.client.files_upload_v2(
                 channel=channel,
@@ -370,10 +417,42 @@ class SlackOut:
         return name
 
     def permalink(self, channel: str, ts: str) -> str | None:
-        # A read method: Slack reads form arguments, not a JSON body, so use the SDK's own call.
+        # A read method: Slack reads form arguments, not a JSON body (`send` knows).
         try:
-            self.pace("chat.getPermalink")
-            response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
-            return str(response["permalink"])
-        except (SlackProblem, SlackApiError, SlackClientError, OSError, KeyError, TypeError):
+            return str(self._call("chat.getPermalink", channel=channel, message_ts=ts)["permalink"])
+        except (SlackProblem, KeyError, TypeError):
             return None
+
+    # -- views --------------------------------------------------------------------------
+    def open_view(self, trigger_id: str, view: dict[str, Any], *, deadline: float) -> None:
+        """views.open for a trigger that dies at `deadline` (time.monotonic()).
+
+        A trigger cannot wait, so this call goes before anything that can: its slot is booked
+        whatever our pacer expects (our buckets are stricter than Slack's bursts) and it waits
+        only for a turn, or a 429's Retry-After, that still leaves the call time to land. A
+        SlackProblem "ratelimited" means Slack itself refused past the trigger's life.
+        """
+        wait = self.pacer.book("views.open")
+        if 0 < wait <= deadline - time.monotonic() - TRIGGER_CALL_TIME:
+            time.sleep(wait)
+        args = {"trigger_id": trigger_id, "view": view}
+        try:
+            self.send("views.open", args)
+        except SlackProblem as exc:
+            later = exc.retry_after if exc.ratelimited and exc.retry_after is not None else None
+            if later is None or later > deadline - time.monotonic() - TRIGGER_CALL_TIME:
+                raise
+            log.info("views.open: 429, again in %.2f s (the trigger still lives)", later)
+            time.sleep(later)
+            self.send("views.open", args)
+
+    def update_view(self, view_id: str, view: dict[str, Any], *, view_hash: str | None) -> None:
+        """views.update; with `view_hash`, Slack refuses (hash_conflict) if the view changed."""
+        args: dict[str, Any] = {"view_id": view_id, "view": view}
+        if view_hash:
+            args["hash"] = view_hash
+        self._call("views.update", **args)
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """views.publish: `user`'s App Home tab."""
+        self._call("views.publish", user_id=user, view=view)
