@@ -207,6 +207,22 @@ def _wait_step(
     return record
 
 
+def _submitted(response: Any, what: str) -> dict[str, Any]:
+    """A modal submission's ack (empty when the modal just closes); field errors fail."""
+    ack: dict[str, Any] = response.json() if response.content.strip() else {}
+    if ack.get("response_action") == "errors":
+        raise DemoFailed(f"the {what} was refused: {ack['errors']}")
+    return ack
+
+
+def _quoted(bot: RunningBot, fake: FakeSlack, reference: str, slow: bool) -> ConsignmentRecord:
+    """The consignment a submitted form stored, once its quotes are in the thread."""
+    record = bot.store.find_by_reference(reference)
+    if record is None:
+        raise DemoFailed(f"the form stored no consignment {reference}")
+    return _wait_step(bot, fake, record.id, Step.QUOTED, slow)
+
+
 def _ship(
     driver: SlackDriver,
     fake: FakeSlack,
@@ -232,10 +248,7 @@ def _ship(
         f"{answers['address_postcode'].upper()}, {answers['parcel_count']} × "
         f"{answers['parcel_weight_kg']} kg — and presses “{view['submit']['text']}”"
     )
-    response = driver.submit_view(view, fill_form(view, answers), user=AGENT)
-    ack = response.json() if response.content.strip() else {}
-    if ack.get("response_action") == "errors":
-        raise DemoFailed(f"the form was refused: {ack['errors']}")
+    ack = _submitted(driver.submit_view(view, fill_form(view, answers), user=AGENT), "form")
     if customs:
         if ack.get("response_action") != "update":
             raise DemoFailed("no customs page for a parcel leaving the UK")
@@ -244,14 +257,10 @@ def _ship(
             f"   page 2 “{page2['title']['text']}”: HS code {customs['customs_hs_code']}, "
             f"reason {customs['customs_reason']} — submitted"
         )
-        response = driver.submit_view(view["id"], fill_form(page2, customs), user=AGENT)
-        ack = response.json() if response.content.strip() else {}
-        if ack.get("response_action") == "errors":
-            raise DemoFailed(f"the customs page was refused: {ack['errors']}")
-    record = bot.store.find_by_reference(reference)
-    if record is None:
-        raise DemoFailed("the submission stored no consignment")
-    record = _wait_step(bot, fake, record.id, Step.QUOTED, slow)
+        _submitted(
+            driver.submit_view(view["id"], fill_form(page2, customs), user=AGENT), "customs page"
+        )
+    record = _quoted(bot, fake, reference, slow)
     assert record.message_ts and record.quotes_ts
     _say()
     _say("   #shipping")
@@ -359,14 +368,8 @@ def _return(
     _say(
         f"   @agent keeps 1 parcel of 2, reason Not wanted — and presses “{view['submit']['text']}”"
     )
-    response = driver.submit_view(view, fill_form(view, RETURN_ANSWERS), user=AGENT)
-    ack = response.json() if response.content.strip() else {}
-    if ack.get("response_action") == "errors":
-        raise DemoFailed(f"the return form was refused: {ack['errors']}")
-    record = bot.store.find_by_reference(reference)
-    if record is None:
-        raise DemoFailed("the return form stored no consignment")
-    record = _wait_step(bot, fake, record.id, Step.QUOTED, slow)
+    _submitted(driver.submit_view(view, fill_form(view, RETURN_ANSWERS), user=AGENT), "form")
+    record = _quoted(bot, fake, reference, slow)
     assert record.quotes_ts
     _say(f"   └ {original.carrier_reference}'s thread (new)")
     _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
