@@ -189,3 +189,61 @@ def test_serve_refuses_on_a_failed_check(
     err = capsys.readouterr().err
     assert code == 3, err
     assert "could not reach" in err and "fix these settings" not in err
+
+
+def test_a_refused_app_token(
+    env: dict[str, str], fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Socket Mode's first call is apps.connections.open: a revoked app token fails there."""
+    fake_slack.fail_next("apps.connections.open", "invalid_auth")
+    code, lines = _check(capsys)
+    assert code == 2
+    app_token = _line(lines, "app token")
+    assert app_token.startswith("FAIL") and "invalid_auth" in app_token
+    assert "[SLACK_APP_TOKEN]" in app_token and lines[-1] == "shipbot check: fix SLACK_APP_TOKEN"
+    assert _line(lines, "Slack token").startswith("ok ")  # the bot token is not blamed
+
+
+def test_http_mode_checks_the_signing_secret_not_the_app_token(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "a-signing-secret")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")
+    code, lines = _check(capsys, "--http")
+    assert code == 0, lines
+    assert _line(lines, "signing secret").startswith("ok ")
+    assert not [line for line in lines if "app token" in line]
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "")
+    code, lines = _check(capsys, "--http")
+    assert code == 2
+    assert any(line.startswith("FAIL") and "SLACK_SIGNING_SECRET" in line for line in lines)
+    assert lines[-1] == "shipbot check: fix SLACK_SIGNING_SECRET"
+
+
+def test_a_missing_shipping_location_with_a_key(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHIPBOT_SHIPPING_LOCATION", "")
+    code, lines = _check(capsys)
+    assert code == 2
+    location = _line(lines, "shipping location")
+    assert location.startswith("FAIL") and "[SHIPBOT_SHIPPING_LOCATION]" in location
+    assert lines[-1] == "shipbot check: fix SHIPBOT_SHIPPING_LOCATION"
+
+
+def test_unreachable_slack_is_a_network_error(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # nothing listens
+    code, lines = _check(capsys)
+    assert code == 3, lines
+    token = _line(lines, "Slack token")
+    assert token.startswith("FAIL") and "network error" in token
+    assert _line(lines, "Sorted key").startswith("ok ")  # the rest is still tried
+    assert "could not be reached" in lines[-1]
+    # serve says the same at start, and not as settings to fix.
+    code = main(["serve"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "could not reach" in err and "network error" in err
+    assert "fix these settings" not in err
