@@ -180,16 +180,14 @@ def document(runs: Sequence[Run], *, began: float, seconds: float, load: str) ->
         "| bare Bolt p99 | p99 ratio |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for agents in sorted({r.agents for r in runs}):
-        for kind in acks.KINDS:
-            for run in sorted((r for r in runs if r.agents == agents), key=_by_server):
-                ours, bare = run.kind("shipbot", kind), run.kind("bare Bolt", kind)
-                lines.append(
-                    f"| {kind} | {agents} | {run.server} (`{run.answered_by}`) | {run.round} "
-                    f"| {ms(ours.p50)} "
-                    f"| {ms(ours.p99)} | {ms(bare.p50)} | {ms(bare.p99)} "
-                    f"| {ours.p99 / bare.p99:.2f}× |"
-                )
+    for agents, kind, level in _levels(runs):
+        for run in sorted(level, key=_by_server):
+            ours, bare = run.kind("shipbot", kind), run.kind("bare Bolt", kind)
+            lines.append(
+                f"| {kind} | {agents} | {run.server} (`{run.answered_by}`) | {run.round} "
+                f"| {ms(ours.p50)} | {ms(ours.p99)} | {ms(bare.p50)} | {ms(bare.p99)} "
+                f"| {ours.p99 / bare.p99:.2f}× |"
+            )
     lines += [
         "",
         "Pooled over the rounds (every ack of a request kind on one server, both rounds):",
@@ -198,15 +196,21 @@ def document(runs: Sequence[Run], *, began: float, seconds: float, load: str) ->
         "| bare Bolt before p50 / p99 | bare Bolt now p50 / p99 |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    for agents, kind, level in _levels(runs):
+        cells = [
+            _pooled([r for r in level if r.server == server], app, kind)
+            for app in ("shipbot", "bare Bolt")
+            for server in (BEFORE, NOW)
+        ]
+        lines.append(f"| {kind} | {agents} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _levels(runs: Sequence[Run]) -> Iterator[tuple[int, str, list[Run]]]:
+    """(agents, request kind, the runs at that many agents), in table order."""
     for agents in sorted({r.agents for r in runs}):
         for kind in acks.KINDS:
-            cells = [
-                _pooled([r for r in runs if r.agents == agents and r.server == server], app, kind)
-                for app in ("shipbot", "bare Bolt")
-                for server in (BEFORE, NOW)
-            ]
-            lines.append(f"| {kind} | {agents} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+            yield agents, kind, [r for r in runs if r.agents == agents]
 
 
 def _pooled(runs: Sequence[Run], app: str, kind: str) -> str:

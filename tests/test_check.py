@@ -56,6 +56,14 @@ def _line(lines: list[str], part: str) -> str:
     return line
 
 
+def _fails(lines: list[str], part: str, variable: str, *said: str) -> None:
+    """`part`'s line is a failure naming `variable` (and saying `said`), the only one to fix."""
+    line = _line(lines, part)
+    assert line.startswith("FAIL") and f"[{variable}]" in line, line
+    assert all(text in line for text in said), line
+    assert lines[-1] == f"shipbot check: fix {variable}"
+
+
 def test_all_good(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = _check(capsys)
     assert code == 0, lines
@@ -111,9 +119,7 @@ def test_bad_sorted_key(
     monkeypatch.setenv("ELECTIO_API_KEY", "not-our-key")
     code, lines = _check(capsys)
     assert code == 2
-    sorted_key = _line(lines, "Sorted key")
-    assert sorted_key.startswith("FAIL") and "401" in sorted_key
-    assert "[ELECTIO_API_KEY]" in sorted_key and lines[-1] == "shipbot check: fix ELECTIO_API_KEY"
+    _fails(lines, "Sorted key", "ELECTIO_API_KEY", "401", "refused the API key")
 
 
 def test_unreachable_carrier_is_a_network_error(
@@ -198,9 +204,7 @@ def test_a_refused_app_token(
     fake_slack.fail_next("apps.connections.open", "invalid_auth")
     code, lines = _check(capsys)
     assert code == 2
-    app_token = _line(lines, "app token")
-    assert app_token.startswith("FAIL") and "invalid_auth" in app_token
-    assert "[SLACK_APP_TOKEN]" in app_token and lines[-1] == "shipbot check: fix SLACK_APP_TOKEN"
+    _fails(lines, "app token", "SLACK_APP_TOKEN", "invalid_auth")
     assert _line(lines, "Slack token").startswith("ok ")  # the bot token is not blamed
 
 
@@ -226,9 +230,7 @@ def test_a_missing_shipping_location_with_a_key(
     monkeypatch.setenv("SHIPBOT_SHIPPING_LOCATION", "")
     code, lines = _check(capsys)
     assert code == 2
-    location = _line(lines, "shipping location")
-    assert location.startswith("FAIL") and "[SHIPBOT_SHIPPING_LOCATION]" in location
-    assert lines[-1] == "shipbot check: fix SHIPBOT_SHIPPING_LOCATION"
+    _fails(lines, "shipping location", "SHIPBOT_SHIPPING_LOCATION")
 
 
 def test_unreachable_slack_is_a_network_error(
