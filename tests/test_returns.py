@@ -20,7 +20,7 @@ import httpx
 from pypdf import PdfReader
 
 from blocks.return_form import return_modal
-from bot.carrier import mapping
+from bot.carrier import mapping_create, mapping_quotes
 from bot.carrier.client import CarrierClient
 from bot.desk.return_services import return_services_only
 from bot.models import (
@@ -82,7 +82,7 @@ def _at_sandbox(sandbox: RunningSandbox, reference: str) -> dict[str, Any]:
 
 def test_a_return_is_created_inbound_from_the_customer_to_our_location() -> None:
     request = shipment_request("RET-1182").model_copy(update={"direction": Direction.INBOUND})
-    body = json.loads(mapping.create_consignment_request(request, "DC1").to_wire())
+    body = json.loads(mapping_create.create_consignment_request(request, "DC1").to_wire())
     assert body["Direction"] == "Inbound"
     assert body["ConsignmentReferenceProvidedByCustomer"] == "RET-1182"
     origin, destination = body["Addresses"]
@@ -93,16 +93,18 @@ def test_a_return_is_created_inbound_from_the_customer_to_our_location() -> None
         "ShippingLocationReference": "DC1",
         "IsCached": False,
     }
-    outbound = json.loads(mapping.create_consignment_request(shipment_request(), "DC1").to_wire())
+    outbound = json.loads(
+        mapping_create.create_consignment_request(shipment_request(), "DC1").to_wire()
+    )
     assert outbound["Direction"] == "Outbound"
     assert outbound["Addresses"][0]["ShippingLocationReference"] == "DC1"
 
 
 def test_service_direction_decides_what_a_return_may_offer() -> None:
-    assert mapping.takes_inbound("Inbound, Outbound") is True
-    assert mapping.takes_inbound("inbound") is True
-    assert mapping.takes_inbound("Outbound") is False
-    assert mapping.takes_inbound(None) is None and mapping.takes_inbound(2) is None
+    assert mapping_quotes.takes_inbound("Inbound, Outbound") is True
+    assert mapping_quotes.takes_inbound("inbound") is True
+    assert mapping_quotes.takes_inbound("Outbound") is False
+    assert mapping_quotes.takes_inbound(None) is None and mapping_quotes.takes_inbound(2) is None
     offered = quote_set("EC-1", 3)
     q0, q1, q2 = offered.quotes
     mixed = offered.model_copy(
@@ -138,7 +140,7 @@ def test_the_sandbox_quotes_an_inbound_consignment_return_services_only(
         assert "MPD_RMTR48" not in {q.service_code for q in outbound.quotes}
         assert any(q.inbound is False for q in outbound.quotes)
         # A return needs the location it goes back to.
-        bare = json.loads(mapping.create_consignment_request(request, "X").to_wire())
+        bare = json.loads(mapping_create.create_consignment_request(request, "X").to_wire())
         del bare["Addresses"][1]["ShippingLocationReference"]
         refused = httpx.post(f"{fresh_sandbox.url}/consignments", json=bare, headers=KEY, timeout=5)
         assert refused.status_code == 400 and "ShippingLocationReference" in refused.text
