@@ -113,13 +113,27 @@ def test_missing_scope(
     assert "SLACK_BOT_TOKEN" in lines[-1]
 
 
-def test_bad_sorted_key(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "name, value, part, said",
+    [
+        ("ELECTIO_API_KEY", "not-our-key", "Sorted key", ("401", "refused the API key")),
+        ("SHIPBOT_SHIPPING_LOCATION", "", "shipping location", ()),
+    ],
+    ids=["bad Sorted key", "no shipping location with a key"],
+)
+def test_a_wrong_carrier_setting_is_named(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    part: str,
+    said: tuple[str, ...],
 ) -> None:
-    monkeypatch.setenv("ELECTIO_API_KEY", "not-our-key")
+    monkeypatch.setenv(name, value)
     code, lines = _check(capsys)
     assert code == 2
-    _fails(lines, "Sorted key", "ELECTIO_API_KEY", "401", "refused the API key")
+    _fails(lines, part, name, *said)
 
 
 def test_unreachable_carrier_is_a_network_error(
@@ -222,15 +236,6 @@ def test_http_mode_checks_the_signing_secret_not_the_app_token(
     assert code == 2
     assert any(line.startswith("FAIL") and "SLACK_SIGNING_SECRET" in line for line in lines)
     assert lines[-1] == "shipbot check: fix SLACK_SIGNING_SECRET"
-
-
-def test_a_missing_shipping_location_with_a_key(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("SHIPBOT_SHIPPING_LOCATION", "")
-    code, lines = _check(capsys)
-    assert code == 2
-    _fails(lines, "shipping location", "SHIPBOT_SHIPPING_LOCATION")
 
 
 def test_unreachable_slack_is_a_network_error(
