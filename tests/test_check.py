@@ -254,3 +254,24 @@ def test_unreachable_slack_is_a_network_error(
     assert code == 3, err
     assert "could not reach" in err and "network error" in err
     assert "fix these settings" not in err
+
+
+def test_an_answer_that_is_not_slack_names_the_url(
+    env: dict[str, str],
+    keyed_sandbox: str,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A URL that answers, but not as Slack does (here the keyed carrier's 401), is SLACK_API_URL
+    to fix, not a refused token; Slack answering 503 is it being down (a network error)."""
+    monkeypatch.setenv("SLACK_API_URL", keyed_sandbox + "/api/")
+    code, lines = _check(capsys)
+    assert code == 2, lines
+    _fails(lines, "Slack token", "SLACK_API_URL", "HTTP 401", "not Slack's Web API")
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.url)
+    fake_slack.fail_next("auth.test", "503")
+    code, lines = _check(capsys)
+    assert code == 3, lines
+    token = _line(lines, "Slack token")
+    assert "HTTP 503" in token and "busy or down" in token and "refused" not in token
