@@ -20,6 +20,8 @@ import httpx
 from pypdf import PdfReader
 
 from blocks.return_form import return_modal
+from blocks.returns import hand_in
+from blocks.tracking import tracking_url
 from bot.carrier import mapping_create, mapping_quotes
 from bot.carrier.client import CarrierClient
 from bot.desk.return_services import return_services_only
@@ -69,6 +71,11 @@ def _typed(view: dict[str, Any], **typed: str) -> dict[str, Any]:
         else:
             action["value"] = value
     return state
+
+
+def _calls(h: Harness, since: int) -> list[tuple[str, str]]:
+    """The carrier calls made since the log held `since` entries, as (method, path)."""
+    return [(e["method"], e["path"]) for e in h.sandbox.requests()[since:]]
 
 
 def _at_sandbox(sandbox: RunningSandbox, reference: str) -> dict[str, Any]:
@@ -233,6 +240,7 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
 
     # Sorted PRO may quote every service (undocumented): we still offer return ones only.
     h.sandbox.sandbox.state.set_quote_every_direction(True)
+    since = len(h.sandbox.requests())
     submitted = _typed(view, parcel_count="1", return_reason="Damaged", return_note="Box crushed")
     response = h.driver.submit_view(view, submitted)
     assert response.status_code == 200 and not response.content.strip(), response.text
@@ -240,6 +248,7 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     assert back is not None and back.returns == original.id
     back = h.wait_step(back.id, Step.QUOTED)
     assert back.carrier_reference and back.quotes_ts and back.message_ts
+    made = _calls(h, since)
 
     # The create body: Inbound, the customer as Origin, our location as Destination.
     held = _at_sandbox(h.sandbox, back.carrier_reference)
@@ -264,10 +273,19 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
 
     # Choose: exactly one allocate, however many clicks.
     allocations = h.allocations_at_carrier()
+    since = len(h.sandbox.requests())
     _double_click(h, back.id, back.quotes_ts, back.quotes[0].reference)
     back = h.wait_step(back.id, Step.UPLOADED)
     assert h.allocations_at_carrier() == allocations + 1
     assert back.allocation is not None
+    # The calls a return makes (docs/returns.md lists them).
+    ref = back.carrier_reference
+    assert made + _calls(h, since) == [
+        ("POST", "/consignments"),
+        ("GET", f"/quotes/consignment/{ref}"),
+        ("PUT", f"/allocation/{ref}/allocatewithquote/{back.quotes[0].reference}"),
+        ("GET", f"/labels/{ref}/pdf"),
+    ]
 
     # The label, in the original's thread, with the sentence for the customer.
     files = [f for f in h.fake.files if f.filename == f"{back.carrier_reference}.pdf"]
@@ -282,6 +300,10 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     assert "For the customer" in label_message.text
     assert back.allocation.tracking_numbers[0] in label_message.text
     assert "return label" in label_message.text.lower() and "http" in label_message.text
+    # How to send it (where this carrier takes it) and the tracking link, ready to paste.
+    code, number = back.allocation.carrier_code, back.allocation.tracking_numbers[0]
+    assert f"{hand_in(code)}: it is pre-paid" in label_message.text
+    assert f"You can follow it at {tracking_url(code, number)}" in label_message.text
 
     # Status, list and audit know a return, and name its original.
     status = _card(h, f"status {back.reference}")
@@ -310,8 +332,10 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     assert _at_sandbox(h.sandbox, back.carrier_reference)["ConsignmentState"] == "Allocated"
 
     # A return is cancelled like any consignment; the original stays as it was.
+    since = len(h.sandbox.requests())
     assert h.driver.click(CHANNEL, back.quotes_ts, "op_cancel").status_code == 200
     h.wait_step(back.id, Step.CANCELLED)
+    assert _calls(h, since) == [("PUT", f"/consignments/{ref}/cancel")]
     assert _at_sandbox(h.sandbox, back.carrier_reference)["ConsignmentState"] == "Cancelled"
     untouched = h.store.require(original.id)
     assert untouched.step is Step.MANIFESTED and untouched.request == original.request
@@ -365,6 +389,24 @@ def test_a_return_from_abroad_declares_returned_goods(harness: Harness) -> None:
     )
     assert back.request.return_reason is ReturnReason.NOT_WANTED
     back = h.wait_step(back.id, Step.QUOTED)
+    since = len(h.sandbox.requests())
+    h.click_quote(back)
+    h.wait_step(back.id, Step.UPLOADED)
+    ref = back.carrier_reference
+    assert _calls(h, since) == [
+        ("PUT", f"/allocation/{ref}/allocatewithquote/{back.quotes[0].reference}"),
+        ("GET", f"/labels/{ref}/pdf"),
+        ("GET", f"/consignments/docs/{ref}"),  # its customs forms, for the customer to print
+    ]
+    assert original.message_ts
+    shared = [f.filename for f in h.fake.files if f.thread_ts == original.message_ts]
+    assert f"{ref}.pdf" in shared and f"{ref}-cn22-1.pdf" in shared
+    (label_message,) = [
+        m
+        for m in h.fake.thread(CHANNEL, original.message_ts)
+        if m.files and back.reference in m.text
+    ]
+    assert "Print the customs forms too" in label_message.text
     held = _at_sandbox(h.sandbox, back.carrier_reference or "")
     assert held["Direction"] == "Inbound"
     assert held["CustomsDocumentation"]["CategoryType"] == "ReturnedGoods"
