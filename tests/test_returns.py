@@ -33,9 +33,9 @@ from bot.models import (
 )
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import quote_set, shipment_request
-from tests.form_states import example_customs_state
+from tests.form_states import example_customs_state, initial, state_from_modal_initials, typed_over
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, wait_for_modal
-from tests.test_forms import check_slack_accepts, state_from_modal_initials
+from tests.test_forms import check_slack_accepts
 
 SANDBOX_SEED = 26
 KEY = {"ocp-apim-subscription-key": "test-key"}
@@ -44,31 +44,6 @@ RETURN_SERVICES = {"RMT48", "DPDCL", "DHLEXWW", "RMTR48", "EVRIRET"}  # ServiceD
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _initial(view: dict[str, Any], block_id: str) -> Any:
-    for block in view["blocks"]:
-        if block.get("block_id") == block_id:
-            element = block["element"]
-            if "initial_option" in element:
-                return element["initial_option"]["value"]
-            return element.get("initial_value")
-    raise AssertionError(f"no block {block_id}")
-
-
-def _typed(view: dict[str, Any], **typed: str) -> dict[str, Any]:
-    """What Slack submits for the modal as shown, with `typed` typed or chosen over it."""
-    state = state_from_modal_initials(view)
-    for block_id, value in typed.items():
-        [action] = state[block_id].values()
-        if "selected_option" in action:
-            action["selected_option"] = {
-                "text": {"type": "plain_text", "text": value},
-                "value": value,
-            }
-        else:
-            action["value"] = value
-    return state
 
 
 def _at_sandbox(sandbox: RunningSandbox, reference: str) -> dict[str, Any]:
@@ -215,23 +190,25 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     assert view["callback_id"] == "ship_return"
     assert f"Return of {original.reference}" in _dump(view["blocks"][0])
     customer = original.request.recipient
-    assert _initial(view, "recipient_name") == customer.name
-    assert _initial(view, "recipient_email") == customer.email
-    assert _initial(view, "recipient_phone") == customer.phone
-    assert _initial(view, "address_line1") == customer.line1
-    assert _initial(view, "address_postcode") == customer.postcode
-    assert _initial(view, "parcel_count") == "2"  # as they went out, editable
-    assert _initial(view, "parcel_weight_kg") == "1.2"
-    assert _initial(view, "shipper_reference") == "RET-1182"
-    assert _initial(view, "return_reason") is None
+    assert initial(view, "recipient_name") == customer.name
+    assert initial(view, "recipient_email") == customer.email
+    assert initial(view, "recipient_phone") == customer.phone
+    assert initial(view, "address_line1") == customer.line1
+    assert initial(view, "address_postcode") == customer.postcode
+    assert initial(view, "parcel_count") == "2"  # as they went out, editable
+    assert initial(view, "parcel_weight_kg") == "1.2"
+    assert initial(view, "shipper_reference") == "RET-1182"
+    assert initial(view, "return_reason") is None
 
     # The reason is required, and Other needs words.
-    errors = h.driver.submit_view(view, _typed(view, return_reason="Other")).json()
+    errors = h.driver.submit_view(view, typed_over(view, return_reason="Other")).json()
     assert errors["response_action"] == "errors" and "return_note" in errors["errors"]
 
     # Sorted PRO may quote every service (undocumented): we still offer return ones only.
     h.sandbox.sandbox.state.set_quote_every_direction(True)
-    submitted = _typed(view, parcel_count="1", return_reason="Damaged", return_note="Box crushed")
+    submitted = typed_over(
+        view, parcel_count="1", return_reason="Damaged", return_note="Box crushed"
+    )
     response = h.driver.submit_view(view, submitted)
     assert response.status_code == 200 and not response.content.strip(), response.text
     back = h.store.find_by_reference("RET-1182")
@@ -332,16 +309,16 @@ def test_a_return_from_abroad_declares_returned_goods(harness: Harness) -> None:
     # By order number, from another place than the thread.
     assert not h.driver.command("return 7701").content.strip()
     view = wait_for_modal(h.fake, opened)
-    assert _initial(view, "address_country") == "FR"
-    assert _initial(view, "shipper_reference") == "RET-7701"
-    page = h.driver.submit_view(view, _typed(view, return_reason="Not wanted")).json()
+    assert initial(view, "address_country") == "FR"
+    assert initial(view, "shipper_reference") == "RET-7701"
+    page = h.driver.submit_view(view, typed_over(view, return_reason="Not wanted")).json()
     assert page["response_action"] == "update", page
     customs = page["view"]
     check_slack_accepts(customs)  # what the bot answered, before Slack adds its own keys
     declared = original.request.customs
-    assert _initial(customs, "customs_hs_code") == declared.hs_code
-    assert _initial(customs, "customs_contents") == declared.contents
-    assert _initial(customs, "customs_reason") == "Return"
+    assert initial(customs, "customs_hs_code") == declared.hs_code
+    assert initial(customs, "customs_contents") == declared.contents
+    assert initial(customs, "customs_reason") == "Return"
     reasons = [b for b in customs["blocks"] if b.get("block_id") == "customs_reason"]
     assert [o["value"] for o in reasons[0]["element"]["options"]] == ["Return"]
 
