@@ -181,3 +181,6 @@ def running_bot(
         shipbot.stop()
         carrier.close()
         store.close()
+
+
+BotWith = Callable[..., Harness]  # conftest's `bot_with`: running_bot with settings over these

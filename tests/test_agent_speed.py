@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,10 +19,9 @@ from blocks.payloads import FormMetadata
 from bot.devslack.server import FakeSlack
 from bot.intake.forms import parse_shipment
 from bot.models import Step
-from bot.sandbox.server import RunningSandbox
 from bot.store.writes import Store
 from tests.form_states import example_state, initial, shown, state_from_modal_initials, typed_over
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, wait_for_modal
+from tests.harness import AGENT, AGENT2, CHANNEL, BotWith, Harness, wait_for_modal
 
 PRESETS = "Small box=30x20x10@1.0;Mailer=35x25x3@0.3"
 OTHER_CHANNEL = "C0OTHER01"
@@ -67,13 +65,10 @@ COPIED = {
 
 
 @pytest.fixture
-def agent(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
+def agent(fake_slack: FakeSlack, bot_with: BotWith) -> Harness:
     """The bot with two parcel presets set."""
     fake_slack.add_channel(OTHER_CHANNEL)
-    with running_bot(
-        fake_slack, sandbox, tmp_path / "shipbot.db", shipbot_parcel_presets=PRESETS
-    ) as h:
-        yield h
+    return bot_with(shipbot_parcel_presets=PRESETS)
 
 
 def first_text(view: dict[str, Any]) -> str:
@@ -123,17 +118,15 @@ def test_what_the_message_does_not_say_is_left_empty_and_said_on_top(agent: Harn
     assert ack["response_action"] == "errors" and "parcel_weight_kg" in ack["errors"]
 
 
-def test_the_shortcut_is_refused_to_someone_who_may_not_ship(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    with running_bot(fake_slack, sandbox, tmp_path / "db", shipbot_ship_users=[AGENT2]) as h:
-        response = h.driver.message_shortcut(CHANNEL, "ship_to_address", text=CUSTOMER_MESSAGE)
-        assert response.status_code == 200
-        url = h.driver.last_response_url
-        assert url
-        h.wait(lambda: bool(h.fake.responses_to(url)))
-        assert "ship" in h.fake.responses_to(url)[-1]["text"]
-        assert h.fake.opened_views() == []
+def test_the_shortcut_is_refused_to_someone_who_may_not_ship(bot_with: BotWith) -> None:
+    h = bot_with(shipbot_ship_users=[AGENT2])
+    response = h.driver.message_shortcut(CHANNEL, "ship_to_address", text=CUSTOMER_MESSAGE)
+    assert response.status_code == 200
+    url = h.driver.last_response_url
+    assert url
+    h.wait(lambda: bool(h.fake.responses_to(url)))
+    assert "ship" in h.fake.responses_to(url)[-1]["text"]
+    assert h.fake.opened_views() == []
 
 
 # --- Ship again --------------------------------------------------------------------------
@@ -318,23 +311,14 @@ def test_a_database_from_before_ship_again_gains_the_column(tmp_path: Path) -> N
         store.close()
 
 
-def test_a_preset_chosen_by_someone_not_allowed_to_ship_changes_nothing(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "roles.db",
-        shipbot_parcel_presets=PRESETS,
-        shipbot_ship_users=[AGENT2],
-    ) as h:
-        view = h.open_form(user=AGENT2)
-        h.driver.click_in_view(view["id"], "parcel_preset", "Small box", user=AGENT)
-        h.wait(
-            lambda: any(
-                e.actor == AGENT and e.outcome == "refused (not allowed)"
-                for e in h.store.audit_log()
-            )
+def test_a_preset_chosen_by_someone_not_allowed_to_ship_changes_nothing(bot_with: BotWith) -> None:
+    h = bot_with(shipbot_parcel_presets=PRESETS, shipbot_ship_users=[AGENT2])
+    view = h.open_form(user=AGENT2)
+    h.driver.click_in_view(view["id"], "parcel_preset", "Small box", user=AGENT)
+    h.wait(
+        lambda: any(
+            e.actor == AGENT and e.outcome == "refused (not allowed)" for e in h.store.audit_log()
         )
-        h.bot.runner.wait_idle()
-        assert h.fake.calls_to("views.update") == []
+    )
+    h.bot.runner.wait_idle()
+    assert h.fake.calls_to("views.update") == []
