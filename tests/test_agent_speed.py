@@ -11,7 +11,6 @@ import json
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -21,7 +20,7 @@ from bot.intake.forms import parse_shipment
 from bot.models import Step
 from bot.store.writes import Store
 from tests.form_states import example_state, initial, shown, state_from_modal_initials, typed_over
-from tests.harness import AGENT, AGENT2, CHANNEL, BotWith, Harness, wait_for_modal
+from tests.harness import AGENT, AGENT2, CHANNEL, BotWith, Harness, interaction, wait_for_modal
 
 PRESETS = "Small box=30x20x10@1.0;Mailer=35x25x3@0.3"
 OTHER_CHANNEL = "C0OTHER01"
@@ -236,8 +235,7 @@ def test_a_preset_chosen_on_a_stale_view_is_ignored(agent: Harness) -> None:
     agent.driver.click_in_view(view["id"], "parcel_preset", "Mailer")
     agent.wait(lambda: len(agent.fake.calls_to("views.update")) == 1)
 
-    body = urlencode({"payload": json.dumps(stale)})
-    response = agent.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+    response = agent.post(interaction(stale))
     assert response.status_code == 200
     agent.wait(lambda: len(agent.fake.calls_to("views.update")) == 2)
     assert agent.fake.calls_to("views.update")[-1].error == "hash_conflict"

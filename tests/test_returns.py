@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from decimal import Decimal
+from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from pypdf import PdfReader
@@ -34,7 +33,7 @@ from bot.models import (
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import quote_set, shipment_request
 from tests.form_states import example_customs_state, initial, state_from_modal_initials, typed_over
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, wait_for_modal
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, at_once, wait_for_modal
 from tests.test_forms import check_slack_accepts
 
 SANDBOX_SEED = 26
@@ -131,38 +130,6 @@ def test_the_return_form_is_one_slack_accepts() -> None:
 # -- a return from the thread, end to end ---------------------------------------------------
 
 
-def _double_click(h: Harness, cid: int, quotes_ts: str, quote: str) -> None:
-    """Two agents and a double click, all built from the message as they saw it."""
-    bodies = [
-        urlencode(
-            {
-                "payload": json.dumps(
-                    h.driver.click_payload(
-                        CHANNEL,
-                        quotes_ts,
-                        "choose_quote",
-                        f"{cid}:{quote}",
-                        block_id=f"quote-{quote}",
-                        user=user,
-                    )
-                )
-            }
-        )
-        for user in (AGENT, AGENT, AGENT2)
-    ]
-    barrier = threading.Barrier(len(bodies))
-
-    def click(body: str) -> None:
-        barrier.wait()
-        h.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
-
-    threads = [threading.Thread(target=click, args=(b,)) for b in bodies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-
 def _card(h: Harness, text: str) -> str:
     h.driver.command(text)
     url = h.driver.last_response_url
@@ -237,9 +204,10 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
         h.fake.message(CHANNEL, back.message_ts).blocks
     )
 
-    # Choose: exactly one allocate, however many clicks.
+    # Choose: exactly one allocate, however many clicks (two agents and a double click, all
+    # built from the message as they saw it).
     allocations = h.allocations_at_carrier()
-    _double_click(h, back.id, back.quotes_ts, back.quotes[0].reference)
+    at_once(*(partial(h.post, h.quote_click(back, user=u)) for u in (AGENT, AGENT, AGENT2)))
     back = h.wait_step(back.id, Step.UPLOADED)
     assert h.allocations_at_carrier() == allocations + 1
     assert back.allocation is not None
