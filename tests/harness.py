@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.app import RunningBot, build
-from bot.carrier.client import CarrierClient
+from bot.carrier.factory import carrier_client
 from bot.devslack.driver import SlackDriver
 from bot.devslack.server import FakeSlack, Message
 from bot.health import Ops
@@ -199,15 +199,7 @@ def running_bot(
 ) -> Iterator[Harness]:
     settings = make_settings(fake, sandbox, db, **settings_extra)
     store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
-    carrier = CarrierClient(
-        settings.carrier_url,
-        settings.carrier_api_key,
-        connect_timeout=settings.electio_connect_timeout,
-        read_timeout=settings.electio_read_timeout,
-        max_retry_after=2.0,
-        backoff=0.01,
-        customs=settings.customs_profile,
-    )
+    carrier = carrier_client(settings, max_retry_after=2.0, backoff=0.01)
     shipbot = build(settings, store, carrier, job_backoff=0.05)
     shipbot.start()
     # A probe write waits 0.2 s for a writer (1 s in serve): the lock test stays short.

@@ -22,7 +22,6 @@ from blocks.return_form import return_modal
 from blocks.returns import hand_in
 from blocks.tracking import tracking_url
 from bot.carrier import mapping_create, mapping_quotes
-from bot.carrier.client import CarrierClient
 from bot.desk.return_services import return_services_only
 from bot.models import (
     Customs,
@@ -33,7 +32,7 @@ from bot.models import (
     Step,
 )
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
-from tests.factories import quote_set, shipment_request
+from tests.factories import client_at, quote_set, shipment_request
 from tests.form_states import example_customs_state, initial, state_from_modal_initials, typed_over
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, at_once, wait_for_modal
 from tests.test_forms import check_slack_accepts
@@ -107,7 +106,7 @@ def test_service_direction_decides_what_a_return_may_offer() -> None:
 def test_the_sandbox_quotes_an_inbound_consignment_return_services_only(
     fresh_sandbox: RunningSandbox,
 ) -> None:
-    client = CarrierClient(fresh_sandbox.url, "key", backoff=0.01)
+    client = client_at(fresh_sandbox.url, "key", backoff=0.01)
     try:
         request = shipment_request("RET-9").model_copy(update={"direction": Direction.INBOUND})
         reference = client.create_consignment(request, SANDBOX_SHIPPING_LOCATION)

@@ -7,11 +7,10 @@ with the carrier already. Signed Slack requests into the real app, the stand-in 
 from __future__ import annotations
 
 from blocks.return_form import return_modal
-from bot.carrier.client import CarrierClient
 from bot.desk.returns import return_draft
 from bot.models import Direction, Step
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION
-from tests.factories import parcel, shipment_request
+from tests.factories import client_at, parcel, shipment_request
 from tests.form_states import initial, typed_over
 from tests.harness import AGENT, CHANNEL, Harness, wait_for_modal
 from tests.test_forms import check_slack_accepts
@@ -127,7 +126,7 @@ def test_a_return_of_a_consignment_the_webshop_made(harness: Harness) -> None:
 def test_a_return_made_elsewhere_is_not_returned_again(harness: Harness) -> None:
     """An Inbound consignment made in Sorted PRO's web app: its card has no Return label, and
     taken over it is a return (its customer the sender), refused as one by /ship return."""
-    client = CarrierClient(harness.sandbox.url, "key", backoff=0.01)
+    client = client_at(harness.sandbox.url, "key", backoff=0.01)
     try:
         request = shipment_request("RET-OUTSIDE").model_copy(
             update={"direction": Direction.INBOUND}

@@ -20,7 +20,7 @@ from bot.models import (
     TrackingEvent,
 )
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
-from tests.factories import parcel
+from tests.factories import client_at, parcel
 
 STEP = 600.0  # the sandbox's default tracking step, in seconds
 LONDON = ZoneInfo("Europe/London")
@@ -28,7 +28,7 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def client(sandbox: RunningSandbox) -> Iterator[CarrierClient]:
-    with CarrierClient(sandbox.url, "test-key", read_timeout=2.0) as carrier:
+    with client_at(sandbox.url, "test-key", read_timeout=2.0) as carrier:
         yield carrier
 
 
