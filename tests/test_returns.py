@@ -359,3 +359,128 @@ def test_a_return_from_abroad_declares_returned_goods(harness: Harness) -> None:
     assert items and {i["HarmonisationCode"] for i in items} == {declared.hs_code}
     assert all(q.inbound for q in back.quotes)
     assert h.store.require(original.id).step is Step.UPLOADED
+
+
+def _uploaded_with_return_form(h: Harness, **ship: Any) -> tuple[Any, dict[str, Any]]:
+    """A consignment with its label, and its return form opened from the thread's button."""
+    original = h.quoted(**ship)
+    h.click_quote(original)
+    original = h.wait_step(original.id, Step.UPLOADED)
+    assert original.quotes_ts
+    opened = len(h.fake.opened_views())
+    assert h.driver.click(CHANNEL, original.quotes_ts, "return_label").status_code == 200
+    return original, wait_for_modal(h.fake, opened)
+
+
+def _posted(h: Harness, payload: dict[str, Any]) -> httpx.Response:
+    body = urlencode({"payload": json.dumps(payload)})
+    return h.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+
+
+def test_a_carrier_refusal_of_a_return_reopens_the_return_form(harness: Harness) -> None:
+    """The customer moved: the agent types a postcode the carrier refuses. Edit the form
+    brings back the return form (not /ship's), and the fixed return is still Inbound."""
+    h = harness
+    original, view = _uploaded_with_return_form(h)
+    typed = _typed(view, address_postcode="ZY1 1AA", return_reason="Damaged")
+    assert h.driver.submit_view(view, typed).status_code == 200
+    back = h.store.find_by_reference("RET-1182")
+    assert back is not None
+    failed = h.wait_step(back.id, Step.FAILED)
+    assert failed.problem is not None and failed.problem.fields == ("address_postcode",)
+    assert failed.message_ts and original.message_ts
+    (refusal,) = [
+        m for m in h.fake.thread(CHANNEL, original.message_ts) if '"edit_form"' in _dump(m.blocks)
+    ]
+    assert "⚠️ Return RET-1182: Sorted PRO refused the postcode" in refusal.text
+    assert h.sandbox.count("POST", r"^/consignments$") == 2  # the original's, the return's
+
+    opened = len(h.fake.opened_views())
+    h.driver.click(CHANNEL, refusal.ts, "edit_form", str(back.id))
+    again = wait_for_modal(h.fake, opened)
+    assert again["callback_id"] == "ship_return"
+    assert "refused the postcode" in _dump(again["blocks"][0])
+    assert _initial(again, "return_reason") == "Damaged"
+    assert _initial(again, "shipper_reference") == "RET-1182"
+
+    # The /ship form's callback with this return's metadata (an old view): not a return.
+    crafted = h.driver.view_submission_payload(again, _typed(again, address_postcode="SW1A 2AA"))
+    crafted["view"]["callback_id"] = "ship_form"
+    answer = _posted(h, crafted).json()
+    assert answer["response_action"] == "errors", answer
+    assert h.store.require(back.id).step is Step.FAILED
+
+    fixed = _typed(again, address_postcode="SW1A 2AA")
+    response = h.driver.submit_view(again, fixed)
+    assert response.status_code == 200 and not response.content.strip(), response.text
+    back = h.wait_step(back.id, Step.QUOTED)
+    assert back.message_ts == failed.message_ts and back.returns == original.id
+    assert back.request.is_return and back.request.return_reason is ReturnReason.DAMAGED
+    held = _at_sandbox(h.sandbox, back.carrier_reference or "")
+    assert held["Direction"] == "Inbound" and held["Addresses"][0]["Postcode"] == "SW1A 2AA"
+    assert back.quotes and all(q.inbound for q in back.quotes)
+    assert h.store.require(original.id).request == original.request
+
+
+def test_a_return_no_carrier_offers_says_so_in_the_thread(harness: Harness) -> None:
+    """The customer packed it in a bigger box: no return service takes 25 kg, 110 cm long.
+    Nothing is bought, and the way out is the original's Return label, not /ship."""
+    h = harness
+    original, view = _uploaded_with_return_form(h)
+    allocations = h.allocations_at_carrier()
+    typed = _typed(
+        view,
+        parcel_count="1",
+        parcel_weight_kg="25",
+        parcel_length_cm="110",
+        return_reason="Other",
+        return_note="Sent back in a bigger box",
+    )
+    assert h.driver.submit_view(view, typed).status_code == 200
+    back = h.store.find_by_reference("RET-1182")
+    assert back is not None
+    failed = h.wait_step(back.id, Step.FAILED)
+    assert failed.problem is not None and failed.problem.kind == "NoQuotes"
+    assert not failed.quotes and h.allocations_at_carrier() == allocations
+    assert original.message_ts
+    said = _dump([m.blocks for m in h.fake.thread(CHANNEL, original.message_ts)])
+    assert "No carrier offers a return for this parcel (" in said
+    assert "takes at most 20 kg per package" in said  # the carrier's reasons, translated
+    assert f"press Return label on {original.reference} again" in said
+    assert "run `/ship` again" not in said
+    assert h.store.require(original.id).step is Step.UPLOADED
+
+
+def test_a_cancelled_consignment_has_no_return(harness: Harness) -> None:
+    h = harness
+    original = h.quoted()
+    h.click_quote(original)
+    original = h.wait_step(original.id, Step.UPLOADED)
+    assert original.quotes_ts
+    assert h.driver.click(CHANNEL, original.quotes_ts, "op_cancel").status_code == 200
+    h.wait_step(original.id, Step.CANCELLED)
+    opened = len(h.fake.opened_views())
+    refused = h.driver.command(f"return {original.reference}").json()
+    assert "was cancelled, so nothing went to the customer to send back" in refused["text"]
+    assert len(h.fake.opened_views()) == opened and h.store.find_by_reference("RET-1182") is None
+    assert any(
+        e.action == "return" and e.outcome == "refused" for e in h.store.audit_log(original.id)
+    )
+
+
+def test_a_return_form_that_lost_its_original_is_refused(harness: Harness) -> None:
+    """Submissions no real Slack client sends for this form: the /ship form's callback with a
+    return's metadata, and the return form without it. Both answered in the modal."""
+    h = harness
+    _, view = _uploaded_with_return_form(h)
+    typed = _typed(view, return_reason="Damaged")
+    as_ship_form = h.driver.view_submission_payload(view, typed)
+    as_ship_form["view"]["callback_id"] = "ship_form"
+    answer = _posted(h, as_ship_form).json()
+    assert answer["response_action"] == "errors"
+    assert "lost which consignment it returns" in _dump(answer["errors"])
+    no_metadata = h.driver.view_submission_payload(view, typed)
+    no_metadata["view"]["private_metadata"] = ""
+    answer = _posted(h, no_metadata).json()
+    assert answer["response_action"] == "errors" and "lost its channel" in _dump(answer)
+    assert h.store.find_by_reference("RET-1182") is None
