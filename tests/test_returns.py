@@ -34,7 +34,7 @@ from bot.models import (
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import client_at, quote_set, shipment_request
 from tests.form_states import example_customs_state, initial, state_from_modal_initials, typed_over
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, at_once, wait_for_modal
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, at_once, interaction, wait_for_modal
 from tests.test_forms import check_slack_accepts
 
 SANDBOX_SEED = 26
@@ -372,17 +372,12 @@ def _uploaded_with_return_form(h: Harness, **ship: Any) -> tuple[Any, dict[str, 
     return original, wait_for_modal(h.fake, opened)
 
 
-def _posted(h: Harness, payload: dict[str, Any]) -> httpx.Response:
-    body = urlencode({"payload": json.dumps(payload)})
-    return h.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
-
-
 def test_a_carrier_refusal_of_a_return_reopens_the_return_form(harness: Harness) -> None:
     """The customer moved: the agent types a postcode the carrier refuses. Edit the form
     brings back the return form (not /ship's), and the fixed return is still Inbound."""
     h = harness
     original, view = _uploaded_with_return_form(h)
-    typed = _typed(view, address_postcode="ZY1 1AA", return_reason="Damaged")
+    typed = typed_over(view, address_postcode="ZY1 1AA", return_reason="Damaged")
     assert h.driver.submit_view(view, typed).status_code == 200
     back = h.store.find_by_reference("RET-1182")
     assert back is not None
@@ -400,17 +395,19 @@ def test_a_carrier_refusal_of_a_return_reopens_the_return_form(harness: Harness)
     again = wait_for_modal(h.fake, opened)
     assert again["callback_id"] == "ship_return"
     assert "refused the postcode" in _dump(again["blocks"][0])
-    assert _initial(again, "return_reason") == "Damaged"
-    assert _initial(again, "shipper_reference") == "RET-1182"
+    assert initial(again, "return_reason") == "Damaged"
+    assert initial(again, "shipper_reference") == "RET-1182"
 
     # The /ship form's callback with this return's metadata (an old view): not a return.
-    crafted = h.driver.view_submission_payload(again, _typed(again, address_postcode="SW1A 2AA"))
+    crafted = h.driver.view_submission_payload(
+        again, typed_over(again, address_postcode="SW1A 2AA")
+    )
     crafted["view"]["callback_id"] = "ship_form"
-    answer = _posted(h, crafted).json()
+    answer = h.post(interaction(crafted)).json()
     assert answer["response_action"] == "errors", answer
     assert h.store.require(back.id).step is Step.FAILED
 
-    fixed = _typed(again, address_postcode="SW1A 2AA")
+    fixed = typed_over(again, address_postcode="SW1A 2AA")
     response = h.driver.submit_view(again, fixed)
     assert response.status_code == 200 and not response.content.strip(), response.text
     back = h.wait_step(back.id, Step.QUOTED)
@@ -428,7 +425,7 @@ def test_a_return_no_carrier_offers_says_so_in_the_thread(harness: Harness) -> N
     h = harness
     original, view = _uploaded_with_return_form(h)
     allocations = h.allocations_at_carrier()
-    typed = _typed(
+    typed = typed_over(
         view,
         parcel_count="1",
         parcel_weight_kg="25",
@@ -473,14 +470,14 @@ def test_a_return_form_that_lost_its_original_is_refused(harness: Harness) -> No
     return's metadata, and the return form without it. Both answered in the modal."""
     h = harness
     _, view = _uploaded_with_return_form(h)
-    typed = _typed(view, return_reason="Damaged")
+    typed = typed_over(view, return_reason="Damaged")
     as_ship_form = h.driver.view_submission_payload(view, typed)
     as_ship_form["view"]["callback_id"] = "ship_form"
-    answer = _posted(h, as_ship_form).json()
+    answer = h.post(interaction(as_ship_form)).json()
     assert answer["response_action"] == "errors"
     assert "lost which consignment it returns" in _dump(answer["errors"])
     no_metadata = h.driver.view_submission_payload(view, typed)
     no_metadata["view"]["private_metadata"] = ""
-    answer = _posted(h, no_metadata).json()
+    answer = h.post(interaction(no_metadata)).json()
     assert answer["response_action"] == "errors" and "lost its channel" in _dump(answer)
     assert h.store.find_by_reference("RET-1182") is None
