@@ -33,8 +33,11 @@ from tests.factories import parcel
 from tests.form_states import (
     EXAMPLE_CUSTOMS,
     EXAMPLE_SHIPMENT,
+    element,
     example_customs_state,
     example_state,
+    input_blocks,
+    state_from_modal_initials,
 )
 
 DOMESTIC = ShipmentRequest(
@@ -87,32 +90,10 @@ INTERNATIONAL_CUSTOMS = Customs(
 # --- helpers -------------------------------------------------------------------------------
 
 
-def input_blocks(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [block for block in view["blocks"] if block["type"] == "input"]
-
-
-def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    (block,) = (block for block in input_blocks(view) if block["block_id"] == block_id)
-    return block["element"]
-
-
 def select_options(select: dict[str, Any]) -> list[dict[str, Any]]:
     if "options" in select:
         return list(select["options"])
     return [option for group in select["option_groups"] for option in group["options"]]
-
-
-def state_from_modal_initials(view: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """What Slack would submit if the agent pressed submit without touching anything."""
-    state: dict[str, dict[str, dict[str, Any]]] = {}
-    for block in input_blocks(view):
-        el = block["element"]
-        if el["type"] in ("static_select", "external_select"):
-            action = {"type": el["type"], "selected_option": el.get("initial_option")}
-        else:
-            action = {"type": el["type"], "value": el.get("initial_value")}
-        state[block["block_id"]] = {el["action_id"]: action}
-    return state
 
 
 def check_slack_accepts(view: dict[str, Any]) -> None:

@@ -40,17 +40,20 @@ from bot.intake.forms import (
 )
 from bot.intake.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.models import Money, ShipmentRequest
-from tests.form_states import EXAMPLE_SHIPMENT, example_state
+from tests.form_states import (
+    EXAMPLE_SHIPMENT,
+    element,
+    example_state,
+    input_blocks,
+    state_from_modal_initials,
+)
 from tests.test_address import CASES
 from tests.test_forms import (
     DOMESTIC,
     INTERNATIONAL,
     INTERNATIONAL_CUSTOMS,
     check_slack_accepts,
-    element,
-    input_blocks,
     parse_ok,
-    state_from_modal_initials,
 )
 
 PRESETS = parse_parcel_presets("Small box=30x20x10@1.0;Mailer=35x25x3@0.3;Long tube=90x10x10@0.75")
