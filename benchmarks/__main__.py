@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import acks, flow, once, slack_scale, store_claims
-from benchmarks.report import Row, machine, table
+from benchmarks import acks, flow, once, servers, slack_scale, store_claims
+from benchmarks.report import Row, machine, section, splice, table
 
 RESULTS = Path(__file__).with_name("results.md")
 
@@ -185,7 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     out = args.out if args.out is not None else ("-" if args.quick else str(RESULTS))
     if out != "-":
-        Path(out).write_text(text, encoding="utf-8")
+        path = Path(out)
+        # The before/after servers section is written by `python -m benchmarks.servers`.
+        kept = section(path.read_text(encoding="utf-8"), servers.HEADING) if path.exists() else ""
+        path.write_text(splice(text, servers.HEADING, kept) if kept else text, encoding="utf-8")
         print(f"written to {out}", file=sys.stderr)
     return 0
 

@@ -77,3 +77,25 @@ def machine() -> list[str]:
             sqlite3.sqlite_version,
         ),
     ]
+
+
+def section(text: str, heading: str) -> str:
+    """The part of `text` from the line `heading` up to the next heading of its level."""
+    lines = text.splitlines(keepends=True)
+    level = heading.split(" ", 1)[0] + " "
+    starts = [i for i, line in enumerate(lines) if line.rstrip("\n") == heading]
+    if not starts:
+        return ""
+    end = next(
+        (i for i in range(starts[0] + 1, len(lines)) if lines[i].startswith(level)), len(lines)
+    )
+    return "".join(lines[starts[0] : end])
+
+
+def splice(text: str, heading: str, new: str) -> str:
+    """`text` with its `heading` section replaced by `new` (appended when it has none)."""
+    old = section(text, heading)
+    block = new.rstrip("\n") + "\n"
+    if old:
+        return text.replace(old, block if text.endswith(old) else block + "\n", 1)
+    return (text.rstrip("\n") + "\n\n" if text.strip() else "") + block

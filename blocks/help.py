@@ -1,45 +1,17 @@
-"""`/ship help`: every command with an example."""
+"""`/ship help`: every command with an example (the rows of bot/desk/commands.py's table)."""
 
 from __future__ import annotations
 
-from blocks import Block, Message, actions, button, context, escape, section
+from collections.abc import Sequence
+
+from blocks import Block, Message, actions, button, context, section
 from blocks.ids import MANIFEST
 
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("/ship", "Open the form to ship a parcel: quotes appear in the thread, pick one."),
-    ("/ship SW1A 2AA", "The form with that postcode filled in."),
-    (
-        "/ship again EC-000-05B-MMA",
-        "The form filled in from that consignment: recipient, parcels, customs. "
-        "Or *Ship again* in its thread.",
-    ),
-    (
-        "/ship return EC-000-05B-MMA",
-        "A return label: the form filled in from that consignment, the customer as sender. "
-        "Or *Return label* in its thread.",
-    ),
-    ("/ship manifest", "Hand every allocated parcel to the carriers for collection."),
-    (
-        "/ship status EC-000-05B-MMA",
-        "State, tracking links, a line for the customer, who did what. "
-        "Also takes an order number or shipper reference.",
-    ),
-    ("/ship find rosa", "Search order numbers, references, recipient names and postcodes."),
-    ("/ship list today", "This channel's consignments: `open` (the default), `today` or `all`."),
-    ("/ship label EC-000-05B-MMA zpl", "Put the label in the thread again (`pdf` or `zpl`)."),
-    ("/ship cancel EC-000-05B-MMA", "Cancel with the carrier, after you confirm."),
-    ("/ship audit EC-000-05B-MMA", "Every step: who, what, when and how it went."),
-    ("/ship report week", "Spend by agent and by carrier (`today` or `week`); a CSV to your DM."),
-    ("/ship help", "This list."),
-)
 
-
-def help_message(unknown: str | None = None) -> Message:
-    lines = "\n".join(f"• `{cmd}` — {what}" for cmd, what in COMMANDS)
-    blocks: list[Block] = []
-    if unknown:
-        blocks.append(section(f"⚠️ I don't know `{escape(unknown)}`. Here is what I can do:"))
-    blocks.append(section(f"*shipbot commands*\n{lines}"))
+def help_message(commands: Sequence[tuple[str, str]]) -> Message:
+    """`commands`: (example, one line of help) per command, in the table's order."""
+    lines = "\n".join(f"• `{example}` — {what}" for example, what in commands)
+    blocks: list[Block] = [section(f"*shipbot commands*\n{lines}")]
     blocks.append(
         actions(
             button(
@@ -65,9 +37,6 @@ def help_message(unknown: str | None = None) -> Message:
         )
     )
     return Message(
-        text=(
-            "shipbot commands: /ship, /ship POSTCODE, again, manifest, status, find, list, "
-            "label, cancel, audit, report, help"
-        ),
+        text="shipbot commands: " + ", ".join(example for example, _ in commands),
         blocks=blocks,
     )

@@ -41,6 +41,24 @@ class ActionId(StrEnum):
     TAKE_OVER = "take_over"
 
 
+class CommandId(StrEnum):
+    """The `/ship` subcommands: the names of the rows of bot/desk/commands.py's table."""
+
+    NEW = "new"
+    AGAIN = "again"
+    RETURN = "return"
+    STATUS = "status"
+    FIND = "find"
+    LIST = "list"
+    LABEL = "label"
+    REPRINT = "reprint"
+    CANCEL = "cancel"
+    AUDIT = "audit"
+    MANIFEST = "manifest"
+    REPORT = "report"
+    HELP = "help"
+
+
 class CallbackId(StrEnum):
     SHIP_FORM = "ship_form"
     SHIP_CUSTOMS = "ship_customs"

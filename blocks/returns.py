@@ -42,6 +42,11 @@ def customer_sentence(c: ConsignmentRecord) -> str:
         f"over the old label and {hand_in(a.carrier_code if a else None)}: "
         "it is pre-paid, no stamp needed."
     )
+    if c.request.customs is not None:  # from abroad: the customs forms go with it
+        sentence += (
+            " Print the customs forms too and put them in a clear pouch on the outside of "
+            "the parcel."
+        )
     numbers = a.tracking_numbers if a else ()
     urls = [tracking_url(a.carrier_code if a else None, n) for n in numbers]
     if numbers and all(urls):

@@ -154,6 +154,7 @@ def _run(*, slow: bool, out: Path) -> None:
         # Then the parcels move on a step every 0.25 s; the watcher looks every 0.2 s.
         sandbox.set_timing(tracking_step_seconds=0.25)
         _deliveries(fake, [first, second])
+        _return(driver, fake, bot, first, slow)
         _rescue(driver, fake, bot, slow)
         saved = _save_files(fake, out)
     finally:
@@ -206,6 +207,22 @@ def _wait_step(
     return record
 
 
+def _submitted(response: Any, what: str) -> dict[str, Any]:
+    """A modal submission's ack (empty when the modal just closes); field errors fail."""
+    ack: dict[str, Any] = response.json() if response.content.strip() else {}
+    if ack.get("response_action") == "errors":
+        raise DemoFailed(f"the {what} was refused: {ack['errors']}")
+    return ack
+
+
+def _quoted(bot: RunningBot, fake: FakeSlack, reference: str, slow: bool) -> ConsignmentRecord:
+    """The consignment a submitted form stored, once its quotes are in the thread."""
+    record = bot.store.find_by_reference(reference)
+    if record is None:
+        raise DemoFailed(f"the form stored no consignment {reference}")
+    return _wait_step(bot, fake, record.id, Step.QUOTED, slow)
+
+
 def _ship(
     driver: SlackDriver,
     fake: FakeSlack,
@@ -231,10 +248,7 @@ def _ship(
         f"{answers['address_postcode'].upper()}, {answers['parcel_count']} × "
         f"{answers['parcel_weight_kg']} kg — and presses “{view['submit']['text']}”"
     )
-    response = driver.submit_view(view, fill_form(view, answers), user=AGENT)
-    ack = response.json() if response.content.strip() else {}
-    if ack.get("response_action") == "errors":
-        raise DemoFailed(f"the form was refused: {ack['errors']}")
+    ack = _submitted(driver.submit_view(view, fill_form(view, answers), user=AGENT), "form")
     if customs:
         if ack.get("response_action") != "update":
             raise DemoFailed("no customs page for a parcel leaving the UK")
@@ -243,14 +257,10 @@ def _ship(
             f"   page 2 “{page2['title']['text']}”: HS code {customs['customs_hs_code']}, "
             f"reason {customs['customs_reason']} — submitted"
         )
-        response = driver.submit_view(view["id"], fill_form(page2, customs), user=AGENT)
-        ack = response.json() if response.content.strip() else {}
-        if ack.get("response_action") == "errors":
-            raise DemoFailed(f"the customs page was refused: {ack['errors']}")
-    record = bot.store.find_by_reference(reference)
-    if record is None:
-        raise DemoFailed("the submission stored no consignment")
-    record = _wait_step(bot, fake, record.id, Step.QUOTED, slow)
+        _submitted(
+            driver.submit_view(view["id"], fill_form(page2, customs), user=AGENT), "customs page"
+        )
+    record = _quoted(bot, fake, reference, slow)
     assert record.message_ts and record.quotes_ts
     _say()
     _say("   #shipping")
@@ -330,6 +340,52 @@ def _deliveries(fake: FakeSlack, records: list[ConsignmentRecord]) -> None:
         for line in fake.thread(CHANNEL, record.message_ts):
             if "Sorted PRO," in str(line.blocks):
                 _say(_indent(render_blocks(line.blocks), "     │ "))
+
+
+RETURN_ANSWERS = {"parcel_count": "1", "return_reason": "Not wanted"}
+
+
+def _return(
+    driver: SlackDriver, fake: FakeSlack, bot: RunningBot, original: ConsignmentRecord, slow: bool
+) -> None:
+    """A return label from the delivered consignment's thread: one of its two parcels comes
+    back; the label and the sentence for the customer land in that same thread."""
+    assert original.message_ts and original.quotes_ts
+    _say()
+    _say(f"━━ the customer of order {DOMESTIC['order_number']} sends one parcel back.")
+    _say(f"   @agent clicks [Return label] in {original.carrier_reference}'s thread")
+    opened = len(fake.opened_views())
+    driver.click(CHANNEL, original.quotes_ts, "return_label", user=AGENT)
+    _wait("the return form to open", lambda: len(fake.opened_views()) > opened, timeout=5)
+    view = fake.opened_views()[-1]
+    filled = fill_form(view, {})
+    reference = filled["shipper_reference"]["value"]["value"]
+    sender = filled["recipient_name"]["value"]["value"]
+    _say(
+        f"   modal “{view['title']['text']}” opens filled in: {sender} sends it back, "
+        f"reference {reference}"
+    )
+    _say(
+        f"   @agent keeps 1 parcel of 2, reason Not wanted — and presses “{view['submit']['text']}”"
+    )
+    _submitted(driver.submit_view(view, fill_form(view, RETURN_ANSWERS), user=AGENT), "form")
+    record = _quoted(bot, fake, reference, slow)
+    assert record.quotes_ts
+    _say(f"   └ {original.carrier_reference}'s thread (new)")
+    _say(_indent(render_blocks(fake.message(CHANNEL, record.quotes_ts).blocks), "     │ "))
+    chosen = record.quotes[0]
+    _say()
+    _say(f"━━ @agent clicks [Choose] on {service_label(chosen.carrier_name, chosen.service_name)}")
+    driver.click(
+        CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{chosen.reference}", user=AGENT
+    )
+    record = _wait_step(bot, fake, record.id, Step.UPLOADED, slow)
+    _say(f"   └ {original.carrier_reference}'s thread (new)")
+    for line in fake.thread(CHANNEL, original.message_ts):
+        if line.files and record.reference in line.text:
+            _say(_indent(render_mrkdwn(line.text), "     │ "))
+            for info in line.files:
+                _say(f"     │ 🧾 {info['name']} ({info['size']:,} bytes, PDF)")
 
 
 def _rescue(driver: SlackDriver, fake: FakeSlack, bot: RunningBot, slow: bool) -> None:

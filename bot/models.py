@@ -1,7 +1,7 @@
 """Our domain models: what the store, the services and `blocks/` work with.
 
-The carrier's wire models live in `bot/carrier/wire.py`; only `bot/carrier/mapping.py`
-converts between the two, so nothing outside `bot/carrier/` knows the wire.
+The carrier's wire models live in `bot/carrier/wire.py`; only the `bot/carrier/mapping_*.py`
+modules convert between the two, so nothing outside `bot/carrier/` knows the wire.
 """
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from bot.carrier import mapping
+from bot.carrier import mapping_create, mapping_documents, mapping_quotes
 from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile, parse_category_overrides
 from bot.models import Customs, ExportReason, Money, Recipient, ShipmentRequest
 from tests.factories import parcel
 
 
 def _body(request: ShipmentRequest, location: str = "EDC5_Electio") -> Any:
-    return json.loads(mapping.create_consignment_request(request, location).to_wire())
+    return json.loads(mapping_create.create_consignment_request(request, location).to_wire())
 
 
 DOMESTIC = ShipmentRequest(
@@ -85,7 +85,7 @@ def test_domestic_shipment_maps_field_for_field() -> None:
 
 
 def test_numbers_are_json_numbers_not_strings() -> None:
-    raw = mapping.create_consignment_request(DOMESTIC, "LOC").to_wire().decode()
+    raw = mapping_create.create_consignment_request(DOMESTIC, "LOC").to_wire().decode()
 
     assert '"Value":1.2' in raw
     assert '"Amount":12.5' in raw
@@ -177,17 +177,17 @@ def test_declared_value_is_split_across_packages_to_the_penny() -> None:
 
     amounts = [p["Value"]["Amount"] for p in _body(request)["Packages"]]
     assert amounts == [3.34, 3.33, 3.33]
-    assert mapping.split_evenly(Decimal("10"), 3) == [
+    assert mapping_create.split_evenly(Decimal("10"), 3) == [
         Decimal("3.34"),
         Decimal("3.33"),
         Decimal("3.33"),
     ]
-    assert sum(mapping.split_evenly(Decimal("100.01"), 7)) == Decimal("100.01")
+    assert sum(mapping_create.split_evenly(Decimal("100.01"), 7)) == Decimal("100.01")
 
 
 def test_split_evenly_refuses_zero_parcels() -> None:
     with pytest.raises(ValueError):
-        mapping.split_evenly(Decimal("10"), 0)
+        mapping_create.split_evenly(Decimal("10"), 0)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_split_evenly_refuses_zero_parcels() -> None:
     ],
 )
 def test_split_name_on_the_last_space(name: str, expected: tuple[str, str | None]) -> None:
-    assert mapping.split_name(name) == expected
+    assert mapping_create.split_name(name) == expected
 
 
 def test_single_word_name_sends_no_last_name() -> None:
@@ -222,12 +222,14 @@ def test_single_word_name_sends_no_last_name() -> None:
     ],
 )
 def test_humanise_carrier(code: str, name: str) -> None:
-    assert mapping.humanise_carrier(code) == name
+    assert mapping_quotes.humanise_carrier(code) == name
 
 
 def test_manifest_request_leaves_carriers_out_unless_given() -> None:
-    without = json.loads(mapping.manifest_request(["LOC"], ["Allocated"], None).to_wire())
-    with_carriers = json.loads(mapping.manifest_request(["LOC"], ["Allocated"], ["UPS"]).to_wire())
+    without = json.loads(mapping_documents.manifest_request(["LOC"], ["Allocated"], None).to_wire())
+    with_carriers = json.loads(
+        mapping_documents.manifest_request(["LOC"], ["Allocated"], ["UPS"]).to_wire()
+    )
 
     assert without == {"ShippingLocationReferences": ["LOC"], "States": ["Allocated"]}
     assert with_carriers == {
@@ -239,7 +241,7 @@ def test_manifest_request_leaves_carriers_out_unless_given() -> None:
 
 def test_manifest_request_refuses_a_bare_string() -> None:
     with pytest.raises(TypeError, match="shipping_locations"):
-        mapping.manifest_request("LOC", ["Allocated"], None)
+        mapping_documents.manifest_request("LOC", ["Allocated"], None)
 
 
 # -- Customs for parcels abroad (the Brexit guide's list) -----------------------------------
@@ -254,7 +256,9 @@ def test_abroad_sends_what_the_brexit_guide_lists_that_we_can_supply() -> None:
     )
     request = INTERNATIONAL.model_copy(update={"order_number": "77"})
     body = json.loads(
-        mapping.create_consignment_request(request, "LOC", profile, date(2026, 11, 25)).to_wire()
+        mapping_create.create_consignment_request(
+            request, "LOC", profile, date(2026, 11, 25)
+        ).to_wire()
     )
 
     assert body["CustomsDocumentation"] == {
@@ -278,7 +282,9 @@ def test_abroad_sends_what_the_brexit_guide_lists_that_we_can_supply() -> None:
 def test_settings_never_leak_into_a_domestic_consignment() -> None:
     profile = CustomsProfile.build(shippers_eori="GB1", shippers_vat_number="GB2")
     body = json.loads(
-        mapping.create_consignment_request(DOMESTIC, "LOC", profile, date(2026, 1, 1)).to_wire()
+        mapping_create.create_consignment_request(
+            DOMESTIC, "LOC", profile, date(2026, 1, 1)
+        ).to_wire()
     )
 
     assert "CustomsDocumentation" not in body

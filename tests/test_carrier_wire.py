@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.carrier import mapping, wire
+from bot.carrier import mapping_create, mapping_documents, mapping_lookup, mapping_quotes, wire
 from bot.carrier.errors import InvalidRequest, UnexpectedResponse
 from bot.models import ConsignmentState, DocumentKind
 
@@ -230,12 +230,14 @@ def test_create_request_example_round_trips_through_the_wire_model() -> None:
 def test_create_response_gives_the_reference_from_the_link() -> None:
     links = wire.CreateConsignmentResponse.validate_json(CREATE_RESPONSE)
 
-    assert mapping.consignment_reference_from_links(links) == "EC-000-05B-MMA"
+    assert mapping_create.consignment_reference_from_links(links) == "EC-000-05B-MMA"
 
 
 def test_create_response_without_a_link_is_unexpected() -> None:
     with pytest.raises(UnexpectedResponse):
-        mapping.consignment_reference_from_links(wire.CreateConsignmentResponse.validate_json("[]"))
+        mapping_create.consignment_reference_from_links(
+            wire.CreateConsignmentResponse.validate_json("[]")
+        )
 
 
 # -- 2. Quotes -------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ def test_create_response_without_a_link_is_unexpected() -> None:
 
 def test_quotes_example_maps_to_a_quote_set() -> None:
     response = wire.QuotesResponse.model_validate_json(QUOTES_RESPONSE)
-    quotes = mapping.quote_set_from_wire(response, "EC-000-05B-1CM")
+    quotes = mapping_quotes.quote_set_from_wire(response, "EC-000-05B-1CM")
 
     assert quotes.request_reference == "6f9c7ee5-a97e-4df9-bc07-aa3f00e99316"
     assert quotes.message is None
@@ -284,9 +286,9 @@ def test_quote_price_accepts_the_sdk_spelling_tax_rate() -> None:
     price = response.quotes[0].price
     assert price is not None and price.vat_rate is not None
     assert price.vat_rate.rate == Decimal("0.2")
-    assert mapping.quote_set_from_wire(response, "EC-000-05B-1CM").quotes[0].price.gross == Decimal(
-        "33.23"
-    )
+    assert mapping_quotes.quote_set_from_wire(response, "EC-000-05B-1CM").quotes[
+        0
+    ].price.gross == Decimal("33.23")
 
 
 def test_top_level_carrier_reference_wins_over_the_leg() -> None:
@@ -294,7 +296,7 @@ def test_top_level_carrier_reference_wins_over_the_leg() -> None:
     data["Quotes"][0]["CarrierReference"] = "PARCELFORCE"
     response = wire.QuotesResponse.model_validate(data)
 
-    quote = mapping.quote_set_from_wire(response, "EC-000-05B-1CM").quotes[0]
+    quote = mapping_quotes.quote_set_from_wire(response, "EC-000-05B-1CM").quotes[0]
     assert quote.carrier_code == "PARCELFORCE"
     assert quote.carrier_name == "Parcelforce"
 
@@ -302,7 +304,9 @@ def test_top_level_carrier_reference_wins_over_the_leg() -> None:
 def test_leg_carrier_name_is_used_when_present() -> None:
     data = json.loads(QUOTES_RESPONSE)
     data["Quotes"][0]["Legs"][0]["CarrierService"]["CarrierName"] = "Royal Mail Group"
-    quote = mapping.quote_set_from_wire(wire.QuotesResponse.model_validate(data), "EC-1").quotes[0]
+    quote = mapping_quotes.quote_set_from_wire(
+        wire.QuotesResponse.model_validate(data), "EC-1"
+    ).quotes[0]
 
     assert quote.carrier_name == "Royal Mail Group"
 
@@ -311,14 +315,16 @@ def test_quote_without_expiry_is_unexpected() -> None:
     data = json.loads(QUOTES_RESPONSE)
     data["Quotes"][0]["ExpiryDate"] = None
     with pytest.raises(UnexpectedResponse, match="ExpiryDate"):
-        mapping.quote_set_from_wire(wire.QuotesResponse.model_validate(data), "EC-000-05B-1CM")
+        mapping_quotes.quote_set_from_wire(
+            wire.QuotesResponse.model_validate(data), "EC-000-05B-1CM"
+        )
 
 
 def test_null_lists_in_a_quotes_response_are_empty() -> None:
     response = wire.QuotesResponse.model_validate_json(
         '{"QuoteRequestReference": "r", "Quotes": null, "Message": "none", "UnqualifiedServices": null}'
     )
-    quotes = mapping.quote_set_from_wire(response, "EC-1")
+    quotes = mapping_quotes.quote_set_from_wire(response, "EC-1")
 
     assert quotes.quotes == () and quotes.unqualified == () and quotes.message == "none"
 
@@ -328,7 +334,7 @@ def test_null_lists_in_a_quotes_response_are_empty() -> None:
 
 def test_allocation_summary_example_maps_to_an_allocation() -> None:
     summaries = wire.AllocateWithQuoteResponse.validate_json(ALLOCATION_SUMMARY)
-    allocation = mapping.allocation_from_wire(summaries, "EC-000-05B-N40")
+    allocation = mapping_quotes.allocation_from_wire(summaries, "EC-000-05B-N40")
 
     assert allocation.consignment_reference == "EC-000-05B-N40"
     assert allocation.carrier_code == "UPS"
@@ -347,13 +353,13 @@ def test_allocation_summary_with_an_error_status_is_refused() -> None:
     summaries = wire.AllocateWithQuoteResponse.validate_python(data)
 
     with pytest.raises(InvalidRequest, match="Quote has expired") as caught:
-        mapping.allocation_from_wire(summaries, "EC-000-05B-N40")
+        mapping_quotes.allocation_from_wire(summaries, "EC-000-05B-N40")
     assert caught.value.status == 400
 
 
 def test_empty_allocation_summary_is_unexpected() -> None:
     with pytest.raises(UnexpectedResponse):
-        mapping.allocation_from_wire([], "EC-000-05B-N40")
+        mapping_quotes.allocation_from_wire([], "EC-000-05B-N40")
 
 
 # -- 4. Labels -------------------------------------------------------------------------------
@@ -368,12 +374,12 @@ def test_label_example_parses_but_its_elided_file_is_refused() -> None:
     assert label.file is not None and label.file.startswith("SlZCRVJpMHhMalFL")
     # The docs shortened the file with " ... ": it is not base64, and we say so cleanly.
     with pytest.raises(UnexpectedResponse, match="base64"):
-        mapping.label_document(label, "EC-000-05B-MMA", "PDF")
+        mapping_documents.label_document(label, "EC-000-05B-MMA", "PDF")
 
 
 def test_label_maps_to_a_document() -> None:
     label = wire.LabelResponse(file=base64.b64encode(PDF).decode(), content_type="application/pdf")
-    document = mapping.label_document(label, "EC-000-05B-MMA", "PDF")
+    document = mapping_documents.label_document(label, "EC-000-05B-MMA", "PDF")
 
     assert document.kind is DocumentKind.LABEL
     assert document.name == "EC-000-05B-MMA.pdf"
@@ -385,14 +391,14 @@ def test_label_wrapped_in_base64_twice_like_the_docs_example_is_unwrapped() -> N
     # The example's File decodes to "JVBERi0xLjQK...": base64 of a PDF inside base64.
     assert base64.b64decode("SlZCRVJpMHhMalFL") == b"JVBERi0xLjQK"
     twice = base64.b64encode(base64.b64encode(PDF)).decode()
-    document = mapping.label_document(wire.LabelResponse(file=twice), "EC-1", "PDF")
+    document = mapping_documents.label_document(wire.LabelResponse(file=twice), "EC-1", "PDF")
 
     assert document.data == PDF
 
 
 def test_label_content_type_key_with_a_hyphen_is_accepted() -> None:
     payload = json.dumps({"File": base64.b64encode(b"^XA^XZ").decode(), "Content-Type": "text/zpl"})
-    document = mapping.label_document(
+    document = mapping_documents.label_document(
         wire.LabelResponse.model_validate_json(payload), "EC-1", "ZPLII"
     )
 
@@ -403,7 +409,7 @@ def test_label_content_type_key_with_a_hyphen_is_accepted() -> None:
 
 def test_label_without_content_type_gets_one_from_the_format() -> None:
     label = wire.LabelResponse(file=base64.b64encode(b"^XA^XZ").decode())
-    document = mapping.label_document(label, "EC-1", "zpl")
+    document = mapping_documents.label_document(label, "EC-1", "zpl")
 
     assert (document.name, document.content_type) == ("EC-1.zpl", "text/plain")
 
@@ -411,7 +417,7 @@ def test_label_without_content_type_gets_one_from_the_format() -> None:
 def test_png_is_not_a_label_format_any_more() -> None:
     label = wire.LabelResponse(file=base64.b64encode(b"\x89PNG\r\n").decode())
     with pytest.raises(ValueError, match="png"):
-        mapping.label_document(label, "EC-1", "png")
+        mapping_documents.label_document(label, "EC-1", "png")
 
 
 # -- 4b. Customs documents -------------------------------------------------------------------
@@ -425,7 +431,7 @@ def test_customs_example_parses_but_placeholder_data_is_refused() -> None:
     assert docs.cn23_documents == []
     # "(document data)" stands in for the PDF in the docs: refused, not decoded into junk.
     with pytest.raises(UnexpectedResponse, match="base64"):
-        mapping.customs_documents(docs, "EC-000-05B-MMA")
+        mapping_documents.customs_documents(docs, "EC-000-05B-MMA")
 
 
 def test_customs_documents_map_to_named_pdfs() -> None:
@@ -434,7 +440,7 @@ def test_customs_documents_map_to_named_pdfs() -> None:
     data["CommercialInvoiceDocuments"][0]["Value"] = encoded
     data["CN22Documents"][0]["Value"] = encoded
     data["CN23Documents"] = [{"Key": "a", "Value": encoded}, {"Key": "b", "Value": encoded}]
-    documents = mapping.customs_documents(
+    documents = mapping_documents.customs_documents(
         wire.CustomsDocumentsResponse.model_validate(data), "EC-000-05B-MMA"
     )
 
@@ -459,7 +465,7 @@ def test_manifest_request_example_round_trips() -> None:
 
 def test_manifest_response_example_maps_to_a_result() -> None:
     response = wire.ManifestFromQueryResponse.model_validate_json(MANIFEST_RESPONSE)
-    result = mapping.manifest_result(response)
+    result = mapping_documents.manifest_result(response)
 
     assert result.message == (
         "Query found 10 consignment(s). 10 successfully queued to manifest. "
@@ -473,7 +479,7 @@ def test_manifest_response_lists_failed_consignments() -> None:
         '{"Message": "Query found 2 consignment(s).", "FailedConsignments": ["EC-000-05B-MMA"]}'
     )
 
-    assert mapping.manifest_result(response).failed == ("EC-000-05B-MMA",)
+    assert mapping_documents.manifest_result(response).failed == ("EC-000-05B-MMA",)
 
 
 # -- Errors ----------------------------------------------------------------------------------
@@ -532,7 +538,7 @@ def test_unallocated_consignment_maps_to_a_status() -> None:
         "Tags": None,
         "SomethingNew": {"x": 1},
     }
-    status = mapping.consignment_status(
+    status = mapping_lookup.consignment_status(
         wire.ConsignmentResponse.model_validate(payload), "EC-000-05C-ZB4"
     )
 
@@ -557,7 +563,9 @@ def test_allocated_consignment_takes_carrier_and_tracking_from_its_legs() -> Non
         "ShippingDate": "2019-06-18T17:00:00+01:00",
         "EarliestDeliveryDate": "2019-06-19T00:00:00",
     }
-    status = mapping.consignment_status(wire.ConsignmentResponse.model_validate(payload), "x")
+    status = mapping_lookup.consignment_status(
+        wire.ConsignmentResponse.model_validate(payload), "x"
+    )
 
     assert status.state is ConsignmentState.ALLOCATED
     assert status.shipper_reference == "SHIP-1"
@@ -586,7 +594,7 @@ def test_allocated_consignment_takes_carrier_and_tracking_from_its_legs() -> Non
 )
 def test_consignment_state_spellings(raw: object, state: ConsignmentState, raw_state: str) -> None:
     response = wire.ConsignmentResponse.model_validate({"ConsignmentState": raw})
-    status = mapping.consignment_status(response, "EC-1")
+    status = mapping_lookup.consignment_status(response, "EC-1")
 
     assert (status.state, status.raw_state, status.reference) == (state, raw_state, "EC-1")
 

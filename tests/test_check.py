@@ -56,6 +56,14 @@ def _line(lines: list[str], part: str) -> str:
     return line
 
 
+def _fails(lines: list[str], part: str, variable: str, *said: str) -> None:
+    """`part`'s line is a failure naming `variable` (and saying `said`), the only one to fix."""
+    line = _line(lines, part)
+    assert line.startswith("FAIL") and f"[{variable}]" in line, line
+    assert all(text in line for text in said), line
+    assert lines[-1] == f"shipbot check: fix {variable}"
+
+
 def test_all_good(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = _check(capsys)
     assert code == 0, lines
@@ -111,9 +119,7 @@ def test_bad_sorted_key(
     monkeypatch.setenv("ELECTIO_API_KEY", "not-our-key")
     code, lines = _check(capsys)
     assert code == 2
-    sorted_key = _line(lines, "Sorted key")
-    assert sorted_key.startswith("FAIL") and "401" in sorted_key
-    assert "[ELECTIO_API_KEY]" in sorted_key and lines[-1] == "shipbot check: fix ELECTIO_API_KEY"
+    _fails(lines, "Sorted key", "ELECTIO_API_KEY", "401", "refused the API key")
 
 
 def test_unreachable_carrier_is_a_network_error(
@@ -189,3 +195,57 @@ def test_serve_refuses_on_a_failed_check(
     err = capsys.readouterr().err
     assert code == 3, err
     assert "could not reach" in err and "fix these settings" not in err
+
+
+def test_a_refused_app_token(
+    env: dict[str, str], fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Socket Mode's first call is apps.connections.open: a revoked app token fails there."""
+    fake_slack.fail_next("apps.connections.open", "invalid_auth")
+    code, lines = _check(capsys)
+    assert code == 2
+    _fails(lines, "app token", "SLACK_APP_TOKEN", "invalid_auth")
+    assert _line(lines, "Slack token").startswith("ok ")  # the bot token is not blamed
+
+
+def test_http_mode_checks_the_signing_secret_not_the_app_token(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "a-signing-secret")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")
+    code, lines = _check(capsys, "--http")
+    assert code == 0, lines
+    assert _line(lines, "signing secret").startswith("ok ")
+    assert not [line for line in lines if "app token" in line]
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "")
+    code, lines = _check(capsys, "--http")
+    assert code == 2
+    assert any(line.startswith("FAIL") and "SLACK_SIGNING_SECRET" in line for line in lines)
+    assert lines[-1] == "shipbot check: fix SLACK_SIGNING_SECRET"
+
+
+def test_a_missing_shipping_location_with_a_key(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHIPBOT_SHIPPING_LOCATION", "")
+    code, lines = _check(capsys)
+    assert code == 2
+    _fails(lines, "shipping location", "SHIPBOT_SHIPPING_LOCATION")
+
+
+def test_unreachable_slack_is_a_network_error(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # nothing listens
+    code, lines = _check(capsys)
+    assert code == 3, lines
+    token = _line(lines, "Slack token")
+    assert token.startswith("FAIL") and "network error" in token
+    assert _line(lines, "Sorted key").startswith("ok ")  # the rest is still tried
+    assert "could not be reached" in lines[-1]
+    # serve says the same at start, and not as settings to fix.
+    code = main(["serve"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "could not reach" in err and "network error" in err
+    assert "fix these settings" not in err

@@ -39,7 +39,13 @@ def test_defaults_shown_are_the_defaults() -> None:
         assert parsed == default, f"{name}: .env.example says {value!r}, the default is {default!r}"
 
 
-def test_the_required_lines_are_the_tokens() -> None:
-    """A line to fill in is one a mode can't start without."""
+def test_the_required_lines_are_what_a_mode_cannot_start_without() -> None:
+    """A line to fill in is one `serve` (Socket Mode or --http) refuses to start without."""
     required = {name for commented, name, _ in _entries() if not commented}
-    assert required == {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
+    unset = Settings.model_validate({name.lower(): "" for name in required})
+    refused = {
+        problem.split(" ", 1)[0]
+        for command in ("serve-socket", "serve-http")
+        for problem in unset.problems(command)
+    }
+    assert required == refused == {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}

@@ -103,3 +103,50 @@ def test_readyz_names_the_failing_part(harness: Harness) -> None:
     code, body = _ready(harness)
     assert code == 503 and body["failing"] == ["jobs"], body
     assert httpx.post(_base(harness) + "/readyz").status_code == 405
+
+
+def test_metrics_count_slack_429s_by_method(harness: Harness) -> None:
+    """Slack answers the channel post 429 twice: counted by method, and the post still lands."""
+    harness.fake.ratelimit_next("chat.postMessage", retry_after=0.05, count=2)
+    record = harness.quoted()
+    samples = _samples(harness)
+    limited = harness.fake.ratelimited()
+    assert len(limited) == 2 and record.quotes_ts
+    method = "chat.postMessage"
+    assert _value(samples, "shipbot_slack_ratelimited_total", method=method) == 2
+    assert _value(samples, "shipbot_slack_calls_total", method=method, outcome="ratelimited") == 2
+    ok = _value(samples, "shipbot_slack_calls_total", method=method, outcome="ok")
+    assert ok == len([c for c in harness.fake.calls_to(method) if c.ok])
+    assert _value(samples, "shipbot_slack_call_seconds_count", method=method) == ok + 2
+
+
+def test_readyz_names_slack_when_its_token_is_refused(harness: Harness) -> None:
+    harness.fake.fail_next("chat.postMessage", "invalid_auth")
+    record = harness.ship()
+    harness.wait_step(record.id, Step.FAILED)
+    code, body = _ready(harness)
+    assert code == 503 and body["failing"] == ["slack"], body
+    assert "invalid_auth" in body["parts"]["slack"]
+    assert (
+        _value(
+            _samples(harness),
+            "shipbot_slack_calls_total",
+            method="chat.postMessage",
+            outcome="invalid_auth",
+        )
+        == 1
+    )
+    harness.quoted()  # Slack answers again: ready again
+    assert _ready(harness)[0] == 200
+
+
+def test_metrics_show_outbox_rows_waiting_behind_a_429(harness: Harness) -> None:
+    """An edit Slack answers 429 waits in the outbox for its Retry-After: the gauge shows it."""
+    record = harness.quoted()
+    harness.fake.ratelimit_next("chat.update", retry_after=1.5, count=1)
+    assert harness.click_quote(record).status_code == 200  # the channel message is edited
+    harness.wait(lambda: len(harness.fake.ratelimited()) == 1)
+    assert _value(_samples(harness), "shipbot_outbox_rows", state="pending") >= 1
+    harness.wait_step(record.id, Step.UPLOADED)
+    harness.wait(lambda: _value(_samples(harness), "shipbot_outbox_rows", state="pending") == 0)
+    assert _value(_samples(harness), "shipbot_slack_ratelimited_total", method="chat.update") == 1

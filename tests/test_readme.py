@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -39,3 +40,34 @@ def test_the_wire_reference_ships_with_the_project() -> None:
         assert path in reference
     for name in ("SHIPBOT_SHIPPERS_EORI", "SHIPBOT_DESIGNATED_PERSON", "SaleOfGoods"):
         assert name in reference and name in README
+
+
+CODE = ("bot", "handlers", "blocks")
+MODULE = re.compile(r"\b((?:bot|handlers|blocks)/[\w/]*\w\.py)\b")
+
+
+def _architecture() -> str:
+    return README.partition("\n## Architecture\n")[2].split("\n## ")[0]
+
+
+def test_architecture_names_every_module_and_nothing_gone() -> None:
+    section = _architecture()
+    named = set(MODULE.findall(section))
+    modules = {
+        p.relative_to(ROOT).as_posix()
+        for folder in CODE
+        for p in (ROOT / folder).rglob("*.py")
+        if p.name != "__init__.py"
+    }
+    assert not modules - named, f"name these in README's Architecture: {sorted(modules - named)}"
+    assert not named - modules, f"README's Architecture names what is gone: {named - modules}"
+
+
+def test_every_layer_is_described_and_says_what_it_is_for() -> None:
+    section = _architecture()
+    packages = [p.parent for folder in CODE for p in (ROOT / folder).rglob("__init__.py")]
+    for package in packages:
+        name = package.relative_to(ROOT).as_posix()
+        assert f"`{name}/`" in section, f"describe {name}/ in README's Architecture"
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert docstring and len(docstring) <= 600, f"{name}/__init__.py: say what it is for"

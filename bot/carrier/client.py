@@ -36,7 +36,16 @@ from tenacity import (
     wait_random,
 )
 
-from bot.carrier import events, mapping, tracking, wire
+from bot.carrier import (
+    events,
+    mapping_create,
+    mapping_documents,
+    mapping_lookup,
+    mapping_quotes,
+    mapping_update,
+    tracking,
+    wire,
+)
 from bot.carrier.customs import DEFAULT_PROFILE, CustomsProfile
 from bot.carrier.errors import (
     CarrierError,
@@ -177,12 +186,12 @@ class CarrierClient:
 
     def create_consignment(self, request: ShipmentRequest, shipping_location: str) -> str:
         """POST /consignments -> 201 `[{"Rel":"Link","Href":".../consignments/EC-..."}]`."""
-        body = mapping.create_consignment_request(
+        body = mapping_create.create_consignment_request(
             request, shipping_location, self._customs, declared_on=self._now().date()
         )
         response = self._call("POST", "/consignments", body)
         return self._read(
-            response, _LINKS, lambda links: mapping.consignment_reference_from_links(links)
+            response, _LINKS, lambda links: mapping_create.consignment_reference_from_links(links)
         )
 
     def get_quotes(self, consignment_reference: str) -> QuoteSet:
@@ -191,7 +200,7 @@ class CarrierClient:
         return self._read(
             response,
             _QUOTES,
-            lambda quotes: mapping.quote_set_from_wire(quotes, consignment_reference),
+            lambda quotes: mapping_quotes.quote_set_from_wire(quotes, consignment_reference),
         )
 
     def allocate_with_quote(self, quote: Quote) -> Allocation:
@@ -215,13 +224,15 @@ class CarrierClient:
         return self._read(
             response,
             _ALLOCATION,
-            lambda summaries: mapping.allocation_from_wire(summaries, quote.consignment_reference),
+            lambda summaries: mapping_quotes.allocation_from_wire(
+                summaries, quote.consignment_reference
+            ),
         )
 
     def get_label(self, consignment_reference: str, label_format: LabelFormat = "PDF") -> Document:
         """GET /labels/{ref}/{format} -> `{File: base64, ContentType}`."""
         fmt = label_format.upper()
-        if fmt not in mapping.LABEL_EXTENSIONS:
+        if fmt not in mapping_documents.LABEL_EXTENSIONS:
             raise ValueError(f"label_format must be one of PDF, ZPL, ZPLII: {label_format!r}")
         # The docs' only example URL writes the format in lower case (".../pdf"); the
         # reference text writes it in upper case. Lower case follows the example.
@@ -230,7 +241,7 @@ class CarrierClient:
         return self._read(
             response,
             _LABEL,
-            lambda label: mapping.label_document(label, consignment_reference, fmt),
+            lambda label: mapping_documents.label_document(label, consignment_reference, fmt),
         )
 
     def get_customs_documents(self, consignment_reference: str) -> tuple[Document, ...]:
@@ -243,7 +254,7 @@ class CarrierClient:
         return self._read(
             response,
             _CUSTOMS,
-            lambda docs: mapping.customs_documents(docs, consignment_reference),
+            lambda docs: mapping_documents.customs_documents(docs, consignment_reference),
         )
 
     def manifest_from_query(
@@ -257,9 +268,9 @@ class CarrierClient:
         CONFLICT: the quotes-flow page says PUT, the reference pages say POST (likelier,
         and our default); `manifest_method` switches.
         """
-        body = mapping.manifest_request(shipping_locations, states, carriers)
+        body = mapping_documents.manifest_request(shipping_locations, states, carriers)
         response = self._call(self._manifest_method, "/consignments/manifestFromQuery", body)
-        return self._read(response, _MANIFEST, mapping.manifest_result)
+        return self._read(response, _MANIFEST, mapping_documents.manifest_result)
 
     def get_consignment(self, consignment_reference: str) -> ConsignmentStatus:
         """GET /consignments/{ref}: state, and once allocated the SDK's `Allocation` (service,
@@ -268,7 +279,9 @@ class CarrierClient:
         return self._read(
             response,
             _CONSIGNMENT,
-            lambda consignment: mapping.consignment_status(consignment, consignment_reference),
+            lambda consignment: mapping_lookup.consignment_status(
+                consignment, consignment_reference
+            ),
         )
 
     def cancel(self, consignment_reference: str) -> None:
@@ -374,7 +387,7 @@ class CarrierClient:
                 response = self._call("GET", path, params=query)
             except NotFound:
                 break
-            page = self._read(response, _SEARCH, mapping.search_results)
+            page = self._read(response, _SEARCH, mapping_lookup.search_results)
             found.extend(page)
             if len(page) < take:
                 break
@@ -386,7 +399,9 @@ class CarrierClient:
         return self._read(
             response,
             _CONSIGNMENT,
-            lambda consignment: mapping.consignment_detail(consignment, consignment_reference),
+            lambda consignment: mapping_lookup.consignment_detail(
+                consignment, consignment_reference
+            ),
         )
 
     def set_not_ready_to_ship(self, consignment_reference: str) -> None:
@@ -410,14 +425,14 @@ class CarrierClient:
         not needed: the caller reads the consignment back."""
         path = _route("/consignments/{}", consignment_reference)
         record = self._read(self._call("GET", path), _ANY_JSON, _json_object)
-        body = mapping.update_request(record, recipient)
+        body = mapping_update.update_request(record, recipient)
         self._call("PUT", "/consignments/", raw=body)
 
     def update_address(self, consignment_reference: str, recipient: Recipient) -> None:
         """Update Consignment Address: one address. CONFLICT on the route: Sorted's SDK
         says PUT /consignments/{ref}, the 2016 SDK POST .../updateconsignmentaddress; we
         use the first. Only the destination's own fields change."""
-        body = mapping.destination_address(recipient, None)
+        body = mapping_update.destination_address(recipient, None)
         self._call("PUT", _route("/consignments/{}", consignment_reference), raw=body)
 
     # -- HTTP ----------------------------------------------------------------------------------

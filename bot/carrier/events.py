@@ -1,6 +1,6 @@
 """State events and late consignments: their wire shapes and their mapping to our models.
 
-Kept apart from `wire.py`/`mapping.py` (like `tracking.py`) because only the delivery
+Kept apart from `wire.py`/`mapping_*.py` (like `tracking.py`) because only the delivery
 watcher uses them, and they are the least documented part of PRO v1:
 
 - `POST /events/consignments/stateevents` with `{ConsignmentStates, Start, End}` (all
@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, TypeAdapter
 
-from bot.carrier.mapping import SDK_STATE_NAMES
+from bot.carrier.mapping_lookup import SDK_STATE_NAMES
 from bot.carrier.wire import ConsignmentLeg, NullableList, WireDateTime, WireModel
 from bot.models import ConsignmentState, LateConsignment, StateChange
 

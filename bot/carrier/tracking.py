@@ -14,7 +14,7 @@ client's older names (`Reference`, events straight under a package at `/tracking
 are read too. What we refuse is a reply with packages where none carries `Events` or `Legs`:
 that is a shape we do not know, and showing "no events" for it would be a lie.
 
-Kept apart from `wire.py`/`mapping.py` because it is the one call the flow does not need:
+Kept apart from `wire.py`/`mapping_*.py` because it is the one call the flow does not need:
 `/ship status` works without it (Get Consignment alone).
 """
 

@@ -2,7 +2,7 @@
 
 PascalCase on the wire, snake_case here. Everything is optional and unknown fields are
 ignored: the docs' examples are hand-written and the live API serialises nulls explicitly,
-so the models accept what comes and `mapping.py` decides what is really required.
+so the models accept what comes and the `mapping_*.py` modules decide what is really required.
 Request-side lists default to None (so `exclude_none` leaves them out); response-only lists
 turn a null into an empty list.
 """

@@ -121,6 +121,10 @@ UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` 
 # -- agent operations (/ship status, find, list, label, cancel, audit) --------------------
 # Placeholders are filled with text already escaped for mrkdwn.
 ARGUMENT_MISSING = "⚠️ `/ship {command}` needs {what}, e.g. `{example}`."
+MANIFEST_QUEUED = "⏳ Manifesting the allocated consignments… the channel will say when it's done."
+UNKNOWN_COMMAND = (
+    "⚠️ I don't know {word}. `/ship help` lists every command with an example ({names})."
+)
 ARGUMENT_TOO_LONG = (
     "⚠️ That's {length:,} characters: too long for a reference or a search. "
     "Paste just the reference, order number or postcode (at most {limit})."
