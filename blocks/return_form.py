@@ -45,16 +45,18 @@ _SUBMIT = "Get return quotes"
 _CUSTOMER_HEADER = "Customer (sends it back)"
 
 
-def reason_blocks() -> list[Json]:
-    """Why it comes back: a choice, and words (needed for Other)."""
-    options = [option(reason.value, reason.value) for reason in ReturnReason]
+def reason_blocks(reason: ReturnReason | None = None, note: str | None = None) -> list[Json]:
+    """Why it comes back: a choice, and words (needed for Other); a form sent back by the
+    carrier shows what was chosen."""
+    options = [option(r.value, r.value) for r in ReturnReason]
+    chosen = option(reason.value, reason.value) if reason else None
     return [
         header("Why it comes back"),
-        field(RETURN_REASON, "Reason", static_select(options, None)),
+        field(RETURN_REASON, "Reason", static_select(options, chosen)),
         field(
             RETURN_NOTE,
             "In a few words",
-            text_input(None, MAX_RETURN_NOTE, placeholder="Box crushed, left shoe torn"),
+            text_input(note, MAX_RETURN_NOTE, placeholder="Box crushed, left shoe torn"),
             optional=True,
             hint="Needed when the reason is Other.",
         ),
@@ -68,10 +70,12 @@ def return_modal(
     original_reference: str,
     earlier_returns: Sequence[str] = (),
     presets: Sequence[ParcelPreset] = (),
+    refused: str | None = None,
 ) -> View:
     """The return of `original_reference`, filled in from `request` (the return draft: the
     customer, the parcels as they went out, the RET- reference). Everything stays editable:
-    a return is often one parcel of several."""
+    a return is often one parcel of several. `refused`: the carrier's reason, when the form
+    comes back to be fixed (Edit the form)."""
     view = shipment_modal(
         private_metadata,
         shipper_reference=request.shipper_reference,
@@ -82,7 +86,7 @@ def return_modal(
     for block in view["blocks"]:
         block = copy.deepcopy(block)
         if block.get("type") == "header" and block["text"]["text"] == "Recipient":
-            blocks += reason_blocks()
+            blocks += reason_blocks(request.return_reason, request.return_note)
             block["text"] = plain(_CUSTOMER_HEADER)
         if block.get("block_id") == RECIPIENT_NAME:
             block["element"].pop("focus_on_load", None)
@@ -102,6 +106,8 @@ def return_modal(
     )
     if earlier_returns:
         notice += f" Already made for it: {', '.join(earlier_returns)}."
+    if refused:
+        return with_notice(view, refused)
     return with_notice(view, notice, emoji="↩️")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from blocks.consignment import service_label
 from bot.app import RunningBot, build
-from bot.carrier.client import CarrierClient
+from bot.carrier.factory import carrier_client
 from bot.devslack.driver import SlackDriver, state_value
 from bot.devslack.render import render_blocks, render_mrkdwn
 from bot.devslack.server import FakeSlack
@@ -135,7 +135,7 @@ def _run(*, slow: bool, out: Path) -> None:
         shipbot_track_every=0.2,
     )
     store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
-    carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
+    carrier = carrier_client(settings)
     bot = build(settings, store, carrier)
     bot.start()
     server, url = serve_in_thread(bot.app)

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from bot import logsafe
 from bot.carrier.client import CarrierClient
+from bot.carrier.factory import carrier_client
 from bot.logfmt import JsonFormatter
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from bot.settings import CarrierMode, Settings
@@ -47,14 +48,7 @@ def connect_carrier(
     else:
         url = settings.carrier_url
         description = f"Sorted PRO at {urlparse(url).netloc} (ELECTIO_API_KEY set)"
-    client = CarrierClient(
-        url,
-        settings.carrier_api_key,
-        connect_timeout=settings.electio_connect_timeout,
-        read_timeout=settings.electio_read_timeout,
-        manifest_method=settings.electio_manifest_method,
-        customs=settings.customs_profile,
-    )
+    client = carrier_client(settings, url=url)
     return CarrierConnection(client=client, sandbox=sandbox, description=description, url=url)
 
 

@@ -14,10 +14,10 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from bot.carrier.client import CarrierClient
 from bot.carrier.errors import CarrierError
+from bot.carrier.factory import carrier_client
 from bot.models import Money, Parcel, Recipient, ShipmentRequest
-from bot.settings import PLACEHOLDER_API_KEY, SANDBOX_SHIPPING_LOCATION
+from bot.settings import PLACEHOLDER_API_KEY, SANDBOX_SHIPPING_LOCATION, Settings
 
 EXAMPLE = ShipmentRequest(
     shipper_reference="FIVE-STEPS-1",
@@ -35,7 +35,7 @@ EXAMPLE = ShipmentRequest(
 
 
 def run(url: str, label_path: Path, api_key: str, shipping_location: str) -> None:
-    with CarrierClient(url, api_key) as client:
+    with carrier_client(Settings.model_construct(), url=url, api_key=api_key) as client:
         reference = client.create_consignment(EXAMPLE, shipping_location)
         print(f"1. created {reference}")
         quotes = client.get_quotes(reference)

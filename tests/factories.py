@@ -7,12 +7,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
-from bot.carrier.client import CarrierClient
+from bot.carrier.client import CarrierClient, ClientOptions
+from bot.carrier.factory import carrier_client
 from bot.models import Money, Parcel, Price, Quote, QuoteSet, Recipient, ShipmentRequest
+from bot.settings import Settings
 
 MakeClient = Callable[..., CarrierClient]
+
+
+def client_at(url: str, key: str = "key", **options: Unpack[ClientOptions]) -> CarrierClient:
+    """A client of the carrier (sandbox or wire server) at `url`, built the way the bot
+    builds its own (`carrier_client`), from default settings and these options."""
+    return carrier_client(Settings.model_construct(), url=url, api_key=key, **options)
 
 
 @contextmanager
@@ -21,7 +29,7 @@ def carrier_clients(url: str, key: str, **defaults: Any) -> Iterator[MakeClient]
     clients: list[CarrierClient] = []
 
     def make(**options: Any) -> CarrierClient:
-        client = CarrierClient(url, key, **(defaults | options))
+        client = client_at(url, key, **(defaults | options))
         clients.append(client)
         return client
 

@@ -15,16 +15,11 @@ import pytest
 
 from bot.carrier import errors
 from bot.carrier.client import CarrierClient
-from bot.models import (
-    ConsignmentState,
-    DocumentKind,
-    Money,
-    Price,
-    Quote,
-    Recipient,
-    ShipmentRequest,
-)
-from tests.factories import MakeClient, carrier_clients, parcel
+from bot.carrier.factory import carrier_client
+from bot.carrier_states import ConsignmentState
+from bot.models import DocumentKind, Money, Price, Quote, Recipient, ShipmentRequest
+from bot.settings import Settings
+from tests.factories import MakeClient, carrier_clients, client_at, parcel
 from tests.wire_server import Reply, WireServer
 
 KEY = "test-api-key-0123456789"
@@ -595,7 +590,7 @@ def refused_url() -> Iterator[str]:
 @pytest.mark.parametrize("call", ["get", "post"])
 def test_connection_refused_is_unavailable(refused_url: str, call: str) -> None:
     with (
-        CarrierClient(refused_url, KEY, max_attempts=2, connect_timeout=1) as client,
+        client_at(refused_url, KEY, max_attempts=2, connect_timeout=1) as client,
         pytest.raises(errors.CarrierUnavailable) as caught,
     ):
         if call == "get":
@@ -708,3 +703,19 @@ def test_naive_clock_is_read_as_utc(server: WireServer, make_client: MakeClient)
         client.allocate_with_quote(_quote(NOW - timedelta(seconds=1)))
 
     assert server.requests == []
+
+
+def test_the_factory_builds_the_client_from_settings(server: WireServer) -> None:
+    """Settings reach the client through `carrier_client` alone (the URL, the key, the
+    manifest method); an override wins over its setting."""
+    settings = Settings.model_construct(
+        electio_api_key=KEY, electio_api_url=server.url, electio_manifest_method="PUT"
+    )
+    server.reply("PUT", "/consignments/manifestFromQuery", Reply(200, {"Message": "ok"}))
+    server.reply("POST", "/consignments/manifestFromQuery", Reply(200, {"Message": "ok"}))
+    with carrier_client(settings, backoff=0.001) as client:
+        client.manifest_from_query(["LOC"])
+    with carrier_client(settings, manifest_method="POST") as client:
+        client.manifest_from_query(["LOC"])
+    assert [r.method for r in server.requests] == ["PUT", "POST"]
+    _assert_common_headers(server.requests[0].headers)

@@ -20,17 +20,9 @@ import pytest
 from bot.carrier import CarrierClient
 from bot.carrier.customs import CustomsProfile
 from bot.carrier.errors import CarrierUnavailable, UnexpectedResponse
-from bot.models import (
-    ConsignmentState,
-    Customs,
-    DocumentKind,
-    ExportReason,
-    Money,
-    Price,
-    Recipient,
-    ShipmentRequest,
-)
-from tests.factories import parcel
+from bot.carrier_states import ConsignmentState
+from bot.models import Customs, DocumentKind, ExportReason, Money, Price, Recipient, ShipmentRequest
+from tests.factories import client_at, parcel
 from tests.wire_server import Reply, WireServer
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -50,7 +42,7 @@ def client(server: WireServer) -> Iterator[CarrierClient]:
         shippers_eori="GB987654312000",
         designated_person_responsible="Pat Shipper",
     )
-    with CarrierClient(
+    with client_at(
         server.url, "key", read_timeout=2.0, clock=lambda: NOW, backoff=0.001, customs=profile
     ) as carrier:
         yield carrier

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
-from bot.carrier.client import CarrierClient
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
+from tests.factories import client_at
 from tests.harness import CHANNEL, Harness, running_bot
 
 MANIFEST = r"^/consignments/manifestFromQuery$"
@@ -183,7 +183,7 @@ def test_a_manifest_hold_left_by_a_dead_process_follows_the_carrier(
         for c in (cancelled, waiting):
             assert h.store.transition(c.id, {Step.UPLOADED}, Step.MANIFESTING)
     assert cancelled.carrier_reference
-    with CarrierClient(sandbox.url, "test") as carrier:
+    with client_at(sandbox.url, "test") as carrier:
         carrier.cancel(cancelled.carrier_reference)  # e.g. in Sorted PRO's web app
     with running_bot(fake_slack, sandbox, db) as h:
         assert h.store.require(cancelled.id).step is Step.CANCELLED

@@ -21,19 +21,11 @@ from pypdf import PdfReader
 
 from bot.carrier import errors
 from bot.carrier.client import CarrierClient
-from bot.models import (
-    ConsignmentState,
-    Customs,
-    DocumentKind,
-    ExportReason,
-    Money,
-    Quote,
-    Recipient,
-    ShipmentRequest,
-)
+from bot.carrier_states import ConsignmentState
+from bot.models import Customs, DocumentKind, ExportReason, Money, Quote, Recipient, ShipmentRequest
 from bot.sandbox import SANDBOX_SHIPPING_LOCATION, SandboxConfig, start_sandbox
 from bot.sandbox.server import RunningSandbox
-from tests.factories import MakeClient, carrier_clients, parcel
+from tests.factories import MakeClient, carrier_clients, client_at, parcel
 
 KEY = "client-test-key"
 
@@ -255,13 +247,13 @@ def test_expired_quote_is_refused_by_the_sandbox_and_by_the_client(
 def test_wrong_key_is_unauthorized() -> None:
     with (
         start_sandbox(SandboxConfig(api_key="the-right-key")) as running,
-        CarrierClient(running.url, "a-wrong-key") as client,
+        client_at(running.url, "a-wrong-key") as client,
     ):
         with pytest.raises(errors.Unauthorized) as caught:
             client.get_consignment("EC-000-000-000")
         assert caught.value.status == 401
         assert "invalid subscription key" in caught.value.message
-        with CarrierClient(running.url, "the-right-key") as right:
+        with client_at(running.url, "the-right-key") as right:
             refused_as(
                 errors.NotFound,
                 "ConsignmentNotFound",

@@ -10,7 +10,7 @@ import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build
-from bot.carrier.client import CarrierClient
+from bot.carrier.factory import carrier_client
 from bot.devslack.server import FakeSlack
 from bot.devslack.socket import FakeSocketMode, SocketDriver
 from bot.models import Step
@@ -117,7 +117,7 @@ def test_socket_mode_serves_the_flow_like_http_and_survives_a_refresh(
     with FakeSlack() as fake, FakeSocketMode(fake) as socket_mode:
         settings = make_settings(fake, socket_sandbox, tmp_path / "s.db")
         store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
-        carrier = CarrierClient(settings.carrier_url, settings.carrier_api_key)
+        carrier = carrier_client(settings)
         shipbot = build(settings, store, carrier, job_backoff=0.05)
         shipbot.start()
         handler = SocketModeHandler(shipbot.app, app_token="xapp-test")

@@ -12,15 +12,10 @@ import pytest
 from blocks.tracking import customer_update, tracking_url
 from bot.carrier.client import CarrierClient
 from bot.carrier.tracking import TRACKING, tracking_events
-from bot.models import (
-    ConsignmentState,
-    Money,
-    Recipient,
-    ShipmentRequest,
-    TrackingEvent,
-)
+from bot.carrier_states import ConsignmentState, TrackingEvent
+from bot.models import Money, Recipient, ShipmentRequest
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
-from tests.factories import parcel
+from tests.factories import client_at, parcel
 
 STEP = 600.0  # the sandbox's default tracking step, in seconds
 LONDON = ZoneInfo("Europe/London")
@@ -28,7 +23,7 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def client(sandbox: RunningSandbox) -> Iterator[CarrierClient]:
-    with CarrierClient(sandbox.url, "test-key", read_timeout=2.0) as carrier:
+    with client_at(sandbox.url, "test-key", read_timeout=2.0) as carrier:
         yield carrier
 
 

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from blocks import delivery as render
-from bot.carrier.client import CarrierClient
+from bot.carrier_states import ConsignmentState, StateChange
 from bot.desk import lookup
 from bot.desk.watch import OVERLAP, TickReport, Watcher
 from bot.devslack.server import FakeSlack, Message
-from bot.models import ConsignmentRecord, ConsignmentState, StateChange, Step
+from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
-from tests.factories import parcel, shipment_request
+from tests.factories import client_at, parcel, shipment_request
 from tests.harness import AGENT, CHANNEL, Harness, running_bot, wait_for_modal
 from tests.wire_server import Reply, WireServer
 
@@ -99,7 +99,7 @@ def _webshop(sandbox: RunningSandbox, order: str, town: str, *journey: str) -> s
         value=Money(amount=20),
         contents="Mugs",
     )
-    with CarrierClient(sandbox.url, "webshop-key", read_timeout=2.0) as webshop:
+    with client_at(sandbox.url, "webshop-key", read_timeout=2.0) as webshop:
         reference = webshop.create_consignment(request, SANDBOX_SHIPPING_LOCATION)
         webshop.allocate_with_quote(webshop.get_quotes(reference).quotes[0])
         webshop.manifest_from_query([SANDBOX_SHIPPING_LOCATION])
@@ -317,7 +317,7 @@ def test_the_events_query_follows_whichever_documented_path_answers(server: Wire
         Reply(200, {"Events": [row]}),
         Reply(404, {"Code": "NotFound", "Message": "No events", "CorrelationId": "c-1"}),
     )
-    with CarrierClient(server.url, "key", read_timeout=2.0, backoff=0.01) as client:
+    with client_at(server.url, "key", read_timeout=2.0, backoff=0.01) as client:
         [lost] = client.state_events(["Lost"], start, end)
         assert (lost.reference, lost.state) == ("EC-1", ConsignmentState.LOST)
         assert client.state_events(["Lost"], start, end) == ()  # the second path is kept

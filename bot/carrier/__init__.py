@@ -1,11 +1,14 @@
 """The Sorted PRO (Electio API) client: the only code that knows the wire.
 
-`client` (the httpx client), `errors` (one error tree), `wire` (the wire models),
-`mapping` (pure conversion to and from our models), `tracking`, `customs`.
+`client` (one method per endpoint) over `transport` (HTTP, retries, errors), `factory`
+(the one place a client is built from settings), `errors` (one error tree), `wire` (the
+wire models), the `mapping_*` modules (pure conversion to and from our models, one per
+call family), `tracking`, `events`, `customs`.
 """
 
 from bot.carrier import errors
-from bot.carrier.client import API_VERSION, CarrierClient, LabelFormat
+from bot.carrier.client import CarrierClient, LabelFormat
 from bot.carrier.customs import CustomsProfile
+from bot.carrier.transport import API_VERSION
 
 __all__ = ["API_VERSION", "CarrierClient", "CustomsProfile", "LabelFormat", "errors"]

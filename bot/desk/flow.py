@@ -10,7 +10,7 @@ from __future__ import annotations
 from blocks.customs_form import carry_customs, customs_modal
 from blocks.form_fields import Initial, View, with_notice
 from blocks.payloads import FormMetadata
-from blocks.return_form import return_customs_modal
+from blocks.return_form import return_customs_modal, return_modal
 from blocks.ship_form import shipment_modal
 from bot.carrier.errors import QuoteExpired
 from bot.core import Asker, Refused, Shipbot
@@ -300,20 +300,35 @@ def edit_form(bot: Shipbot, cid: int, user: str) -> View:
     ):
         raise Refused(messages.FORM_ALREADY_SENT, "form not editable")
     metadata = FormMetadata(
-        channel=record.channel_id, response_url=record.response_url, consignment=record.id
+        channel=record.channel_id,
+        response_url=record.response_url,
+        consignment=record.id,
+        returns=record.returns,
     )
+    bot.store.audit(user, "edit form", "opened", consignment_id=cid)
+    if record.returns is not None:  # the return form again: Inbound, with its reason
+        return return_modal(
+            metadata.encode(),
+            request=record.request,
+            original_reference=record.returns_reference or "",
+            presets=bot.settings.shipbot_parcel_presets,
+            refused=record.problem.message,
+        )
     view = shipment_modal(
         metadata.encode(),
         shipper_reference=record.request.shipper_reference,
         draft=record.request,
         presets=bot.settings.shipbot_parcel_presets,
     )
-    bot.store.audit(user, "edit form", "opened", consignment_id=cid)
     return with_notice(view, record.problem.message)
 
 
 def resubmit(bot: Shipbot, cid: int, request: ShipmentRequest, user: str) -> None:
-    """The corrected form replaces the refused one; the same thread carries on."""
+    """The corrected form replaces the refused one; the same thread carries on. A return
+    stays a return: only the return form (Inbound) may correct it."""
+    record = bot.store.get(cid)
+    if record is not None and record.is_return != request.is_return:
+        raise Refused(messages.FORM_ALREADY_SENT_OR_MOVED, "resubmit of another kind")
     if not bot.store.replace_request(cid, request):
         raise Refused(messages.FORM_ALREADY_SENT_OR_MOVED, "resubmit refused")
     bot.store.audit(user, "edit form", "resubmitted", consignment_id=cid)

@@ -13,7 +13,7 @@ from blocks import consignment as render
 from bot.carrier.errors import CarrierError
 from bot.core import BOT, Shipbot
 from bot.desk.early_post import end_early_post
-from bot.desk.return_services import return_services_only
+from bot.desk.return_services import no_return_service, return_services_only
 from bot.desk.show import put_channel_message, show_channel, shown
 from bot.desk.step_failures import carrier_failed, slack_failed, stop_failed
 from bot.models import ConsignmentRecord, Problem, QuoteSet, Step
@@ -75,7 +75,9 @@ def quote(bot: Shipbot, c: ConsignmentRecord) -> bool:
             kind="NoQuotes",
             retryable=False,
             message=(
-                "No carrier can take this parcel"
+                no_return_service(c, reasons)
+                if c.request.is_return
+                else "No carrier can take this parcel"
                 + (f" ({reasons})" if reasons else "")
                 + ". Check the weight, size and destination, then run `/ship` again."
             ),

@@ -5,9 +5,20 @@ Pure (no I/O), so the flow engine can use it without importing the return featur
 
 from __future__ import annotations
 
-from bot.models import QuoteSet, UnqualifiedService
+from bot.models import ConsignmentRecord, QuoteSet, UnqualifiedService
 
 NOT_A_RETURN_SERVICE = "Not a returns service (the carrier's ServiceDirection is Outbound only)."
+NO_RETURN_SERVICE = (
+    "No carrier offers a return for this parcel{why}. Check the parcels' weight and size and "
+    "the customer's address, then press Return label on {original} again (or send the "
+    "customer the address to post it to)."
+)
+
+
+def no_return_service(c: ConsignmentRecord, reasons: str) -> str:
+    """A return nobody carries: the way out is the original's Return label, not `/ship`."""
+    why = f" ({reasons})" if reasons else ""
+    return NO_RETURN_SERVICE.format(why=why, original=c.returns_reference or "the consignment")
 
 
 def return_services_only(quote_set: QuoteSet) -> QuoteSet:
