@@ -162,10 +162,7 @@ def check_slack(settings: Settings) -> list[Result]:
     try:
         response = probe_token(settings.slack_bot_token, settings.slack_base_url)
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or exc.response.status_code)
-        return [
-            Result("Slack token", False, f"Slack refused it ({error})", variable="SLACK_BOT_TOKEN")
-        ]
+        return [_slack_refused("Slack token", settings, exc, "SLACK_BOT_TOKEN", "Slack refused it")]
     except (SlackClientError, urllib.error.URLError, OSError) as exc:
         return [_unreachable("Slack token", settings.slack_base_url, exc, "SLACK_API_URL")]
     token = Result(
@@ -201,13 +198,8 @@ def check_app_token(settings: Settings) -> Result:
     try:
         probe_app_token(settings.slack_app_token, settings.slack_base_url)
     except SlackApiError as exc:
-        error = str(exc.response.get("error") or exc.response.status_code)
-        return Result(
-            "app token",
-            False,
-            f"Slack refused it for Socket Mode ({error})",
-            variable="SLACK_APP_TOKEN",
-        )
+        refused = "Slack refused it for Socket Mode"
+        return _slack_refused("app token", settings, exc, "SLACK_APP_TOKEN", refused)
     except (SlackClientError, urllib.error.URLError, OSError) as exc:
         return _unreachable("app token", settings.slack_base_url, exc, "SLACK_API_URL")
     return Result("app token", True, "Socket Mode connection granted")
@@ -242,6 +234,35 @@ def check_carrier(settings: Settings, carrier: CarrierClient, url: str) -> Resul
             "Sorted key", False, f"{host} answered: {exc.message}", variable="ELECTIO_API_URL"
         )
     return Result("Sorted key", True, f"{host} accepted the key (one search answered)")
+
+
+def _slack_refused(
+    part: str, settings: Settings, exc: SlackApiError, variable: str, refused: str
+) -> Result:
+    """Slack's own error names the token; a 429 or 5xx is Slack busy or down (said as a
+    network error); an answer without Slack's error is not Slack: the URL is wrong."""
+    response = exc.response
+    data = response.data if isinstance(response.data, dict) else {}
+    error = str(data.get("error") or "")
+    status = response.status_code
+    host = urlparse(settings.slack_base_url).netloc or settings.slack_base_url
+    if status == 429 or status >= 500:
+        return Result(
+            part,
+            False,
+            f"{host} answered HTTP {status} ({error or 'no Slack error'}): Slack is busy or "
+            "down, try again",
+            variable="SLACK_API_URL",
+            unreachable=True,
+        )
+    if not error:
+        return Result(
+            part,
+            False,
+            f"{host} answered HTTP {status} without Slack's error: not Slack's Web API",
+            variable="SLACK_API_URL",
+        )
+    return Result(part, False, f"{refused} ({error})", variable=variable)
 
 
 def _unreachable(part: str, url: str, exc: BaseException, variable: str) -> Result:

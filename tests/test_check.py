@@ -113,13 +113,27 @@ def test_missing_scope(
     assert "SLACK_BOT_TOKEN" in lines[-1]
 
 
-def test_bad_sorted_key(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "name, value, part, said",
+    [
+        ("ELECTIO_API_KEY", "not-our-key", "Sorted key", ("401", "refused the API key")),
+        ("SHIPBOT_SHIPPING_LOCATION", "", "shipping location", ()),
+    ],
+    ids=["bad Sorted key", "no shipping location with a key"],
+)
+def test_a_wrong_carrier_setting_is_named(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    part: str,
+    said: tuple[str, ...],
 ) -> None:
-    monkeypatch.setenv("ELECTIO_API_KEY", "not-our-key")
+    monkeypatch.setenv(name, value)
     code, lines = _check(capsys)
     assert code == 2
-    _fails(lines, "Sorted key", "ELECTIO_API_KEY", "401", "refused the API key")
+    _fails(lines, part, name, *said)
 
 
 def test_unreachable_carrier_is_a_network_error(
@@ -224,15 +238,6 @@ def test_http_mode_checks_the_signing_secret_not_the_app_token(
     assert lines[-1] == "shipbot check: fix SLACK_SIGNING_SECRET"
 
 
-def test_a_missing_shipping_location_with_a_key(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("SHIPBOT_SHIPPING_LOCATION", "")
-    code, lines = _check(capsys)
-    assert code == 2
-    _fails(lines, "shipping location", "SHIPBOT_SHIPPING_LOCATION")
-
-
 def test_unreachable_slack_is_a_network_error(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -249,3 +254,24 @@ def test_unreachable_slack_is_a_network_error(
     assert code == 3, err
     assert "could not reach" in err and "network error" in err
     assert "fix these settings" not in err
+
+
+def test_an_answer_that_is_not_slack_names_the_url(
+    env: dict[str, str],
+    keyed_sandbox: str,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A URL that answers, but not as Slack does (here the keyed carrier's 401), is SLACK_API_URL
+    to fix, not a refused token; Slack answering 503 is it being down (a network error)."""
+    monkeypatch.setenv("SLACK_API_URL", keyed_sandbox + "/api/")
+    code, lines = _check(capsys)
+    assert code == 2, lines
+    _fails(lines, "Slack token", "SLACK_API_URL", "HTTP 401", "not Slack's Web API")
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.url)
+    fake_slack.fail_next("auth.test", "503")
+    code, lines = _check(capsys)
+    assert code == 3, lines
+    token = _line(lines, "Slack token")
+    assert "HTTP 503" in token and "busy or down" in token and "refused" not in token
