@@ -490,7 +490,8 @@ TRACKING_STEP = 600.0  # the sandbox's default tracking step, seconds
 
 def _return_with_label(h: Harness) -> tuple[Any, Any]:
     original, view = _uploaded_with_return_form(h)
-    assert h.driver.submit_view(view, _typed(view, return_reason="Wrong item")).status_code == 200
+    submitted = h.driver.submit_view(view, typed_over(view, return_reason="Wrong item"))
+    assert submitted.status_code == 200
     back = h.store.find_by_reference("RET-1182")
     assert back is not None
     h.click_quote(h.wait_step(back.id, Step.QUOTED))
