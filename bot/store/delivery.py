@@ -229,7 +229,7 @@ def _on_the_way() -> tuple[str, tuple[str, ...]]:
     over = sorted(s.value for s in ConsignmentState if s.journey_over)
     marks = ",".join("?" * len(over))
     where = (
-        "(c.step = ? OR (c.step = ? AND c.returns IS NOT NULL)) "
+        "(c.step IN (?) OR (c.step IN (?) AND c.returns IS NOT NULL)) "
         "AND c.carrier_reference IS NOT NULL "
         f"AND (d.state IS NULL OR d.state NOT IN ({marks}))"
     )
