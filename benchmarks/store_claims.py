@@ -16,8 +16,11 @@ from pathlib import Path
 
 from benchmarks.report import Row, ms, percentile
 from benchmarks.rig import BenchmarkFailed
+from blocks.ship_form import shipment_modal
 from bot import lifecycle
-from bot.models import Money, Parcel, Price, Quote, QuoteSet, Recipient, ShipmentRequest, Step
+from bot.demo import DOMESTIC, fill_form
+from bot.intake.forms import parse_shipment
+from bot.models import Price, Quote, QuoteSet, ShipmentRequest, Step
 from bot.store.writes import Store
 
 
@@ -36,25 +39,15 @@ class ClaimResult:
         return self.transactions / self.seconds
 
 
-def _request(i: int) -> ShipmentRequest:
-    return ShipmentRequest(
-        shipper_reference=f"SHIP-BENCH-{i:06d}",
-        recipient=Recipient(
-            name="Rosa Customer",
-            line1="10 Downing Street",
-            town="London",
-            postcode="SW1A 2AA",
-            country="GB",
-        ),
-        parcel=Parcel(
-            weight_kg=Decimal("1.2"),
-            length_cm=Decimal("30"),
-            width_cm=Decimal("20"),
-            height_cm=Decimal("10"),
-        ),
-        value=Money(amount=Decimal("49.99")),
-        contents="Running shoes",
-    )
+def _requests(n: int) -> list[ShipmentRequest]:
+    """The demo's domestic shipment as the form parses it, under `n` references of their own."""
+    modal = shipment_modal("{}", shipper_reference="SHIP-BENCH")
+    parsed = parse_shipment(fill_form(modal, DOMESTIC))
+    if not isinstance(parsed, ShipmentRequest):
+        raise BenchmarkFailed(f"the demo's shipment no longer parses: {parsed}")
+    return [
+        parsed.model_copy(update={"shipper_reference": f"SHIP-BENCH-{i:06d}"}) for i in range(n)
+    ]
 
 
 def _quotes(i: int) -> QuoteSet:
@@ -78,9 +71,9 @@ def _quotes(i: int) -> QuoteSet:
 def _quoted_store(path: Path, consignments: int) -> tuple[Store, list[int]]:
     store = Store(path)
     ids = []
-    for i in range(consignments):
+    for i, request in enumerate(_requests(consignments)):
         cid, _ = store.add_consignment(
-            _request(i),
+            request,
             channel_id="C0STORE",
             created_by="U0SETUP",
             response_url=None,

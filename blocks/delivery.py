@@ -12,7 +12,8 @@ from blocks.ids import ActionId
 from blocks.payloads import CarrierReferenceValue, ConsignmentValue
 from blocks.states import state_words
 from blocks.thread_buttons import status_button
-from bot.models import ConsignmentRecord, ConsignmentState, LateConsignment, StateChange
+from bot.carrier_states import ConsignmentState, LateConsignment, StateChange
+from bot.models import ConsignmentRecord
 
 # Slack: 50 blocks a message; a header, a context and one section per consignment.
 ITEMS_PER_MESSAGE = 40

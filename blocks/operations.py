@@ -34,6 +34,7 @@ from blocks.thread_buttons import (
     status_button,
 )
 from blocks.tracking import customer_update, tracking_url, window
+from bot.carrier_states import ConsignmentState, TrackingEvent
 from bot.models import (
     CANCELLED,
     CLOSED,
@@ -42,11 +43,9 @@ from bot.models import (
     NEEDS_AGENT,
     AuditEntry,
     ConsignmentRecord,
-    ConsignmentState,
     ConsignmentStatus,
     ManifestRecord,
     Step,
-    TrackingEvent,
 )
 
 SECTION_MAX = 2900  # under Slack's 3000, leaving room for a "+N more" tail

@@ -14,7 +14,8 @@ from blocks.form_fields import View, with_notice
 from blocks.ids import ActionId, CallbackId
 from blocks.payloads import CarrierReferenceValue
 from blocks.ship_form import shipment_modal
-from bot.models import ConsignmentDetail, ConsignmentState, Direction, FoundConsignment
+from bot.carrier_states import ConsignmentState
+from bot.models import ConsignmentDetail, Direction, FoundConsignment
 
 DAY_TIME = "{date_short_pretty} {time}"
 MAX_LISTED = 10

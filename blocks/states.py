@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from blocks import escape
-from bot.models import ConsignmentState
+from bot.carrier_states import ConsignmentState
 
 _WORDS: dict[ConsignmentState, str] = {
     ConsignmentState.MANIFESTED: "✅ Manifested",

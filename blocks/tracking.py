@@ -8,7 +8,7 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.models import ConsignmentState, TrackingEvent
+from bot.carrier_states import ConsignmentState, TrackingEvent
 
 # The carriers' public tracking pages. Keys are carrier codes with everything but letters
 # and digits removed (ROYAL_MAIL -> ROYALMAIL); a code is matched by its longest known

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from bot.devslack.server import FakeSlack
     from bot.sandbox.server import RunningSandbox
-    from tests.harness import Harness
+    from tests.harness import BotWith, Harness
     from tests.wire_server import WireServer
 
 
@@ -69,22 +70,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def fake_slack() -> Iterator[FakeSlack]:
     from bot.devslack.server import FakeSlack
 
-    fake = FakeSlack().start()
-    try:
+    with FakeSlack() as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
     from bot.sandbox.server import SandboxConfig, start_sandbox
 
-    running = start_sandbox(SandboxConfig(seed=7))
-    try:
+    with start_sandbox(SandboxConfig(seed=7)) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -113,28 +108,38 @@ def fresh_sandbox(shared_sandbox: RunningSandbox) -> RunningSandbox:
 
 
 @pytest.fixture
-def harness(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
+def bot_with(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[BotWith]:
+    """`bot_with(**settings)`: the real bot on this test's fake Slack and sandbox, with
+    `settings` over the harness's own; each one it starts is stopped after the test."""
     from tests.harness import running_bot
 
-    with running_bot(fake_slack, sandbox, tmp_path / "shipbot.db") as h:
-        yield h
+    with ExitStack() as running:
+
+        def start(**settings: Any) -> Harness:
+            db = tmp_path / f"shipbot-{len(started)}.db"
+            started.append(running.enter_context(running_bot(fake_slack, sandbox, db, **settings)))
+            return started[-1]
+
+        started: list[Harness] = []
+        yield start
+
+
+@pytest.fixture
+def harness(bot_with: BotWith) -> Harness:
+    return bot_with()
 
 
 LEAD = "U0LEAD001"
 
 
 @pytest.fixture
-def strict(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
+def strict(bot_with: BotWith) -> Harness:
     """Roles set: the lead and AGENT2 ship, only the lead cancels, manifests and approves."""
-    from tests.harness import AGENT2, running_bot
+    from tests.harness import AGENT2
 
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "roles.db",
+    return bot_with(
         shipbot_ship_users=[LEAD, AGENT2],
         shipbot_cancel_users=[LEAD],
         shipbot_manifest_users=[LEAD],
         shipbot_approvers=[LEAD],
-    ) as h:
-        yield h
+    )

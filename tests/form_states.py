@@ -3,6 +3,9 @@
 Other tests import these names; keep them stable. Override a field by its block id:
 a string sets the typed value (or, for a select, the chosen option's value), None empties
 it, and a dict replaces the action's whole state (for malformed payloads).
+
+The readers at the end go the other way: what an opened modal shows, and what Slack would
+submit for it as shown (with what the agent types on top).
 """
 
 from __future__ import annotations
@@ -10,11 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.countries import COUNTRY_NAMES
-from bot.intake.forms import (
-    ACTION,
-    ADDRESS_COUNTRY,
-    CUSTOMS_ORIGIN,
-)
+from bot.intake.field_reader import ACTION
+from bot.intake.forms import ADDRESS_COUNTRY, CUSTOMS_ORIGIN
 
 State = dict[str, dict[str, dict[str, Any]]]
 
@@ -87,3 +87,61 @@ def _option(block_id: str, value: str | None) -> dict[str, Any] | None:
     if block_id in _COUNTRY_SELECTS and value in COUNTRY_NAMES:
         text = f"{COUNTRY_NAMES[value]} ({value})"
     return {"text": {"type": "plain_text", "text": text, "emoji": True}, "value": value}
+
+
+# --- reading an opened modal ---------------------------------------------------------------
+
+View = dict[str, Any]
+
+
+def input_blocks(view: View) -> list[dict[str, Any]]:
+    return [block for block in view["blocks"] if block["type"] == "input"]
+
+
+def element(view: View, block_id: str) -> dict[str, Any]:
+    (block,) = (block for block in input_blocks(view) if block["block_id"] == block_id)
+    return block["element"]
+
+
+def initial(view: View, block_id: str) -> Any:
+    """What a field shows when the modal opens: its initial value, or the option's value."""
+    for block in view["blocks"]:
+        if block.get("block_id") == block_id:
+            element = block["element"]
+            if "initial_option" in element:
+                return element["initial_option"]["value"]
+            return element.get("initial_value")
+    raise AssertionError(f"no block {block_id}")
+
+
+def shown(view: View, *block_ids: str) -> dict[str, Any]:
+    """`initial` of each block, by block id: one assertion names every field that is off."""
+    return {block_id: initial(view, block_id) for block_id in block_ids}
+
+
+def state_from_modal_initials(view: View) -> State:
+    """What Slack would submit if the agent pressed submit without touching anything."""
+    state: State = {}
+    for block in input_blocks(view):
+        el = block["element"]
+        if el["type"] in ("static_select", "external_select"):
+            action = {"type": el["type"], "selected_option": el.get("initial_option")}
+        else:
+            action = {"type": el["type"], "value": el.get("initial_value")}
+        state[block["block_id"]] = {el["action_id"]: action}
+    return state
+
+
+def typed_over(view: View, **typed: str) -> State:
+    """What Slack submits for the modal as shown, with `typed` typed or chosen over it."""
+    state = state_from_modal_initials(view)
+    for block_id, value in typed.items():
+        [action] = state[block_id].values()
+        if "selected_option" in action:
+            action["selected_option"] = {
+                "text": {"type": "plain_text", "text": value},
+                "value": value,
+            }
+        else:
+            action["value"] = value
+    return state

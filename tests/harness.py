@@ -6,12 +6,18 @@ loopback; the carrier is the sandbox over HTTP, counted in its own request log.
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import httpx
 
 from bot.app import RunningBot, build
 from bot.carrier.factory import carrier_client
@@ -26,6 +32,7 @@ from bot.store.writes import Store
 from tests.form_states import example_customs_state, example_state
 
 SECRET = "s3cret-signing"
+T = TypeVar("T")
 CHANNEL = "C0SHIP01"
 AGENT = "U0AGENT1"
 AGENT2 = "U0AGENT2"
@@ -104,9 +111,16 @@ class Harness:
     def click_quote(
         self, record: ConsignmentRecord, quote_reference: str | None = None, *, user: str = AGENT
     ) -> Any:
+        return self.post(self.quote_click(record, quote_reference, user=user))
+
+    def quote_click(
+        self, record: ConsignmentRecord, quote_reference: str | None = None, *, user: str = AGENT
+    ) -> str:
+        """A quote click as Slack posts it, built now from the message as it stands: to post
+        later, again, or from many threads at once (`post`)."""
         quote_reference = quote_reference or record.quotes[0].reference
         assert record.quotes_ts
-        return self.driver.click(
+        payload = self.driver.click_payload(
             record.channel_id,
             record.quotes_ts,
             "choose_quote",
@@ -114,12 +128,39 @@ class Harness:
             block_id=f"quote-{quote_reference}",
             user=user,
         )
+        return interaction(payload)
+
+    def post(self, body: str) -> httpx.Response:
+        """An interaction body from `interaction`, signed afresh as each delivery is."""
+        return self.driver.post_raw(body, content_type=FORM)
 
     def allocations_at_carrier(self) -> int:
         return self.sandbox.count("PUT", r"^/allocation/")
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         self.fake.wait_for(predicate, timeout)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def interaction(payload: dict[str, Any]) -> str:
+    """An interaction payload as Slack posts it: form-encoded under `payload`."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def at_once(*calls: Callable[[], T]) -> list[T]:
+    """Every call on a thread of its own, all let go together; their results in call order
+    (a call that raised raises here)."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(run, call) for call in calls]
+    return [future.result() for future in futures]
 
 
 def wait_for_modal(fake: FakeSlack, opened_before: int) -> dict[str, Any]:
@@ -173,3 +214,6 @@ def running_bot(
         shipbot.stop()
         carrier.close()
         store.close()
+
+
+BotWith = Callable[..., Harness]  # conftest's `bot_with`: running_bot with settings over these

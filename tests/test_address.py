@@ -9,31 +9,27 @@ import pytest
 
 from bot.intake.address import AddressGuess, parse_address
 
+# One address, written both with and without commas.
+JANE_SMITH: dict[str, Any] = {
+    "name": "Jane Smith",
+    "line1": "10 Downing Street",
+    "town": "London",
+    "postcode": "SW1A 2AA",
+    "country": "GB",
+    "missing": ("phone number",),
+}
+
 # (id, message text as Slack sends it, expected fields; unlisted fields must be None/empty)
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "uk one line with commas",
         "Jane Smith, 10 Downing Street, London, SW1A 2AA",
-        {
-            "name": "Jane Smith",
-            "line1": "10 Downing Street",
-            "town": "London",
-            "postcode": "SW1A 2AA",
-            "country": "GB",
-            "missing": ("phone number",),
-        },
+        JANE_SMITH,
     ),
     (
         "uk one line without commas",
         "Jane Smith 10 Downing Street London sw1a2aa",
-        {
-            "name": "Jane Smith",
-            "line1": "10 Downing Street",
-            "town": "London",
-            "postcode": "SW1A 2AA",
-            "country": "GB",
-            "missing": ("phone number",),
-        },
+        JANE_SMITH,
     ),
     (
         "uk lines inside an email with greeting, signature and iPhone footer",

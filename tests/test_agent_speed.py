@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -20,11 +18,9 @@ from blocks.payloads import FormMetadata
 from bot.devslack.server import FakeSlack
 from bot.intake.forms import parse_shipment
 from bot.models import Step
-from bot.sandbox.server import RunningSandbox
 from bot.store.writes import Store
-from tests.form_states import example_state
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, wait_for_modal
-from tests.test_forms import state_from_modal_initials
+from tests.form_states import example_state, initial, shown, state_from_modal_initials, typed_over
+from tests.harness import AGENT, AGENT2, CHANNEL, BotWith, Harness, interaction, wait_for_modal
 
 PRESETS = "Small box=30x20x10@1.0;Mailer=35x25x3@0.3"
 OTHER_CHANNEL = "C0OTHER01"
@@ -43,35 +39,35 @@ CUSTOMER_MESSAGE = (
     "Thanks!"
 )
 
+# What the form shows after "Ship to this address" on CUSTOMER_MESSAGE.
+FROM_THE_MESSAGE = {
+    "recipient_name": "Rosa Customer",
+    "address_line1": "Flat 2",
+    "address_line2": "10 Downing Street",
+    "address_town": "London",
+    "address_postcode": "SW1A 2AA",
+    "address_country": "GB",
+    "recipient_email": "rosa@example.com",
+    "recipient_phone": "07700 900123",
+}
+# What Ship again copies from the harness's quoted consignment; the order number is left
+# for the agent.
+COPIED = {
+    "recipient_name": "Rosa Customer",
+    "address_postcode": "SW1A 2AA",
+    "parcel_count": "2",
+    "parcel_weight_kg": "1.2",
+    "parcel_length_cm": "30",
+    "contents": "Running shoes",
+    "order_number": None,
+}
+
 
 @pytest.fixture
-def agent(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
+def agent(fake_slack: FakeSlack, bot_with: BotWith) -> Harness:
     """The bot with two parcel presets set."""
     fake_slack.add_channel(OTHER_CHANNEL)
-    with running_bot(
-        fake_slack, sandbox, tmp_path / "shipbot.db", shipbot_parcel_presets=PRESETS
-    ) as h:
-        yield h
-
-
-def initial(view: dict[str, Any], block_id: str) -> Any:
-    """What a field shows when the modal opens: its initial value, or the option's value."""
-    for block in view["blocks"]:
-        if block.get("block_id") == block_id:
-            element = block["element"]
-            if "initial_option" in element:
-                return element["initial_option"]["value"]
-            return element.get("initial_value")
-    raise AssertionError(f"no block {block_id}")
-
-
-def typed_over(view: dict[str, Any], **typed: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """What Slack submits for the modal as shown, with `typed` typed into text fields."""
-    state = state_from_modal_initials(view)
-    for block_id, value in typed.items():
-        [action] = state[block_id].values()
-        action["value"] = value
-    return state
+    return bot_with(shipbot_parcel_presets=PRESETS)
 
 
 def first_text(view: dict[str, Any]) -> str:
@@ -89,14 +85,7 @@ def test_ship_to_this_address_opens_the_form_filled_from_the_message(agent: Harn
 
     assert view["callback_id"] == "ship_form"
     assert agent.fake.calls_to("views.open")[-1].ok
-    assert initial(view, "recipient_name") == "Rosa Customer"
-    assert initial(view, "address_line1") == "Flat 2"
-    assert initial(view, "address_line2") == "10 Downing Street"
-    assert initial(view, "address_town") == "London"
-    assert initial(view, "address_postcode") == "SW1A 2AA"
-    assert initial(view, "address_country") == "GB"
-    assert initial(view, "recipient_email") == "rosa@example.com"
-    assert initial(view, "recipient_phone") == "07700 900123"
+    assert shown(view, *FROM_THE_MESSAGE) == FROM_THE_MESSAGE
     assert view["blocks"][0]["block_id"] == "parcel_preset"  # all found: no notice on top
 
     # The agent picks a box and says what's inside; the submission is validated as typed.
@@ -128,17 +117,15 @@ def test_what_the_message_does_not_say_is_left_empty_and_said_on_top(agent: Harn
     assert ack["response_action"] == "errors" and "parcel_weight_kg" in ack["errors"]
 
 
-def test_the_shortcut_is_refused_to_someone_who_may_not_ship(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    with running_bot(fake_slack, sandbox, tmp_path / "db", shipbot_ship_users=[AGENT2]) as h:
-        response = h.driver.message_shortcut(CHANNEL, "ship_to_address", text=CUSTOMER_MESSAGE)
-        assert response.status_code == 200
-        url = h.driver.last_response_url
-        assert url
-        h.wait(lambda: bool(h.fake.responses_to(url)))
-        assert "ship" in h.fake.responses_to(url)[-1]["text"]
-        assert h.fake.opened_views() == []
+def test_the_shortcut_is_refused_to_someone_who_may_not_ship(bot_with: BotWith) -> None:
+    h = bot_with(shipbot_ship_users=[AGENT2])
+    response = h.driver.message_shortcut(CHANNEL, "ship_to_address", text=CUSTOMER_MESSAGE)
+    assert response.status_code == 200
+    url = h.driver.last_response_url
+    assert url
+    h.wait(lambda: bool(h.fake.responses_to(url)))
+    assert "ship" in h.fake.responses_to(url)[-1]["text"]
+    assert h.fake.opened_views() == []
 
 
 # --- Ship again --------------------------------------------------------------------------
@@ -156,13 +143,7 @@ def test_ship_again_from_the_thread_button_repeats_the_consignment(agent: Harnes
     view = wait_for_modal(agent.fake, opened)
 
     assert "Copied from" in first_text(view)
-    assert initial(view, "recipient_name") == "Rosa Customer"
-    assert initial(view, "address_postcode") == "SW1A 2AA"
-    assert initial(view, "parcel_count") == "2"
-    assert initial(view, "parcel_weight_kg") == "1.2"
-    assert initial(view, "parcel_length_cm") == "30"
-    assert initial(view, "contents") == "Running shoes"
-    assert initial(view, "order_number") is None  # left for the agent
+    assert shown(view, *COPIED) == COPIED
     new_reference = initial(view, "shipper_reference")
     assert new_reference and new_reference != first.request.shipper_reference
 
@@ -254,8 +235,7 @@ def test_a_preset_chosen_on_a_stale_view_is_ignored(agent: Harness) -> None:
     agent.driver.click_in_view(view["id"], "parcel_preset", "Mailer")
     agent.wait(lambda: len(agent.fake.calls_to("views.update")) == 1)
 
-    body = urlencode({"payload": json.dumps(stale)})
-    response = agent.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+    response = agent.post(interaction(stale))
     assert response.status_code == 200
     agent.wait(lambda: len(agent.fake.calls_to("views.update")) == 2)
     assert agent.fake.calls_to("views.update")[-1].error == "hash_conflict"
@@ -329,23 +309,14 @@ def test_a_database_from_before_ship_again_gains_the_column(tmp_path: Path) -> N
         store.close()
 
 
-def test_a_preset_chosen_by_someone_not_allowed_to_ship_changes_nothing(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "roles.db",
-        shipbot_parcel_presets=PRESETS,
-        shipbot_ship_users=[AGENT2],
-    ) as h:
-        view = h.open_form(user=AGENT2)
-        h.driver.click_in_view(view["id"], "parcel_preset", "Small box", user=AGENT)
-        h.wait(
-            lambda: any(
-                e.actor == AGENT and e.outcome == "refused (not allowed)"
-                for e in h.store.audit_log()
-            )
+def test_a_preset_chosen_by_someone_not_allowed_to_ship_changes_nothing(bot_with: BotWith) -> None:
+    h = bot_with(shipbot_parcel_presets=PRESETS, shipbot_ship_users=[AGENT2])
+    view = h.open_form(user=AGENT2)
+    h.driver.click_in_view(view["id"], "parcel_preset", "Small box", user=AGENT)
+    h.wait(
+        lambda: any(
+            e.actor == AGENT and e.outcome == "refused (not allowed)" for e in h.store.audit_log()
         )
-        h.bot.runner.wait_idle()
-        assert h.fake.calls_to("views.update") == []
+    )
+    h.bot.runner.wait_idle()
+    assert h.fake.calls_to("views.update") == []

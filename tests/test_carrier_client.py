@@ -16,15 +16,8 @@ import pytest
 from bot.carrier import errors
 from bot.carrier.client import CarrierClient
 from bot.carrier.factory import carrier_client
-from bot.models import (
-    ConsignmentState,
-    DocumentKind,
-    Money,
-    Price,
-    Quote,
-    Recipient,
-    ShipmentRequest,
-)
+from bot.carrier_states import ConsignmentState
+from bot.models import DocumentKind, Money, Price, Quote, Recipient, ShipmentRequest
 from bot.settings import Settings
 from tests.factories import MakeClient, carrier_clients, client_at, parcel
 from tests.wire_server import Reply, WireServer

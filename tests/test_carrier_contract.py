@@ -20,16 +20,8 @@ import pytest
 from bot.carrier import CarrierClient
 from bot.carrier.customs import CustomsProfile
 from bot.carrier.errors import CarrierUnavailable, UnexpectedResponse
-from bot.models import (
-    ConsignmentState,
-    Customs,
-    DocumentKind,
-    ExportReason,
-    Money,
-    Price,
-    Recipient,
-    ShipmentRequest,
-)
+from bot.carrier_states import ConsignmentState
+from bot.models import Customs, DocumentKind, ExportReason, Money, Price, Recipient, ShipmentRequest
 from tests.factories import client_at, parcel
 from tests.wire_server import Reply, WireServer
 

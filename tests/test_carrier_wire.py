@@ -17,7 +17,8 @@ import pytest
 
 from bot.carrier import mapping_create, mapping_documents, mapping_lookup, mapping_quotes, wire
 from bot.carrier.errors import InvalidRequest, UnexpectedResponse
-from bot.models import ConsignmentState, DocumentKind
+from bot.carrier_states import ConsignmentState
+from bot.models import DocumentKind
 
 # -- verbatim from the docs ------------------------------------------------------------------
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
 from bot.devslack.server import FakeSlack, Message
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, at_once, interaction, running_bot
 
 LEAD = "U0LEAD001"  # = tests.conftest.LEAD, who holds every role in `strict`
 ALLOCATE = r"^/allocation/"
@@ -103,20 +102,12 @@ def test_approval_round_trip_allocates_exactly_once(approvals: Harness) -> None:
     assert h.store.get(held.id).step is Step.AWAITING_APPROVAL  # type: ignore[union-attr]
     # Two approver clicks at once, and a third replayed later: one decision counts.
     payload = h.driver.click_payload(CHANNEL, approval.ts, "approve", str(held.id), user=LEAD)
-    body = urlencode({"payload": json.dumps(payload)})
-    form = "application/x-www-form-urlencoded"
-    clicks = [
-        threading.Thread(target=h.driver.post_raw, args=(body,), kwargs={"content_type": form})
-        for _ in range(2)
-    ]
-    for t in clicks:
-        t.start()
-    for t in clicks:
-        t.join()
+    body = interaction(payload)
+    at_once(partial(h.post, body), partial(h.post, body))
     h.wait_step(held.id, Step.UPLOADED)
     assert h.allocations_at_carrier() == 1
     assert "Approved by <@U0LEAD001>" in _text(_approval_message(h, held).blocks)
-    h.driver.post_raw(body, content_type=form)
+    h.post(body)
     h.wait(lambda: any("already decided" in t for t in _ephemeral_texts(h)))
     assert h.allocations_at_carrier() == 1
     outcomes = [e.outcome for e in h.store.audit_log(held.id) if e.action == "approval"]

@@ -9,32 +9,25 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
-from bot.devslack.server import FakeSlack
 from bot.models import Step
 from bot.sandbox.server import RunningSandbox
-from tests.harness import Harness, running_bot
+from tests.harness import BotWith, Harness
 
 
 @pytest.fixture
-def shipper(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Iterator[Harness]:
+def shipper(bot_with: BotWith) -> Harness:
     """The bot with the shipper's customs settings filled in."""
-    with running_bot(
-        fake_slack,
-        sandbox,
-        tmp_path / "shipbot.db",
+    return bot_with(
         shipbot_shippers_vat_number="GB123456789",
         shipbot_shippers_eori="GB987654312000",
         shipbot_designated_person="Pat Shipper",
-    ) as h:
-        yield h
+    )
 
 
 def _at_the_carrier(sandbox: RunningSandbox, reference: str) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -14,7 +14,16 @@ from bot.devslack.server import FakeSlack
 from bot.models import STILL_QUOTING, Step
 from bot.sandbox.server import RunningSandbox
 from tests.form_states import example_state
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot, view_shipper_reference
+from tests.harness import (
+    AGENT,
+    AGENT2,
+    CHANNEL,
+    Harness,
+    at_once,
+    interaction,
+    running_bot,
+    view_shipper_reference,
+)
 from tests.moves import walk_to
 
 
@@ -108,39 +117,9 @@ def test_bad_fields_are_answered_in_the_modal(harness: Harness) -> None:
 def test_concurrent_clicks_and_a_second_agent_allocate_once(harness: Harness) -> None:
     record = harness.quoted()
     assert record.quotes_ts
-    quote = record.quotes[0].reference
     # Every click is built from the message as the agents saw it, before any lands.
-    bodies = [
-        urlencode(
-            {
-                "payload": json.dumps(
-                    harness.driver.click_payload(
-                        CHANNEL,
-                        record.quotes_ts,
-                        "choose_quote",
-                        f"{record.id}:{quote}",
-                        block_id=f"quote-{quote}",
-                        user=user,
-                    )
-                )
-            }
-        )
-        for user in [AGENT, AGENT, AGENT2] * 3
-    ]
-    responses: list[httpx.Response] = []
-    barrier = threading.Barrier(len(bodies))
-
-    def click(body: str) -> None:
-        barrier.wait()
-        responses.append(
-            harness.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
-        )
-
-    threads = [threading.Thread(target=click, args=(b,)) for b in bodies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    bodies = [harness.quote_click(record, user=user) for user in [AGENT, AGENT, AGENT2] * 3]
+    responses = at_once(*(partial(harness.post, body) for body in bodies))
     assert [r.status_code for r in responses] == [200] * len(bodies)
     done = harness.wait_step(record.id, Step.UPLOADED)
     assert harness.allocations_at_carrier() == 1
@@ -162,20 +141,12 @@ def _notices(harness: Harness) -> list[str]:
 def test_the_same_click_delivered_twice_allocates_once(harness: Harness) -> None:
     record = harness.quoted()
     assert record.quotes_ts
-    quote = record.quotes[0].reference
-    payload = harness.driver.click_payload(
-        CHANNEL,
-        record.quotes_ts,
-        "choose_quote",
-        f"{record.id}:{quote}",
-        block_id=f"quote-{quote}",
-    )
-    body = urlencode({"payload": json.dumps(payload)})
-    first = harness.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+    body = harness.quote_click(record)
+    first = harness.post(body)
     assert first.status_code == 200
     harness.wait_step(record.id, Step.UPLOADED)
     # A proxy replays the very same request, re-signed with a fresh timestamp.
-    again = harness.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
+    again = harness.post(body)
     assert again.status_code == 200
     harness.wait(lambda: harness.bot.runner.idle())
     assert harness.allocations_at_carrier() == 1
@@ -199,10 +170,7 @@ def test_the_same_view_submission_twice_creates_one_consignment(harness: Harness
         "view": {**payload_view, "state": {"values": state}},
         "response_urls": [],
     }
-    replay = harness.driver.post_raw(
-        urlencode({"payload": _dump(body)}),
-        content_type="application/x-www-form-urlencoded",
-    )
+    replay = harness.post(interaction(body))
     assert replay.status_code == 200
     record = harness.store.find_by_reference(view_shipper_reference(view))
     assert record is not None
@@ -323,10 +291,7 @@ def test_the_country_picker_is_answered_as_the_agent_types(harness: Harness) -> 
         "action_id": "value",
         "value": "fra",
     }
-    response = harness.driver.post_raw(
-        urlencode({"payload": json.dumps(payload)}),
-        content_type="application/x-www-form-urlencoded",
-    )
+    response = harness.post(interaction(payload))
     assert response.status_code == 200
     values = [o["value"] for g in response.json()["option_groups"] for o in g["options"]]
     assert values[0] == "FR"

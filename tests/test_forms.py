@@ -14,12 +14,10 @@ from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
 from blocks.customs_form import SHIP_CUSTOMS, customs_modal
 from blocks.form_fields import country_options
 from blocks.ship_form import SHIP_FORM, shipment_modal
+from bot.intake.field_reader import ACTION, FieldErrors, is_form_action
 from bot.intake.forms import (
-    ACTION,
     CUSTOMS_BLOCK_IDS,
     SHIPMENT_BLOCK_IDS,
-    FieldErrors,
-    is_form_action,
     normalise_uk_postcode,
     parse_customs,
     parse_shipment,
@@ -35,8 +33,11 @@ from tests.factories import parcel
 from tests.form_states import (
     EXAMPLE_CUSTOMS,
     EXAMPLE_SHIPMENT,
+    element,
     example_customs_state,
     example_state,
+    input_blocks,
+    state_from_modal_initials,
 )
 
 DOMESTIC = ShipmentRequest(
@@ -89,32 +90,10 @@ INTERNATIONAL_CUSTOMS = Customs(
 # --- helpers -------------------------------------------------------------------------------
 
 
-def input_blocks(view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [block for block in view["blocks"] if block["type"] == "input"]
-
-
-def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    (block,) = (block for block in input_blocks(view) if block["block_id"] == block_id)
-    return block["element"]
-
-
 def select_options(select: dict[str, Any]) -> list[dict[str, Any]]:
     if "options" in select:
         return list(select["options"])
     return [option for group in select["option_groups"] for option in group["options"]]
-
-
-def state_from_modal_initials(view: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """What Slack would submit if the agent pressed submit without touching anything."""
-    state: dict[str, dict[str, dict[str, Any]]] = {}
-    for block in input_blocks(view):
-        el = block["element"]
-        if el["type"] in ("static_select", "external_select"):
-            action = {"type": el["type"], "selected_option": el.get("initial_option")}
-        else:
-            action = {"type": el["type"], "value": el.get("initial_value")}
-        state[block["block_id"]] = {el["action_id"]: action}
-    return state
 
 
 def check_slack_accepts(view: dict[str, Any]) -> None:

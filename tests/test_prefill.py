@@ -25,8 +25,8 @@ from blocks.form_prefill import (
 from blocks.preset_update import apply_preset
 from blocks.ship_form import shipment_modal
 from bot.intake.address import AddressGuess, parse_address
+from bot.intake.field_reader import ACTION
 from bot.intake.forms import (
-    ACTION,
     ADDRESS_COUNTRY,
     ADDRESS_LINE1,
     ADDRESS_LINE2,
@@ -40,17 +40,20 @@ from bot.intake.forms import (
 )
 from bot.intake.presets import ParcelPreset, parse_parcel_presets, preset_named
 from bot.models import Money, ShipmentRequest
-from tests.form_states import EXAMPLE_SHIPMENT, example_state
+from tests.form_states import (
+    EXAMPLE_SHIPMENT,
+    element,
+    example_state,
+    input_blocks,
+    state_from_modal_initials,
+)
 from tests.test_address import CASES
 from tests.test_forms import (
     DOMESTIC,
     INTERNATIONAL,
     INTERNATIONAL_CUSTOMS,
     check_slack_accepts,
-    element,
-    input_blocks,
     parse_ok,
-    state_from_modal_initials,
 )
 
 PRESETS = parse_parcel_presets("Small box=30x20x10@1.0;Mailer=35x25x3@0.3;Long tube=90x10x10@0.75")

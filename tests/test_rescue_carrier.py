@@ -11,7 +11,8 @@ import pytest
 
 from bot.carrier import errors
 from bot.carrier.client import CarrierClient
-from bot.models import ConsignmentState, Recipient
+from bot.carrier_states import ConsignmentState
+from bot.models import Recipient
 from bot.sandbox.seed import FAILED_MESSAGE
 from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
 from tests.factories import carrier_clients

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from decimal import Decimal
+from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from pypdf import PdfReader
@@ -34,9 +33,9 @@ from bot.models import (
 )
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import client_at, quote_set, shipment_request
-from tests.form_states import example_customs_state
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, wait_for_modal
-from tests.test_forms import check_slack_accepts, state_from_modal_initials
+from tests.form_states import example_customs_state, initial, state_from_modal_initials, typed_over
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, at_once, interaction, wait_for_modal
+from tests.test_forms import check_slack_accepts
 
 SANDBOX_SEED = 26
 KEY = {"ocp-apim-subscription-key": "test-key"}
@@ -45,31 +44,6 @@ RETURN_SERVICES = {"RMT48", "DPDCL", "DHLEXWW", "RMTR48", "EVRIRET"}  # ServiceD
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _initial(view: dict[str, Any], block_id: str) -> Any:
-    for block in view["blocks"]:
-        if block.get("block_id") == block_id:
-            element = block["element"]
-            if "initial_option" in element:
-                return element["initial_option"]["value"]
-            return element.get("initial_value")
-    raise AssertionError(f"no block {block_id}")
-
-
-def _typed(view: dict[str, Any], **typed: str) -> dict[str, Any]:
-    """What Slack submits for the modal as shown, with `typed` typed or chosen over it."""
-    state = state_from_modal_initials(view)
-    for block_id, value in typed.items():
-        [action] = state[block_id].values()
-        if "selected_option" in action:
-            action["selected_option"] = {
-                "text": {"type": "plain_text", "text": value},
-                "value": value,
-            }
-        else:
-            action["value"] = value
-    return state
 
 
 def _calls(h: Harness, since: int) -> list[tuple[str, str]]:
@@ -164,38 +138,6 @@ def test_the_return_form_is_one_slack_accepts() -> None:
 # -- a return from the thread, end to end ---------------------------------------------------
 
 
-def _double_click(h: Harness, cid: int, quotes_ts: str, quote: str) -> None:
-    """Two agents and a double click, all built from the message as they saw it."""
-    bodies = [
-        urlencode(
-            {
-                "payload": json.dumps(
-                    h.driver.click_payload(
-                        CHANNEL,
-                        quotes_ts,
-                        "choose_quote",
-                        f"{cid}:{quote}",
-                        block_id=f"quote-{quote}",
-                        user=user,
-                    )
-                )
-            }
-        )
-        for user in (AGENT, AGENT, AGENT2)
-    ]
-    barrier = threading.Barrier(len(bodies))
-
-    def click(body: str) -> None:
-        barrier.wait()
-        h.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
-
-    threads = [threading.Thread(target=click, args=(b,)) for b in bodies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-
 def _card(h: Harness, text: str) -> str:
     h.driver.command(text)
     url = h.driver.last_response_url
@@ -223,24 +165,26 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     assert view["callback_id"] == "ship_return"
     assert f"Return of {original.reference}" in _dump(view["blocks"][0])
     customer = original.request.recipient
-    assert _initial(view, "recipient_name") == customer.name
-    assert _initial(view, "recipient_email") == customer.email
-    assert _initial(view, "recipient_phone") == customer.phone
-    assert _initial(view, "address_line1") == customer.line1
-    assert _initial(view, "address_postcode") == customer.postcode
-    assert _initial(view, "parcel_count") == "2"  # as they went out, editable
-    assert _initial(view, "parcel_weight_kg") == "1.2"
-    assert _initial(view, "shipper_reference") == "RET-1182"
-    assert _initial(view, "return_reason") is None
+    assert initial(view, "recipient_name") == customer.name
+    assert initial(view, "recipient_email") == customer.email
+    assert initial(view, "recipient_phone") == customer.phone
+    assert initial(view, "address_line1") == customer.line1
+    assert initial(view, "address_postcode") == customer.postcode
+    assert initial(view, "parcel_count") == "2"  # as they went out, editable
+    assert initial(view, "parcel_weight_kg") == "1.2"
+    assert initial(view, "shipper_reference") == "RET-1182"
+    assert initial(view, "return_reason") is None
 
     # The reason is required, and Other needs words.
-    errors = h.driver.submit_view(view, _typed(view, return_reason="Other")).json()
+    errors = h.driver.submit_view(view, typed_over(view, return_reason="Other")).json()
     assert errors["response_action"] == "errors" and "return_note" in errors["errors"]
 
     # Sorted PRO may quote every service (undocumented): we still offer return ones only.
     h.sandbox.sandbox.state.set_quote_every_direction(True)
     since = len(h.sandbox.requests())
-    submitted = _typed(view, parcel_count="1", return_reason="Damaged", return_note="Box crushed")
+    submitted = typed_over(
+        view, parcel_count="1", return_reason="Damaged", return_note="Box crushed"
+    )
     response = h.driver.submit_view(view, submitted)
     assert response.status_code == 200 and not response.content.strip(), response.text
     back = h.store.find_by_reference("RET-1182")
@@ -270,10 +214,11 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
         h.fake.message(CHANNEL, back.message_ts).blocks
     )
 
-    # Choose: exactly one allocate, however many clicks.
+    # Choose: exactly one allocate, however many clicks (two agents and a double click, all
+    # built from the message as they saw it).
     allocations = h.allocations_at_carrier()
     since = len(h.sandbox.requests())
-    _double_click(h, back.id, back.quotes_ts, back.quotes[0].reference)
+    at_once(*(partial(h.post, h.quote_click(back, user=u)) for u in (AGENT, AGENT, AGENT2)))
     back = h.wait_step(back.id, Step.UPLOADED)
     assert h.allocations_at_carrier() == allocations + 1
     assert back.allocation is not None
@@ -357,16 +302,16 @@ def test_a_return_from_abroad_declares_returned_goods(harness: Harness) -> None:
     # By order number, from another place than the thread.
     assert not h.driver.command("return 7701").content.strip()
     view = wait_for_modal(h.fake, opened)
-    assert _initial(view, "address_country") == "FR"
-    assert _initial(view, "shipper_reference") == "RET-7701"
-    page = h.driver.submit_view(view, _typed(view, return_reason="Not wanted")).json()
+    assert initial(view, "address_country") == "FR"
+    assert initial(view, "shipper_reference") == "RET-7701"
+    page = h.driver.submit_view(view, typed_over(view, return_reason="Not wanted")).json()
     assert page["response_action"] == "update", page
     customs = page["view"]
     check_slack_accepts(customs)  # what the bot answered, before Slack adds its own keys
     declared = original.request.customs
-    assert _initial(customs, "customs_hs_code") == declared.hs_code
-    assert _initial(customs, "customs_contents") == declared.contents
-    assert _initial(customs, "customs_reason") == "Return"
+    assert initial(customs, "customs_hs_code") == declared.hs_code
+    assert initial(customs, "customs_contents") == declared.contents
+    assert initial(customs, "customs_reason") == "Return"
     reasons = [b for b in customs["blocks"] if b.get("block_id") == "customs_reason"]
     assert [o["value"] for o in reasons[0]["element"]["options"]] == ["Return"]
 
@@ -427,17 +372,12 @@ def _uploaded_with_return_form(h: Harness, **ship: Any) -> tuple[Any, dict[str, 
     return original, wait_for_modal(h.fake, opened)
 
 
-def _posted(h: Harness, payload: dict[str, Any]) -> httpx.Response:
-    body = urlencode({"payload": json.dumps(payload)})
-    return h.driver.post_raw(body, content_type="application/x-www-form-urlencoded")
-
-
 def test_a_carrier_refusal_of_a_return_reopens_the_return_form(harness: Harness) -> None:
     """The customer moved: the agent types a postcode the carrier refuses. Edit the form
     brings back the return form (not /ship's), and the fixed return is still Inbound."""
     h = harness
     original, view = _uploaded_with_return_form(h)
-    typed = _typed(view, address_postcode="ZY1 1AA", return_reason="Damaged")
+    typed = typed_over(view, address_postcode="ZY1 1AA", return_reason="Damaged")
     assert h.driver.submit_view(view, typed).status_code == 200
     back = h.store.find_by_reference("RET-1182")
     assert back is not None
@@ -455,17 +395,19 @@ def test_a_carrier_refusal_of_a_return_reopens_the_return_form(harness: Harness)
     again = wait_for_modal(h.fake, opened)
     assert again["callback_id"] == "ship_return"
     assert "refused the postcode" in _dump(again["blocks"][0])
-    assert _initial(again, "return_reason") == "Damaged"
-    assert _initial(again, "shipper_reference") == "RET-1182"
+    assert initial(again, "return_reason") == "Damaged"
+    assert initial(again, "shipper_reference") == "RET-1182"
 
     # The /ship form's callback with this return's metadata (an old view): not a return.
-    crafted = h.driver.view_submission_payload(again, _typed(again, address_postcode="SW1A 2AA"))
+    crafted = h.driver.view_submission_payload(
+        again, typed_over(again, address_postcode="SW1A 2AA")
+    )
     crafted["view"]["callback_id"] = "ship_form"
-    answer = _posted(h, crafted).json()
+    answer = h.post(interaction(crafted)).json()
     assert answer["response_action"] == "errors", answer
     assert h.store.require(back.id).step is Step.FAILED
 
-    fixed = _typed(again, address_postcode="SW1A 2AA")
+    fixed = typed_over(again, address_postcode="SW1A 2AA")
     response = h.driver.submit_view(again, fixed)
     assert response.status_code == 200 and not response.content.strip(), response.text
     back = h.wait_step(back.id, Step.QUOTED)
@@ -483,7 +425,7 @@ def test_a_return_no_carrier_offers_says_so_in_the_thread(harness: Harness) -> N
     h = harness
     original, view = _uploaded_with_return_form(h)
     allocations = h.allocations_at_carrier()
-    typed = _typed(
+    typed = typed_over(
         view,
         parcel_count="1",
         parcel_weight_kg="25",
@@ -528,14 +470,14 @@ def test_a_return_form_that_lost_its_original_is_refused(harness: Harness) -> No
     return's metadata, and the return form without it. Both answered in the modal."""
     h = harness
     _, view = _uploaded_with_return_form(h)
-    typed = _typed(view, return_reason="Damaged")
+    typed = typed_over(view, return_reason="Damaged")
     as_ship_form = h.driver.view_submission_payload(view, typed)
     as_ship_form["view"]["callback_id"] = "ship_form"
-    answer = _posted(h, as_ship_form).json()
+    answer = h.post(interaction(as_ship_form)).json()
     assert answer["response_action"] == "errors"
     assert "lost which consignment it returns" in _dump(answer["errors"])
     no_metadata = h.driver.view_submission_payload(view, typed)
     no_metadata["view"]["private_metadata"] = ""
-    answer = _posted(h, no_metadata).json()
+    answer = h.post(interaction(no_metadata)).json()
     assert answer["response_action"] == "errors" and "lost its channel" in _dump(answer)
     assert h.store.find_by_reference("RET-1182") is None

@@ -11,10 +11,11 @@ from bot.desk.returns import return_draft
 from bot.models import Direction, Step
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION
 from tests.factories import client_at, parcel, shipment_request
+from tests.form_states import initial, typed_over
 from tests.harness import AGENT, CHANNEL, Harness, wait_for_modal
 from tests.test_forms import check_slack_accepts
 from tests.test_rescue_desk import buttons, card, sandbox, seeded  # noqa: F401
-from tests.test_returns import RETURN_SERVICES, _at_sandbox, _dump, _initial, _typed
+from tests.test_returns import RETURN_SERVICES, _at_sandbox, _dump
 
 WITH_THE_CARRIER = "100239"  # made by the webshop, manifested and on its way
 
@@ -54,7 +55,7 @@ def test_the_return_form_is_filled_in_from_what_went_out() -> None:
         "parcel_height_cm": "15",
         "shipper_reference": "RET-1182",
     }.items():
-        assert _initial(view, block_id) == value, block_id
+        assert initial(view, block_id) == value, block_id
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
     assert "initial_value" in inputs["parcel_count"]["element"]  # editable: one of several
     reasons = inputs["return_reason"]["element"]["options"]
@@ -79,16 +80,16 @@ def test_a_return_of_a_consignment_the_webshop_made(harness: Harness) -> None:
     original = h.store.find_by_reference(WITH_THE_CARRIER)
     assert original is not None and original.found_source == "Api"
     assert original.step is Step.MANIFESTED and original.message_ts
-    assert _initial(view, "recipient_name") == "Sam Reid"
-    assert _initial(view, "recipient_email") == "sam@example.com"
-    assert _initial(view, "recipient_phone") == "07700 900123"
-    assert _initial(view, "address_postcode") == "PL1 2AA"
-    assert _initial(view, "shipper_reference") == f"RET-{WITH_THE_CARRIER}"
+    assert initial(view, "recipient_name") == "Sam Reid"
+    assert initial(view, "recipient_email") == "sam@example.com"
+    assert initial(view, "recipient_phone") == "07700 900123"
+    assert initial(view, "address_postcode") == "PL1 2AA"
+    assert initial(view, "shipper_reference") == f"RET-{WITH_THE_CARRIER}"
     (first_line,) = [m for m in h.fake.thread(CHANNEL, original.message_ts) if m.blocks]
     assert "return_label" in buttons(first_line.blocks)  # the thread's button, like ours
     before = _at_sandbox(h.sandbox, original.carrier_reference or "")
 
-    response = h.driver.submit_view(view, _typed(view, return_reason="Wrong item"))
+    response = h.driver.submit_view(view, typed_over(view, return_reason="Wrong item"))
     assert response.status_code == 200 and not response.content.strip(), response.text
     back = h.store.find_by_reference(f"RET-{WITH_THE_CARRIER}")
     assert back is not None and back.returns == original.id
@@ -114,7 +115,7 @@ def test_a_return_of_a_consignment_the_webshop_made(harness: Harness) -> None:
     opened = len(h.fake.opened_views())
     assert not h.driver.command(f"return {WITH_THE_CARRIER}").content.strip()
     again = wait_for_modal(h.fake, opened)
-    assert _initial(again, "shipper_reference") == f"RET-{WITH_THE_CARRIER}-2"
+    assert initial(again, "shipper_reference") == f"RET-{WITH_THE_CARRIER}-2"
     assert f"Already made for it: {back.reference}" in _dump(again["blocks"][0])
     # The original is untouched, at the carrier and here.
     assert _at_sandbox(h.sandbox, original.carrier_reference or "") == before

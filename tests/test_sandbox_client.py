@@ -21,16 +21,8 @@ from pypdf import PdfReader
 
 from bot.carrier import errors
 from bot.carrier.client import CarrierClient
-from bot.models import (
-    ConsignmentState,
-    Customs,
-    DocumentKind,
-    ExportReason,
-    Money,
-    Quote,
-    Recipient,
-    ShipmentRequest,
-)
+from bot.carrier_states import ConsignmentState
+from bot.models import Customs, DocumentKind, ExportReason, Money, Quote, Recipient, ShipmentRequest
 from bot.sandbox import SANDBOX_SHIPPING_LOCATION, SandboxConfig, start_sandbox
 from bot.sandbox.server import RunningSandbox
 from tests.factories import MakeClient, carrier_clients, client_at, parcel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.models import (
 from bot.store.jobs import JobRunner, RetryLater
 from bot.store.writes import Store
 from tests.factories import quote_set, shipment_request
+from tests.harness import at_once
 from tests.moves import walk_to
 
 
@@ -73,18 +75,9 @@ def test_one_claim_wins_among_twenty_threads(tmp_path: Path) -> None:
     )
     store.save_quotes(cid, _quotes("EC-1"))
     walk_to(store, cid, Step.QUOTED)
-    barrier = threading.Barrier(20)
-    results = []
-
-    def click(i: int) -> None:
-        barrier.wait()
-        results.append(store.claim_quote(cid, "q-0", f"U{i}", to=Step.CLAIMED))
-
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(
+        *(partial(store.claim_quote, cid, "q-0", f"U{i}", to=Step.CLAIMED) for i in range(20))
+    )
     winners = [r for r in results if r.won]
     assert len(winners) == 1
     assert all(r.holder == winners[0].holder for r in results)

@@ -12,13 +12,8 @@ import pytest
 from blocks.tracking import customer_update, tracking_url
 from bot.carrier.client import CarrierClient
 from bot.carrier.tracking import TRACKING, tracking_events
-from bot.models import (
-    ConsignmentState,
-    Money,
-    Recipient,
-    ShipmentRequest,
-    TrackingEvent,
-)
+from bot.carrier_states import ConsignmentState, TrackingEvent
+from bot.models import Money, Recipient, ShipmentRequest
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import client_at, parcel
 

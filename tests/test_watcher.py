@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from blocks import delivery as render
+from bot.carrier_states import ConsignmentState, StateChange
 from bot.desk import lookup
 from bot.desk.watch import OVERLAP, TickReport, Watcher
 from bot.devslack.server import FakeSlack, Message
-from bot.models import ConsignmentRecord, ConsignmentState, StateChange, Step
+from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import client_at, parcel, shipment_request
 from tests.harness import AGENT, CHANNEL, Harness, running_bot, wait_for_modal

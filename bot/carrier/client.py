@@ -33,20 +33,18 @@ from bot.carrier.transport import (
     refuse_unsuccessful_result,
     route,
 )
+from bot.carrier_states import LateConsignment, StateChange, TrackingEvent
 from bot.models import (
     Allocation,
     ConsignmentDetail,
     ConsignmentStatus,
     Document,
     FoundConsignment,
-    LateConsignment,
     ManifestResult,
     Quote,
     QuoteSet,
     Recipient,
     ShipmentRequest,
-    StateChange,
-    TrackingEvent,
 )
 
 # PNG is no longer a documented format of Get Labels in Format (the SDK: not supported).

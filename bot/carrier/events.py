@@ -29,7 +29,7 @@ from pydantic import BeforeValidator, Field, TypeAdapter
 
 from bot.carrier.mapping_lookup import SDK_STATE_NAMES
 from bot.carrier.wire import ConsignmentLeg, NullableList, WireDateTime, WireModel
-from bot.models import ConsignmentState, LateConsignment, StateChange
+from bot.carrier_states import ConsignmentState, LateConsignment, StateChange
 
 
 class StateEventsRequest(WireModel):

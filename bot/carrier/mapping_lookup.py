@@ -9,9 +9,9 @@ from decimal import Decimal
 from bot.carrier import wire
 from bot.carrier.errors import UnexpectedResponse
 from bot.carrier.mapping_quotes import first_of, humanise_carrier, price_from_rate, tracking_of
+from bot.carrier_states import ConsignmentState
 from bot.models import (
     ConsignmentDetail,
-    ConsignmentState,
     ConsignmentStatus,
     Direction,
     FoundConsignment,

@@ -24,7 +24,7 @@ from pydantic import AliasChoices, Field, TypeAdapter
 
 from bot.carrier.errors import UnexpectedResponse
 from bot.carrier.wire import NullableList, WireDateTime, WireModel
-from bot.models import TrackingEvent
+from bot.carrier_states import TrackingEvent
 
 
 class WireTrackingEvent(WireModel):

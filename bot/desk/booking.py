@@ -13,19 +13,12 @@ import time
 from blocks import consignment as render
 from blocks import returns as return_blocks
 from bot.carrier.errors import CarrierError, OutcomeUnknown, QuoteExpired, UnexpectedResponse
+from bot.carrier_states import ConsignmentState
 from bot.core import BOT, Shipbot
 from bot.desk import messages
 from bot.desk.show import label_comment, show, show_channel
 from bot.desk.step_failures import audit_carrier, carrier_failed, slack_failed, stop_failed
-from bot.models import (
-    Allocation,
-    ConsignmentRecord,
-    ConsignmentState,
-    ConsignmentStatus,
-    Price,
-    Problem,
-    Step,
-)
+from bot.models import Allocation, ConsignmentRecord, ConsignmentStatus, Price, Problem, Step
 from bot.slack.slackio import SlackProblem
 from bot.store.jobs import RetryLater
 

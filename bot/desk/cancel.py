@@ -14,6 +14,7 @@ from typing import Any
 from blocks import Message, escape
 from blocks import operations as render
 from bot.carrier.errors import CarrierError, OutcomeUnknown
+from bot.carrier_states import ConsignmentState
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
 from bot.desk.access import asker_of, clicked_consignment, consignment_for, with_link
@@ -26,7 +27,6 @@ from bot.models import (
     MANIFEST_HOLD,
     STILL_QUOTING,
     ConsignmentRecord,
-    ConsignmentState,
     ConsignmentStatus,
     Step,
 )

@@ -23,12 +23,13 @@ from blocks.operations import when
 from blocks.payloads import LIST_MODES, ListPageValue
 from blocks.states import state_words
 from bot.carrier.errors import CarrierError, UnexpectedResponse
+from bot.carrier_states import TrackingEvent
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
 from bot.desk.access import asker_of, clicked_consignment, consignment_for, permalink
 from bot.desk.reconcile import follow_carrier
 from bot.intake.arguments import log_operation, shown
-from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step, TrackingEvent
+from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step
 from bot.slack.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.operations")

@@ -24,6 +24,7 @@ from typing import Any
 from blocks import Message
 from blocks import manifest as manifest_blocks
 from bot.carrier.errors import CarrierError
+from bot.carrier_states import ConsignmentState
 from bot.core import Asker, Shipbot
 from bot.desk import messages
 from bot.desk.reconcile import follow_carrier
@@ -36,7 +37,6 @@ from bot.models import (
     MANIFESTABLE,
     RESHIPPING,
     ConsignmentRecord,
-    ConsignmentState,
     ManifestResult,
     Step,
 )

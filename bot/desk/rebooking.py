@@ -11,13 +11,14 @@ import time
 
 from blocks import consignment as render
 from bot.carrier.errors import CarrierError, OutcomeUnknown, UnexpectedResponse
+from bot.carrier_states import ConsignmentState
 from bot.core import BOT, Shipbot
 from bot.desk import messages
 from bot.desk.booking import LOOKUP_EVERY
 from bot.desk.quoting import keep_quotes
 from bot.desk.show import put_channel_message, show_channel, shown
 from bot.desk.step_failures import audit_carrier, carrier_failed, slack_failed, stop_failed
-from bot.models import ConsignmentRecord, ConsignmentState, ConsignmentStatus, Problem, Step
+from bot.models import ConsignmentRecord, ConsignmentStatus, Problem, Step
 from bot.slack.slackio import SlackProblem
 
 log = logging.getLogger("shipbot.flow")

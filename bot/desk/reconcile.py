@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from bot.carrier_states import ConsignmentState
 from bot.core import BOT, Shipbot
 from bot.desk.show import show_channel
-from bot.models import MANIFESTABLE, NEEDS_AGENT, ConsignmentRecord, ConsignmentState, Step
+from bot.models import MANIFESTABLE, NEEDS_AGENT, ConsignmentRecord, Step
 
 # What a lookup may move: settled steps, which no flow, hold or click owns right now.
 _AT_REST = NEEDS_AGENT | MANIFESTABLE

@@ -28,6 +28,7 @@ from blocks.form_fields import View
 from blocks.form_prefill import ship_again_modal
 from blocks.payloads import FixAddressMetadata, FormMetadata
 from bot.carrier.errors import CarrierError
+from bot.carrier_states import ConsignmentState
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import lookup, messages
 from bot.desk.access import asker_of, new_shipper_reference, permalink
@@ -42,7 +43,6 @@ from bot.models import (
     Allocation,
     ConsignmentDetail,
     ConsignmentRecord,
-    ConsignmentState,
     FoundConsignment,
     Recipient,
     Step,

@@ -30,14 +30,10 @@ from blocks import Block
 from blocks import delivery as render
 from bot.carrier.client import EventsUnavailable
 from bot.carrier.errors import CarrierError
+from bot.carrier_states import ConsignmentState, LateConsignment, StateChange
 from bot.core import BOT, Shipbot
 from bot.desk.show import show_channel
-from bot.models import (
-    ConsignmentRecord,
-    ConsignmentState,
-    LateConsignment,
-    StateChange,
-)
+from bot.models import ConsignmentRecord
 from bot.slack.slackio import SlackProblem
 from bot.store.delivery import PendingChange
 

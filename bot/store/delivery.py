@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.models import ConsignmentState, DeliveryState, StateChange, Step
+from bot.carrier_states import ConsignmentState, DeliveryState, StateChange
+from bot.models import Step
 from bot.store.db import Database
 
 
