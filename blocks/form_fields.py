@@ -15,7 +15,8 @@ from typing import Any
 
 from blocks import escape
 from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
-from bot.intake.forms import ACTION, MAX_EMAIL, MAX_SIDE_CM, MIN_SIDE_CM
+from bot.intake.field_reader import ACTION
+from bot.intake.forms import MAX_EMAIL, MAX_SIDE_CM, MIN_SIDE_CM
 from bot.money import CURRENCY_SYMBOLS
 
 MAX_PRIVATE_METADATA = 3000  # Slack's limit; a longer view is refused by views.open

@@ -11,14 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from blocks.form_fields import Json, View, decimal_text, set_initial
+from bot.intake.field_reader import ACTION, form_action
 from bot.intake.forms import (
-    ACTION,
     PARCEL_HEIGHT,
     PARCEL_LENGTH,
     PARCEL_PRESET,
     PARCEL_WEIGHT,
     PARCEL_WIDTH,
-    form_action,
 )
 from bot.intake.presets import ParcelPreset
 

@@ -33,6 +33,7 @@ log = logging.getLogger("shipbot.actions")
 
 
 def register(app: App) -> None:
+    app.middleware(offer_response_url)
     app.action(ActionId.CHOOSE_QUOTE)(choose_quote)
     app.action(ActionId.TRY_AGAIN)(try_again)
     app.action(ActionId.REQUOTE)(requote)
@@ -58,6 +59,26 @@ def register(app: App) -> None:
     app.action(ActionId.FOUND_RETURN)(found_form(returns.return_found))
     app.action(ActionId.RESHIP)(reship)
     app.action(ActionId.RETRY_QUOTE)(retry_quote)
+
+
+def offer_response_url(
+    body: dict[str, Any], context: dict[str, Any], next: Callable[[], None]
+) -> None:
+    """A click on a (non-ephemeral) message brings a response_url that can replace that
+    message outside the Web API's tiers: the message's next edits go through it."""
+    container = body.get("container") or {}
+    url, ts = body.get("response_url"), container.get("message_ts")
+    shipbot = context.get("shipbot")
+    if (
+        body.get("type") == "block_actions"
+        and container.get("type") == "message"
+        and not container.get("is_ephemeral")
+        and isinstance(url, str)
+        and isinstance(ts, str)
+        and isinstance(shipbot, Shipbot)
+    ):
+        shipbot.slack.offer(str(container.get("channel_id") or ""), ts, url)
+    next()
 
 
 def found_action(what: str) -> Callable[..., None]:

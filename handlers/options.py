@@ -7,7 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from blocks.form_fields import country_options
-from bot.intake.forms import ACTION, ADDRESS_COUNTRY, CUSTOMS_ORIGIN
+from bot.intake.field_reader import ACTION
+from bot.intake.forms import ADDRESS_COUNTRY, CUSTOMS_ORIGIN
 
 COUNTRY_BLOCKS = frozenset({ADDRESS_COUNTRY, CUSTOMS_ORIGIN})
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.countries import COUNTRY_NAMES
-from bot.intake.forms import (
-    ACTION,
-    ADDRESS_COUNTRY,
-    CUSTOMS_ORIGIN,
-)
+from bot.intake.field_reader import ACTION
+from bot.intake.forms import ADDRESS_COUNTRY, CUSTOMS_ORIGIN
 
 State = dict[str, dict[str, dict[str, Any]]]
 

@@ -14,12 +14,10 @@ from blocks.countries import COMMON_COUNTRY_CODES, COUNTRIES, COUNTRY_NAMES
 from blocks.customs_form import SHIP_CUSTOMS, customs_modal
 from blocks.form_fields import country_options
 from blocks.ship_form import SHIP_FORM, shipment_modal
+from bot.intake.field_reader import ACTION, FieldErrors, is_form_action
 from bot.intake.forms import (
-    ACTION,
     CUSTOMS_BLOCK_IDS,
     SHIPMENT_BLOCK_IDS,
-    FieldErrors,
-    is_form_action,
     normalise_uk_postcode,
     parse_customs,
     parse_shipment,

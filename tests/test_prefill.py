@@ -25,8 +25,8 @@ from blocks.form_prefill import (
 from blocks.preset_update import apply_preset
 from blocks.ship_form import shipment_modal
 from bot.intake.address import AddressGuess, parse_address
+from bot.intake.field_reader import ACTION
 from bot.intake.forms import (
-    ACTION,
     ADDRESS_COUNTRY,
     ADDRESS_LINE1,
     ADDRESS_LINE2,

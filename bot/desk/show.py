@@ -116,8 +116,9 @@ def show(bot: Shipbot, c: ConsignmentRecord) -> None:
                 c.channel_id, c.quotes_ts, approval_blocks.awaiting(c), priority=URGENT
             )
         elif c.step in BEING_ALLOCATED | SHOWS_ALLOCATION and c.quotes_ts:
-            # The click's own edit: the Choose buttons go at once. The outcome (tracking)
-            # comes with the label's upload, so this message needs no second edit.
+            # The click's own edit: the Choose buttons go at once, through the click's
+            # response_url (the outbox; no chat.update slot). The outcome (tracking) comes
+            # with the label's upload, so this message needs no second edit.
             bot.slack.update(c.channel_id, c.quotes_ts, render.claimed(c), priority=URGENT)
         elif c.step is Step.EXPIRED and c.quotes_ts:
             bot.slack.update(c.channel_id, c.quotes_ts, render.quotes_expired(c), priority=URGENT)

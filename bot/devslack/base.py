@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from bot.devslack.records import (
+    RESPONSE_URL_TTL,
     Call,
     Channel,
     Ephemeral,
@@ -41,6 +42,7 @@ class FakeBase:
         rate_scale: float = 1.0,
     ) -> None:
         self.trigger_ttl = trigger_ttl
+        self.response_url_ttl = RESPONSE_URL_TTL
         self.rate_limits = rate_limits
         self.rate_scale = rate_scale
         self._buckets: dict[tuple[str, str], Bucket] = {}

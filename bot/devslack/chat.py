@@ -78,9 +78,15 @@ class ChatMethods(FakeBase):
         """A response_url; bound to the message a click came from, so replace_original works."""
         with self._lock:
             rid = self._hex(12)
-            self._response_urls[rid] = ResponseUrl(channel, message_ts, user)
+            self._response_urls[rid] = ResponseUrl(channel, message_ts, user, 0, time.monotonic())
             self._responses[rid] = []
             return f"{self.base}/response/{rid}"
+
+    def refuse_response_url(self, response_url: str, error: str = "expired_url") -> None:
+        """From now on `response_url` answers `error` (its 30 minutes are up: "expired_url";
+        or a status such as "500"), as Slack answers one it no longer takes."""
+        with self._lock:
+            self._response_urls[_rid(response_url)].refusal = error
 
     @property
     def responses(self) -> dict[str, list[dict[str, Any]]]:
@@ -88,7 +94,7 @@ class ChatMethods(FakeBase):
             return copy.deepcopy(self._responses)
 
     def responses_to(self, response_url: str) -> list[dict[str, Any]]:
-        return self.responses.get(response_url.rstrip("/").rsplit("/", 1)[-1], [])
+        return self.responses.get(_rid(response_url), [])
 
     def apply_command_ack(self, channel: str, user: str, ack: dict[str, Any]) -> None:
         """A slash command's HTTP answer (Bolt's `ack(text)`), shown as Slack shows it."""
@@ -170,3 +176,7 @@ class ChatMethods(FakeBase):
         if replace_blocks:
             msg.blocks = blocks
         msg.history.append({"text": msg.text, "blocks": copy.deepcopy(msg.blocks)})
+
+
+def _rid(response_url: str) -> str:
+    return response_url.rstrip("/").rsplit("/", 1)[-1]

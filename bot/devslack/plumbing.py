@@ -223,6 +223,10 @@ class HttpPlumbing(ChatMethods, RateLimits):
                     raise Fail(fault[0], status=_fault_status(fault[0]))
                 if bound is None:
                     raise Fail("no_such_response_url", status=404)
+                if bound.refusal is not None:
+                    raise Fail(bound.refusal, status=_fault_status(bound.refusal, 404))
+                if time.monotonic() - bound.issued > self.response_url_ttl:
+                    raise Fail("expired_url", status=404)
                 if bound.uses >= RESPONSE_URL_USES:
                     raise Fail("used_url", status=404)
                 self._apply_response(bound, payload)
@@ -238,6 +242,7 @@ class HttpPlumbing(ChatMethods, RateLimits):
         self._send(handler, status, text.encode(), "text/plain")
 
 
-def _fault_status(error: str) -> int:
-    """Faults on plain HTTP endpoints are statuses; anything else reads as a server error."""
-    return int(error) if error.isdigit() else 500
+def _fault_status(error: str, otherwise: int = 500) -> int:
+    """Faults on plain HTTP endpoints are statuses; anything else reads as `otherwise` (a
+    server error, or a refused response_url's 404)."""
+    return int(error) if error.isdigit() else otherwise

@@ -21,6 +21,8 @@ VIEW_BLOCKS_MAX = 100
 VIEW_STACK_MAX = 3
 VIEW_MAX_BYTES = 250_000
 RESPONSE_URL_USES = 5
+# A response_url works for 30 minutes after the interaction (seconds; `response_url_ttl`).
+RESPONSE_URL_TTL = 30 * 60.0
 
 
 class Fail(Exception):
@@ -136,3 +138,6 @@ class ResponseUrl:
     message_ts: str | None
     user: str | None
     uses: int = 0
+    issued: float = 0.0  # time.monotonic() when Slack issued it
+    # Armed by a test: this URL answers with this error from now on ("expired_url", "500").
+    refusal: str | None = None

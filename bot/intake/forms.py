@@ -12,12 +12,17 @@ them to set its client-side hints) and this parser cannot drift apart.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from blocks.countries import COUNTRY_NAMES, POSTCODE_OPTIONAL, UK_POSTCODE_COUNTRIES
+from bot.intake.field_reader import (
+    MAX_NUMBER_CHARS,
+    FieldErrors,
+    FieldReader,
+    clean_text,
+)
 from bot.models import (
     Customs,
     Direction,
@@ -29,16 +34,6 @@ from bot.models import (
     ShipmentRequest,
 )
 from bot.money import format_money
-
-FieldErrors = dict[str, str]
-"""block_id -> message; only ids of input blocks, as `ack(response_action="errors")` needs."""
-
-# Every input has a single element, and they all use this action id. A view rebuilt to
-# replace what the agent typed (a parcel preset) gives the element a new one, "value.2":
-# Slack keeps typed input only while block_id *and* action_id stay the same, so block ids
-# (what this parser and `response_action="errors"` use) never change.
-ACTION = "value"
-_REKEYED_ACTION = re.compile(r"value\.\d{1,6}", re.ASCII)
 
 # The form's parcel-preset select (block id and action id): not an input, so never parsed.
 PARCEL_PRESET = "parcel_preset"  # = blocks.ids.ActionId.PARCEL_PRESET (forms sits below blocks)
@@ -135,7 +130,6 @@ _SIDE_PLACES = 1
 _MONEY_PLACES = 2
 
 # re.ASCII everywhere: \d must not accept other scripts' digits.
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 # The one email pattern: the form's check (fullmatch) and the address reader's search.
 EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
@@ -151,34 +145,6 @@ _UK_POSTCODE = re.compile(
 _OTHER_POSTCODE = re.compile(r"[A-Z0-9](?:[A-Z0-9 -]*[A-Z0-9])?", re.ASCII)
 _SHIPPER_REFERENCE = re.compile(r"[A-Za-z0-9_/.-]+", re.ASCII)
 _HS_CODE = re.compile(r"\d{6,10}", re.ASCII)
-# Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned code
-# points: nothing a label printer or a carrier's API should see.
-_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-_ALLOWED_WHITESPACE = frozenset("\t\n\r")
-# Emoji building blocks (see _clean): zero-width joiner, variation selector 16, the black
-# flag and the tag characters that make it a subdivision flag.
-_ZWJ = "\u200d"
-# Zero-width non-joiner and joiner: valid inside a word (Persian, Indic scripts).
-_WORD_JOINERS = frozenset({"\u200c", _ZWJ})
-_VS16 = "\ufe0f"
-_BLACK_FLAG = "\U0001f3f4"
-_TAG_FIRST, _TAG_LAST, _TAG_END = 0xE0020, 0xE007F, "\U000e007f"
-# A number longer than this is junk, not a value (and we never feed junk to Decimal).
-_MAX_NUMBER_CHARS = 24
-
-
-def is_form_action(action_id: object) -> bool:
-    """The action id of a form input: `ACTION`, or `ACTION` re-keyed by a view update."""
-    return action_id == ACTION or (
-        isinstance(action_id, str) and _REKEYED_ACTION.fullmatch(action_id) is not None
-    )
-
-
-def form_action(block: Mapping[str, Any]) -> Any:
-    """One input block's element state from `state.values[block_id]`, whatever its key."""
-    if ACTION in block:
-        return block[ACTION]
-    return next((state for key, state in block.items() if is_form_action(key)), None)
 
 
 def normalise_uk_postcode(text: str) -> str | None:
@@ -196,7 +162,7 @@ def parse_destination(
     values: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> Recipient | FieldErrors:
     """ "Fix the address": the recipient's fields of page 1, read and checked the same way."""
-    form = _Reader(values)
+    form = FieldReader(values)
     name = form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name.")
     email = _email(form)
     phone = _phone(form)
@@ -229,7 +195,7 @@ def parse_shipment(
     values: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> ShipmentRequest | FieldErrors:
     """Page 1's `view.state.values` -> a request with `customs=None`, or every field's error."""
-    form = _Reader(values)
+    form = FieldReader(values)
 
     name = form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name.")
     email = _email(form)
@@ -325,7 +291,7 @@ def parse_customs(
     values: Mapping[str, Mapping[str, Mapping[str, Any]]], shipment: ShipmentRequest
 ) -> Customs | FieldErrors:
     """Page 2's `view.state.values` -> `Customs` for `shipment`, or every field's error."""
-    form = _Reader(values)
+    form = FieldReader(values)
     declared = shipment.value
 
     contents = form.text(
@@ -362,152 +328,7 @@ def parse_customs(
     )
 
 
-class _Reader:
-    """Reads one field at a time from `state.values`, collecting errors by block id.
-
-    Getters of required fields return an empty value after recording an error, so callers
-    stay simple and only build the model when `errors` is empty.
-    """
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = values if isinstance(values, Mapping) else {}
-        self.errors: FieldErrors = {}
-
-    def fail(self, block_id: str, message: str) -> None:
-        self.errors.setdefault(block_id, message)
-
-    def _action(self, block_id: str) -> Mapping[str, Any]:
-        block = self.values.get(block_id)
-        action = form_action(block) if isinstance(block, Mapping) else None
-        return action if isinstance(action, Mapping) else {}
-
-    def raw(self, block_id: str) -> str | None:
-        """The element's value: None when empty; "\\x00" (junk) when it isn't a string."""
-        value = self._action(block_id).get("value")
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            return "\x00"
-        return value
-
-    def optional_text(self, block_id: str, label: str, max_len: int) -> str | None:
-        raw = self.raw(block_id)
-        if raw is None:
-            return None
-        text = _clean(raw)
-        if text is None:
-            self.fail(block_id, f"{label} has invisible or control characters: retype it.")
-            return None
-        if len(text) > max_len:
-            self.fail(block_id, f"{label} must be {max_len} characters or fewer.")
-            return None
-        return text or None
-
-    def text(self, block_id: str, label: str, max_len: int, *, missing: str) -> str:
-        text = self.optional_text(block_id, label, max_len)
-        if text is None:
-            self.fail(block_id, missing)  # keeps a more specific error already recorded
-            return ""
-        return text
-
-    def choice(self, block_id: str, allowed: Mapping[str, str], *, missing: str) -> str:
-        option = self._action(block_id).get("selected_option")
-        value = option.get("value") if isinstance(option, Mapping) else None
-        if isinstance(value, str) and value in allowed:
-            return value
-        self.fail(block_id, missing)
-        return ""
-
-    def decimal(
-        self,
-        block_id: str,
-        low: Decimal,
-        high: Decimal,
-        places: int,
-        *,
-        missing: str,
-        not_number: str,
-        out_of_range: str,
-    ) -> Decimal:
-        raw = self.raw(block_id)
-        text = raw.strip() if raw is not None else ""
-        if not text:
-            self.fail(block_id, missing)
-            return Decimal(0)
-        number = _decimal(text)
-        if number is None:
-            self.fail(block_id, not_number)
-            return Decimal(0)
-        if not low <= number <= high:
-            self.fail(block_id, out_of_range)
-            return Decimal(0)
-        exponent = number.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > places:
-            self.fail(block_id, f"{out_of_range[:-1]}, with at most {places} decimal places.")
-            return Decimal(0)
-        return number
-
-
-def _clean(raw: str) -> str | None:
-    """Trimmed, whitespace runs folded to one space, NFC; None if it holds junk characters.
-
-    A zero-width non-joiner or joiner (U+200C, U+200D) between two letters stays: Persian and
-    Indic names need them (می‌خواهم, ಕ್‍ಷ); at either end of the field, or beside a space or
-    a digit, it only hides text and is refused, as is every other invisible or bidi control.
-    The format characters that emoji are built of stay valid where they build an emoji: a
-    zero-width joiner between two emoji (👨‍👩‍👧‍👦, 🏳️‍🌈) and the tag characters of a
-    subdivision flag (Scotland's, England's). Anywhere else they hide text, and are refused.
-    """
-    for i, char in enumerate(raw):
-        if char in _ALLOWED_WHITESPACE:
-            continue
-        if unicodedata.category(char) not in _BAD_CATEGORIES:
-            continue
-        if char == _ZWJ and 0 < i < len(raw) - 1 and _joins(raw[i - 1], raw[i + 1]):
-            continue
-        if char in _WORD_JOINERS and 0 < i < len(raw) - 1 and _in_word(raw[i - 1], raw[i + 1]):
-            continue
-        if _TAG_FIRST <= ord(char) <= _TAG_LAST and _in_tag_flag(raw, i):
-            continue
-        return None
-    return unicodedata.normalize("NFC", " ".join(raw.split()))
-
-
-def _in_word(before: str, after: str) -> bool:
-    """Letters (or their marks) on both sides: ZWNJ/ZWJ shaping a Persian or Indic name."""
-    return unicodedata.category(before)[0] in "LM" and unicodedata.category(after)[0] in "LM"
-
-
-def _is_emoji(char: str) -> bool:
-    """Pictographs, symbols and skin tones (So, Sk); VS16 ends an emoji too (🏳️ is 🏳 + VS16)."""
-    return char == _VS16 or unicodedata.category(char) in ("So", "Sk")
-
-
-def _joins(before: str, after: str) -> bool:
-    return _is_emoji(before) and unicodedata.category(after) == "So"
-
-
-def _in_tag_flag(raw: str, i: int) -> bool:
-    """Tag characters after 🏴, up to the cancel tag that closes the flag."""
-    start = i
-    while start > 0 and _TAG_FIRST <= ord(raw[start - 1]) <= _TAG_LAST:
-        start -= 1
-    if start == 0 or raw[start - 1] != _BLACK_FLAG:
-        return False
-    end = i
-    while end < len(raw) and _TAG_FIRST <= ord(raw[end]) <= _TAG_LAST and raw[end] != _TAG_END:
-        end += 1
-    return end < len(raw) and raw[end] == _TAG_END
-
-
-def _decimal(text: str) -> Decimal | None:
-    """Plain ASCII decimals only: no "NaN", "Infinity", "1e3", "1,5" or other scripts' digits."""
-    if len(text) > _MAX_NUMBER_CHARS or not _NUMBER.fullmatch(text):
-        return None
-    return Decimal(text)
-
-
-def _email(form: _Reader) -> str | None:
+def _email(form: FieldReader) -> str | None:
     email = form.optional_text(RECIPIENT_EMAIL, "Email", MAX_EMAIL)
     if email is not None and not EMAIL.fullmatch(email):
         form.fail(RECIPIENT_EMAIL, "Enter an email like name@example.com, or leave it empty.")
@@ -515,7 +336,7 @@ def _email(form: _Reader) -> str | None:
     return email
 
 
-def _phone(form: _Reader) -> str:
+def _phone(form: FieldReader) -> str:
     phone = form.text(
         RECIPIENT_PHONE, "Phone", MAX_PHONE, missing="Enter the recipient's phone number."
     )
@@ -532,10 +353,10 @@ def _phone(form: _Reader) -> str:
     return phone
 
 
-def _postcode(form: _Reader, country: str) -> str:
+def _postcode(form: FieldReader, country: str) -> str:
     """UK-format countries get the full check and "SW1A 2AA" spelling; others a sanity check."""
     raw = form.raw(ADDRESS_POSTCODE)
-    text = _clean(raw) if raw is not None else ""
+    text = clean_text(raw) if raw is not None else ""
     if text is None:
         form.fail(ADDRESS_POSTCODE, "Postcode has invisible or control characters: retype it.")
         return ""
@@ -560,13 +381,13 @@ def _postcode(form: _Reader, country: str) -> str:
     return postcode
 
 
-def _parcel_count(form: _Reader) -> int:
+def _parcel_count(form: FieldReader) -> int:
     message = f"Number of parcels must be a whole number from {MIN_PARCELS} to {MAX_PARCELS}."
     count = form.decimal(
         PARCEL_COUNT,
         Decimal(MIN_PARCELS),
         Decimal(MAX_PARCELS),
-        _MAX_NUMBER_CHARS,  # fractions get the whole-number message below
+        MAX_NUMBER_CHARS,  # fractions get the whole-number message below
         missing=message,
         not_number=message,
         out_of_range=message,
@@ -579,7 +400,7 @@ def _parcel_count(form: _Reader) -> int:
     return int(count)
 
 
-def _check_girth(form: _Reader, sides: Mapping[str, Decimal]) -> None:
+def _check_girth(form: FieldReader, sides: Mapping[str, Decimal]) -> None:
     if any(block_id in form.errors for block_id in sides):
         return
     longest = max(sides, key=lambda block_id: sides[block_id])
@@ -592,7 +413,7 @@ def _check_girth(form: _Reader, sides: Mapping[str, Decimal]) -> None:
         )
 
 
-def _shipper_reference(form: _Reader) -> str:
+def _shipper_reference(form: FieldReader) -> str:
     message = (
         f"Shipper reference must be 1 to {MAX_SHIPPER_REFERENCE} letters, digits "
         "or - _ / . (no spaces)."
@@ -608,7 +429,7 @@ def _shipper_reference(form: _Reader) -> str:
     return text
 
 
-def _hs_code(form: _Reader) -> str:
+def _hs_code(form: FieldReader) -> str:
     message = (
         "HS code must be 6 to 10 digits, like 6404.11 (look it up at trade-tariff.service.gov.uk)."
     )
@@ -635,7 +456,7 @@ def parse_return_reason(
     values: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> tuple[ReturnReason, str | None] | FieldErrors:
     """The reason and its words; "Other" needs the words, the others may have them."""
-    form = _Reader(values)
+    form = FieldReader(values)
     reasons = {reason.value: reason.value for reason in ReturnReason}
     chosen = form.choice(RETURN_REASON, reasons, missing="Choose why it comes back.")
     note = form.optional_text(RETURN_NOTE, "The reason", MAX_RETURN_NOTE)

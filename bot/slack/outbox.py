@@ -9,6 +9,13 @@ that remove buttons or state an outcome) go before cosmetic ones (a manifest's m
 delivery thread paces every call through the shared buckets (`bot/slack/pacing.py`), and a 429
 puts the row back with its Retry-After. A permanent error (message_not_found, ...) is
 recorded on the row and logged: nothing is retried forever, nothing is silently dropped.
+
+An edit of a message someone just clicked goes through the click's response_url instead
+(`offer`): Slack lets it replace the message 5 times in 30 minutes outside the Web API's
+tiers, so the click's own edit (the Choose buttons going) never waits behind Tier-3 edits,
+and chat.update is left for the message nobody clicked (the channel message's final state).
+It is sent at once from the thread that queued it; a refused or expired one falls back to
+the paced chat.update.
 """
 
 from __future__ import annotations
@@ -53,6 +60,10 @@ PERMANENT = frozenset(
     }
 )
 MAX_BACKOFF = 60.0
+# A click's response_url replaces its message this many times, within this long of the click
+# (Slack: 5 uses in 30 minutes; a minute short, as our clock starts when the click arrives).
+URL_USES = 5
+URL_LIFE = 29 * 60.0
 
 
 # An edit another row waits on: (channel, ts, the message's new state, and the state it
@@ -91,7 +102,7 @@ class Outbox:
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._sending = False
+        self._sending = 0  # deliveries on their way (the delivery thread's, and inline ones)
 
     # -- queueing -----------------------------------------------------------------------
     def edit(
@@ -103,7 +114,8 @@ class Outbox:
         priority: int | None = None,
         delay: float = 0.0,
     ) -> None:
-        """Queue `message` as the message's new state; it replaces a pending older one."""
+        """Queue `message` as the message's new state; it replaces a pending older one.
+        Through a fresh response_url of the message it goes at once, from this thread."""
         priority = FLOW if priority is None else priority
         payload = _payload(channel, ts, message)
         key = edit_key(channel, ts)
@@ -116,15 +128,16 @@ class Outbox:
             ).fetchone()
             if pending is not None:
                 # Only the newest state goes out, no later than the older one would have.
+                row_id, run_after = int(pending["id"]), min(now + delay, pending["run_after"])
                 conn.execute(
                     "UPDATE outbox SET payload_json = ?, priority = ?, run_after = ?, "
                     "updated_at = ? WHERE id = ?",
                     (
                         payload,
                         min(priority, int(pending["priority"])),
-                        min(now + delay, float(pending["run_after"])),
+                        run_after,
                         now_iso(),
-                        pending["id"],
+                        row_id,
                     ),
                 )
             else:
@@ -135,14 +148,43 @@ class Outbox:
                 ).fetchone()
                 if last is not None and last["payload_json"] == payload:
                     return  # the message already says this
-                conn.execute(
-                    "INSERT INTO outbox (method, channel, ts, coalesce_key, priority, "
-                    "payload_json, state, run_after, created_at, updated_at) "
-                    "VALUES ('chat.update', ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                    (channel, ts, key, priority, payload, now + delay, now_iso(), now_iso()),
+                run_after = now + delay
+                row_id = int(
+                    conn.execute(
+                        "INSERT INTO outbox (method, channel, ts, coalesce_key, priority, "
+                        "payload_json, state, run_after, created_at, updated_at) "
+                        "VALUES ('chat.update', ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                        (channel, ts, key, priority, payload, run_after, now_iso(), now_iso()),
+                    ).lastrowid
+                    or 0
                 )
+            by_url = run_after <= now and _url(conn, key, now) is not None
+        if by_url:
+            self._send(row_id, url_only=True)
         with self._cv:
             self._cv.notify_all()
+
+    # -- response_urls ----------------------------------------------------------------
+    def offer(self, channel: str, ts: str, response_url: str) -> None:
+        """A click on the message (channel, ts) came with `response_url`: the message's
+        edits go through it while it lasts (the newest click's replaces an older one)."""
+        now = self._clock()
+        with self._db.tx() as conn:
+            conn.execute("DELETE FROM response_urls WHERE issued_at < ?", (now - URL_LIFE,))
+            conn.execute(
+                "INSERT OR REPLACE INTO response_urls (coalesce_key, url, issued_at, uses) "
+                "VALUES (?, ?, ?, 0)",
+                (edit_key(channel, ts), response_url, now),
+            )
+
+    def used(self, response_url: str, refused: str | None = None) -> None:
+        """One of the URL's uses went (an answer through it, or an edit); `refused`: Slack
+        took it no more, so the message's edits go by chat.update again."""
+        with self._db.tx() as conn:
+            conn.execute(
+                "UPDATE response_urls SET uses = uses + 1, refused = ? WHERE url = ?",
+                (refused, response_url),
+            )
 
     def post(
         self,
@@ -266,8 +308,10 @@ class Outbox:
         rows = (
             self._db.conn()
             .execute(
-                "SELECT id, method, channel, run_after FROM outbox WHERE state = 'pending' "
-                "ORDER BY priority, run_after, id LIMIT 200"
+                "SELECT o.id, o.method, o.channel, o.run_after, r.url FROM outbox o "
+                f"LEFT JOIN response_urls r ON {_USABLE} WHERE o.state = 'pending' "
+                "ORDER BY o.priority, o.run_after, o.id LIMIT 200",
+                (URL_USES, now - URL_LIFE),
             )
             .fetchall()
         )
@@ -277,7 +321,7 @@ class Outbox:
             if due_in > 0:
                 pause = min(pause, due_in)
                 continue
-            wait = self._slack.pacer.wait(row["method"], row["channel"])
+            wait = 0.0 if row["url"] else self._slack.pacer.wait(row["method"], row["channel"])
             if wait > 0:
                 pause = min(pause, wait)
                 continue
@@ -285,12 +329,27 @@ class Outbox:
                 return 0.0
         return max(pause, 0.005)
 
-    def _send(self, row_id: int) -> bool:
+    def _send(self, row_id: int, *, url_only: bool = False) -> bool:
+        """Deliver one pending row (not while another state of its message is on its way, so
+        edits never cross); an edit through the message's response_url if it has a fresh
+        one, else paced. `url_only`: through the response_url or not now (inline, from
+        `edit`; the delivery thread sends it otherwise)."""
+        now = self._clock()
         with self._db.tx() as conn:
             row = conn.execute(
-                "SELECT * FROM outbox WHERE id = ? AND state = 'pending'", (row_id,)
+                "SELECT * FROM outbox WHERE id = ? AND state = 'pending' AND NOT EXISTS "
+                "(SELECT 1 FROM outbox s WHERE s.coalesce_key = outbox.coalesce_key "
+                "AND s.state = 'sending')",
+                (row_id,),
             ).fetchone()
             if row is None:
+                return False
+            url = (
+                _url(conn, str(row["coalesce_key"]), now)
+                if row["method"] == "chat.update"
+                else None
+            )
+            if url is None and url_only:
                 return False
             conn.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ? "
@@ -298,14 +357,41 @@ class Outbox:
                 (now_iso(), row_id),
             )
         with self._cv:
-            self._sending = True
-        method = str(row["method"])
+            self._sending += 1
+        try:
+            if url is not None and self._replaced(url, row):
+                return True
+            if url_only:
+                self._surely(lambda: self._finish(row_id, "pending", run_after=self._clock()))
+                return True
+            self._deliver(row)
+        finally:
+            with self._cv:
+                self._sending -= 1
+                self._cv.notify_all()
+        return True
+
+    def _replaced(self, url: str, row: sqlite3.Row) -> bool:
+        """The edit through the click's response_url; False (the URL marked refused) when
+        Slack would not take it: the paced chat.update is the fallback."""
+        args = json.loads(row["payload_json"])
+        refused = self._slack.replace(url, Message(text=args["text"], blocks=args["blocks"]))
+        self._surely(lambda: self.used(url, refused))
+        if refused is None:
+            self._surely(lambda: self._finish(int(row["id"]), "sent"))
+            return True
+        log.info("outbox %s: response_url refused (%s): by chat.update", row["id"], refused)
+        return False
+
+    def _deliver(self, row: sqlite3.Row) -> None:
+        """By the Web API, in a slot of its method's bucket (or back to pending)."""
+        row_id, method = int(row["id"]), str(row["method"])
         args = json.loads(row["payload_json"])
         then, otherwise = args.pop("_then", []), args.pop("_else", [])
+        if self._slack.pacer.take(method, row["channel"], max_wait=0.0) is None:
+            self._surely(lambda: self._finish(row_id, "pending", run_after=self._clock()))
+            return
         try:
-            if self._slack.pacer.take(method, row["channel"], max_wait=0.0) is None:
-                self._finish(row_id, "pending", run_after=self._clock(), error=None)
-                return False
             self._slack.send(method, args)
         except SlackProblem as exc:
             problem = exc
@@ -320,10 +406,6 @@ class Outbox:
         else:
             self._surely(lambda: self._finish(row_id, "sent"))
             self._queue_edits(then)  # they may point at the post now that it is there
-        finally:
-            with self._cv:
-                self._sending = False
-        return True
 
     def _latest(self, channel: str, ts: str) -> str | None:
         """The newest state queued or sent for a message (its payload)."""
@@ -407,3 +489,21 @@ class Outbox:
                     "WHERE id = ?",
                     (state, run_after, error, now_iso(), row_id),
                 )
+
+
+# The response_url (alias r) a pending edit (alias o) may go through; args: URL_USES, the
+# oldest issued_at still fresh.
+_USABLE = (
+    "r.coalesce_key = o.coalesce_key AND o.method = 'chat.update' AND r.refused IS NULL "
+    "AND r.uses < ? AND r.issued_at >= ?"
+)
+
+
+def _url(conn: sqlite3.Connection, key: str, now: float) -> str | None:
+    """The message's fresh response_url (uses left, within its life, not refused), if any."""
+    row = conn.execute(
+        "SELECT url FROM response_urls WHERE coalesce_key = ? AND refused IS NULL "
+        "AND uses < ? AND issued_at >= ?",
+        (key, URL_USES, now - URL_LIFE),
+    ).fetchone()
+    return str(row["url"]) if row is not None else None

@@ -59,6 +59,8 @@ INLINE_WAIT = 5.0
 # What a trigger-bound call keeps of the trigger's life for the call itself: it waits for our
 # pacer's next slot (or a 429's Retry-After) only while this much is left after the wait.
 TRIGGER_CALL_TIME = 0.5
+# What `calls()` counts an interaction's response_url POST as: it is not a Web API method.
+RESPONSE_URL = "response_url"
 
 
 class SlackProblem(Exception):
@@ -295,6 +297,12 @@ class SlackOut:
             return
         self._call("chat.update", channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
+    def offer(self, channel: str, ts: str, response_url: str) -> None:
+        """A click on the message (channel, ts) came with `response_url`: the message's next
+        edits go through it (`replace`) instead of chat.update while it lasts (the outbox)."""
+        if self.outbox is not None:
+            self.outbox.offer(channel, ts, response_url)
+
     def ephemeral(
         self,
         channel: str,
@@ -330,20 +338,40 @@ class SlackOut:
         self.post(self.open_dm(user), message)
 
     def respond(self, response_url: str, message: Message) -> bool:
+        """An ephemeral answer through an interaction's response_url; False if Slack refused."""
+        if self.outbox is not None:
+            self.outbox.used(response_url)
+        return self._response(response_url, message, replace_original=False) is None
+
+    def replace(self, response_url: str, message: Message) -> str | None:
+        """Replace the message a click came from through the click's response_url
+        (replace_original): outside the Web API's tiers, so it takes no chat.update slot.
+        None when done; else why not (Slack's answer), and the caller falls back."""
+        return self._response(response_url, message, replace_original=True)
+
+    def _response(
+        self, response_url: str, message: Message, *, replace_original: bool
+    ) -> str | None:
+        """One POST to a response_url, counted as RESPONSE_URL (`calls()`). Not told to the
+        Web API's observer: it says nothing of whether the bot's token works."""
+        self._count(RESPONSE_URL)
+        started = time.monotonic()
+        outcome: str | None = None
         try:
             response = WebhookClient(response_url, timeout=10).send(
                 text=message.text,
                 blocks=message.blocks,
-                response_type="ephemeral",
-                replace_original=False,
+                response_type=None if replace_original else "ephemeral",
+                replace_original=replace_original,
             )
+            if not 200 <= response.status_code < 300:
+                outcome = f"{response.status_code} {response.body}".strip()
         except (OSError, SlackClientError) as exc:
-            log.warning("response_url failed: %s", exc)
-            return False
-        if not 200 <= response.status_code < 300:
-            log.warning("response_url answered HTTP %s", response.status_code)
-            return False
-        return True
+            outcome = f"unreachable: {type(exc).__name__}"
+        if outcome is not None:
+            log.warning("response_url refused: %s", outcome)
+        log.debug("response_url: %s in %.3f s", outcome or "ok", time.monotonic() - started)
+        return outcome
 
     def join(self, channel: str) -> bool:
         """Join a public channel; False where only a person can add us (private, DM)."""

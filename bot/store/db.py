@@ -169,6 +169,14 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, priority, run_after);
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox(coalesce_key, state);
+CREATE TABLE IF NOT EXISTS response_urls (
+    coalesce_key TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    uses INTEGER NOT NULL DEFAULT 0,
+    refused TEXT
+);
+CREATE INDEX IF NOT EXISTS response_urls_url ON response_urls(url);
 CREATE TABLE IF NOT EXISTS seen_events (
     event_id TEXT PRIMARY KEY,
     at TEXT NOT NULL
