@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from bot import __version__
 from bot.devslack.server import FakeSlack
 from bot.devslack.socket import FakeSocketMode, SocketDriver
 from bot.sandbox.server import RunningSandbox
@@ -58,7 +59,7 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
         finally:
             process.terminate()
             output = process.communicate(timeout=15)[0]
-    assert "Slack Socket Mode" in output
+    assert f"shipbot {__version__}: Slack Socket Mode" in output  # the version, in one place
     assert "carrier sandbox carrier at" in output
     assert "new session has been established" in output.lower()
     # The start lines are printed; every log line is one JSON object.
