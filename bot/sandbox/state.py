@@ -566,8 +566,15 @@ class SandboxState:
                 and v.state not in (DELIVERED, CANCELLED, LOST, RETURN_TO_SENDER)
             ]
 
-    def set_journey(self, reference: str, states: tuple[str, ...]) -> ConsignmentView:
-        """What happens after the manifest (now or later), one state per tracking step."""
+    def set_journey(
+        self, reference: str, states: tuple[str, ...], *, handed_in: bool = False
+    ) -> ConsignmentView:
+        """What happens after the manifest (now or later), one state per tracking step.
+
+        `handed_in`: a return (Inbound, allocated) was handed in by the customer just now and
+        its journey starts. GUESS: Sorted's docs don't say what PRO shows for a return the
+        retailer never manifests; the sandbox treats the carrier's first scan as its manifest.
+        """
         unknown = [s for s in states if s not in JOURNEY_STATES]
         if not states or unknown:
             raise ApiProblem(
@@ -578,8 +585,19 @@ class SandboxState:
             )
         with self._lock:
             consignment = self._get(reference)
+            now = self.clock.now()
+            if handed_in:
+                state = self._state(consignment, now)
+                if consignment.request.direction.lower() != "inbound" or state != ALLOCATED:
+                    raise ApiProblem(
+                        400,
+                        "InvalidState",
+                        f"Only an allocated return can be handed in; {reference} is "
+                        f"{consignment.request.direction} and {state}.",
+                    )
+                consignment.state, consignment.manifested_at = MANIFESTED, now
             consignment.journey = (MANIFESTED, *states)
-            return self._view(consignment, self.clock.now())
+            return self._view(consignment, now)
 
     # -- consignments made elsewhere: search, update ----------------------------------
     def search(self, matches: Callable[[ConsignmentView], bool]) -> list[ConsignmentView]:
