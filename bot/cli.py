@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--http", action="store_true", help="check for HTTP mode (signing secret)")
 
+    sub.add_parser(
+        "worker",
+        help="run the flows for `serve` (which starts it: not run by hand)",
+        description=(
+            "The jobs, the Slack outbox and the carrier calls, in a process of their own: "
+            "`serve` starts it, starts it again if it dies, and stops it. Pokes on stdin say "
+            "a job was written; stdin's end stops it."
+        ),
+    )
     demo = sub.add_parser(
         "demo",
         help="drive the whole flow against the sandbox and a stand-in Slack",
@@ -131,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sandbox(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "worker":
+        return _worker()
     if args.command == "check":
         return _check(args)
     if args.command == "backup":
@@ -324,18 +336,19 @@ def _serve(args: Any) -> int:
         f"(journal {store.journal_mode()})",
         flush=True,
     )
-    try:
-        resumed = bot.start()
-    except RunnerBusy as exc:
+    holder = bot.runner.queue.acquire_lease()  # the worker takes it over at once
+    if holder is not None:
         carrier.close()
         store.close()
-        return _fail(
-            [
-                f"SHIPBOT_DB {settings.shipbot_db} is in use by another shipbot ({exc}): "
-                "stop that one first, or give this one its own SHIPBOT_DB"
-            ]
-        )
-    print(f"shipbot: resumed {len(resumed)} consignment(s) left unfinished", flush=True)
+        return _fail([_in_use(settings.shipbot_db, RunnerBusy(holder))])
+    bot.runner.queue.release_lease()
+    from bot.worker import Supervisor
+
+    supervisor = Supervisor(_worker_env(carrier))
+    bot.runner.worker = supervisor
+    bot.outbox.worker = supervisor
+    supervisor.start()
+    print(f"shipbot: flows run in a worker process (pid {supervisor.pid})", flush=True)
 
     def _stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -365,12 +378,69 @@ def _serve(args: Any) -> int:
     except KeyboardInterrupt:
         print("shipbot: stopping: no new work; waiting for calls in flight", flush=True)
     finally:
-        # Graceful: carrier calls in flight finish (up to the grace period), each flow's
-        # step is already recorded, and anything still running resumes at the next start.
-        left = bot.stop(settings.shipbot_stop_grace)
+        # No new requests now; the worker drains: carrier calls in flight finish (up to the
+        # grace period), each flow's step is already recorded, the rest resumes next start.
+        code = supervisor.stop(settings.shipbot_stop_grace + 10)
         carrier.close()
         store.close()
-        print(f"shipbot: stopped ({len(left)} job(s) left for the next start)", flush=True)
+        print(f"shipbot: stopped (the worker exited {code})", flush=True)
+    return 0
+
+
+def _in_use(db: str, exc: Exception) -> str:
+    return (
+        f"SHIPBOT_DB {db} is in use by another shipbot ({exc}): "
+        "stop that one first, or give this one its own SHIPBOT_DB"
+    )
+
+
+def _worker_env(carrier: Any) -> dict[str, str]:
+    """The worker's environment: the server's, with the server's own sandbox carrier (if it
+    started one) as its carrier, so a restarted worker finds the same consignments."""
+    env = dict(os.environ)
+    if carrier.sandbox is not None:
+        env["ELECTIO_API_URL"] = carrier.url
+        env.pop("SHIPBOT_CARRIER", None)
+    return env
+
+
+def _worker() -> int:
+    """`shipbot worker` (started by `serve`): the lease, the jobs, the outbox, the carrier."""
+    from bot.settings import load_settings
+
+    settings, errors = load_settings()
+    if settings is None:
+        return _fail(errors)
+    from bot.app import build
+    from bot.runtime import connect_carrier, setup_logging
+    from bot.store.jobs import RunnerBusy
+    from bot.store.writes import Store
+    from bot.worker import READY, RUNNER_BUSY_EXIT, listen
+
+    setup_logging(settings.shipbot_log_level, settings.shipbot_log_format)
+    os.environ.pop("SLACK_BOT_TOKEN", None)
+    store = Store(settings.shipbot_db, busy_timeout=settings.shipbot_db_busy_timeout)
+    carrier = connect_carrier(settings)
+    bot = build(settings, store, carrier.client)
+    try:
+        resumed = bot.start()
+    except RunnerBusy as exc:
+        carrier.close()
+        store.close()
+        _fail([_in_use(settings.shipbot_db, exc)])
+        return RUNNER_BUSY_EXIT
+    print(f"shipbot: resumed {len(resumed)} consignment(s) left unfinished", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    listen(bot.runner, bot.outbox, stop.set)
+    print(READY, flush=True)
+    while not stop.wait(0.5):
+        pass
+    left = bot.stop(settings.shipbot_stop_grace)
+    carrier.close()
+    store.close()
+    print(f"shipbot: worker stopped ({len(left)} job(s) left for the next start)", flush=True)
     return 0
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from blocks import Message
 from bot.slack.slackio import SlackOut, SlackProblem
 from bot.store.db import Database, now_iso
+from bot.store.jobs import WorkerLink
 
 log = logging.getLogger("shipbot.outbox")
 
@@ -103,6 +104,7 @@ class Outbox:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._sending = 0  # deliveries on their way (the delivery thread's, and inline ones)
+        self.worker: WorkerLink | None = None  # set where the worker process delivers
 
     # -- queueing -----------------------------------------------------------------------
     def edit(
@@ -263,8 +265,16 @@ class Outbox:
         return row is None
 
     def alive(self) -> bool:
-        """Its delivery thread runs (the readiness check)."""
+        """Its delivery thread runs (the readiness check); in the worker process, if another
+        process delivers (`worker`)."""
+        if self.worker is not None:
+            return self.worker.problem() is None
         return self._thread is not None and self._thread.is_alive()
+
+    def wake(self) -> None:
+        """Rows another process queued: look now rather than at the next pause's end."""
+        with self._cv:
+            self._cv.notify_all()
 
     def states(self) -> dict[str, int]:
         rows = self._db.conn().execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")

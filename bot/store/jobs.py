@@ -3,6 +3,10 @@
 Slow work (carrier calls, uploads) never runs on Bolt's listener threads, so a burst of
 slow clicks cannot starve the acks. Because jobs are rows, a restart picks up whatever a
 dead process left unfinished.
+
+`shipbot serve` runs the jobs in a worker process of their own (bot/worker.py): the process
+that answers Slack only writes the row and pokes the worker (`WorkerLink`), which reads the
+table's new rows (`pull`): the table is the truth, the poke only saves the polling delay.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot import logfmt
 from bot.store.db import Database, now_iso
@@ -27,6 +31,16 @@ log = logging.getLogger("shipbot.jobs")
 JobHandler = Callable[[dict[str, Any]], None]
 # Called with the payload and what made the last attempt fail (a RetryLater, or anything else).
 GiveUpHandler = Callable[[dict[str, Any], Exception], None]
+
+
+class WorkerLink(Protocol):
+    """The process that runs the jobs, seen from the one that only queues them."""
+
+    def poke(self) -> None:
+        """New rows: read the table now."""
+
+    def problem(self) -> str | None:
+        """None while the worker runs; else what is wrong (for the readiness check)."""
 
 
 class RetryLater(Exception):
@@ -141,6 +155,18 @@ class JobQueue:
             ).fetchall()
         return [(int(r["id"]), float(r["run_after"])) for r in rows]
 
+    def pending_after(self, job_id: int) -> list[tuple[int, float]]:
+        """Pending jobs newer than `job_id` (another process queued them)."""
+        rows = (
+            self._db.conn()
+            .execute(
+                "SELECT id, run_after FROM jobs WHERE state = 'pending' AND id > ? ORDER BY id",
+                (job_id,),
+            )
+            .fetchall()
+        )
+        return [(int(r["id"]), float(r["run_after"])) for r in rows]
+
     def open_count(self, kind: str) -> int:
         row = (
             self._db.conn()
@@ -220,6 +246,9 @@ class JobRunner:
         self._unrecorded: dict[int, Callable[[], None]] = {}
         # Other work that must be done before the runner counts as idle (the Slack outbox).
         self.idle_checks: list[Callable[[], bool]] = []
+        # Set where another process runs the jobs: submit only writes the row and pokes it.
+        self.worker: WorkerLink | None = None
+        self._seen = 0  # the newest job id in the heap (`pull` reads the ones after it)
 
     def register(
         self, kind: str, handler: JobHandler, *, on_give_up: GiveUpHandler | None = None
@@ -242,14 +271,26 @@ class JobRunner:
             raise KeyError(f"no handler for job kind {kind!r}")
         run_after = self._clock() + delay
         job_id = self.queue.add(kind, payload, run_after=run_after, dedupe_key=dedupe_key)
-        if job_id is not None:
+        if job_id is not None and self.worker is not None:
+            self.worker.poke()
+        elif job_id is not None:
             self._push(run_after, job_id)
         return job_id
 
     def _push(self, run_after: float, job_id: int) -> None:
         with self._cv:
             heapq.heappush(self._heap, (run_after, job_id))
+            self._seen = max(self._seen, job_id)
             self._cv.notify()
+
+    def pull(self) -> int:
+        """Queue the pending rows another process wrote since the last look; how many."""
+        with self._cv:
+            seen = self._seen
+        fresh = self.queue.pending_after(seen)
+        for job_id, run_after in fresh:
+            self._push(run_after, job_id)
+        return len(fresh)
 
     def start(self) -> int:
         """Take the database's lease, requeue what a dead runner left, start the workers.
@@ -280,6 +321,11 @@ class JobRunner:
                     return
                 try:
                     ours = self.queue.beat()
+                    self._cv.release()
+                    try:
+                        self.pull()  # a poke lost (the worker restarting): the table is the truth
+                    finally:
+                        self._cv.acquire()
                 except Exception:
                     log.exception("job runner heartbeat failed")
                     continue
@@ -314,6 +360,8 @@ class JobRunner:
 
     def alive(self) -> str | None:
         """None while the workers and the lease's heartbeat run; else what is wrong."""
+        if self.worker is not None:
+            return self.worker.problem()
         if self._stopping:
             return "stopped"
         if not self._threads:
