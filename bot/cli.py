@@ -281,6 +281,7 @@ def _sandbox(args: Any) -> int:
 def _serve(args: Any) -> int:
     from bot.settings import load_settings
 
+    environment = dict(os.environ)  # the worker's, before Bolt's variables are taken out
     settings, errors = load_settings()
     if settings is None:
         return _fail(errors)
@@ -341,10 +342,11 @@ def _serve(args: Any) -> int:
         carrier.close()
         store.close()
         return _fail([_in_use(settings.shipbot_db, RunnerBusy(holder))])
-    bot.runner.queue.release_lease()
     from bot.worker import Supervisor
 
-    supervisor = Supervisor(_worker_env(carrier))
+    env = _worker_env(carrier, environment)
+    env["SHIPBOT_RUNNER_OWNER"] = bot.runner.queue.owner  # the lease passes to the worker
+    supervisor = Supervisor(env)
     bot.runner.worker = supervisor
     bot.outbox.worker = supervisor
     supervisor.start()
@@ -394,10 +396,12 @@ def _in_use(db: str, exc: Exception) -> str:
     )
 
 
-def _worker_env(carrier: Any) -> dict[str, str]:
+def _worker_env(carrier: Any, environment: dict[str, str]) -> dict[str, str]:
     """The worker's environment: the server's, with the server's own sandbox carrier (if it
     started one) as its carrier, so a restarted worker finds the same consignments."""
-    env = dict(os.environ)
+    env = dict(environment)
+    env.pop("SLACK_CLIENT_ID", None)
+    env.pop("SLACK_CLIENT_SECRET", None)
     if carrier.sandbox is not None:
         env["ELECTIO_API_URL"] = carrier.url
         env.pop("SHIPBOT_CARRIER", None)

@@ -229,7 +229,8 @@ class JobRunner:
         backoff: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.queue = JobQueue(db, owner=uuid.uuid4().hex)
+        # `serve` takes the lease and hands it to its worker under the same owner.
+        self.queue = JobQueue(db, owner=os.environ.get("SHIPBOT_RUNNER_OWNER") or uuid.uuid4().hex)
         self._handlers: dict[str, JobHandler] = {}
         self._give_up: dict[str, GiveUpHandler] = {}
         self._workers = workers
@@ -524,4 +525,13 @@ def _alive(row: Any, now: float, stale_after: float) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Dead but not reaped (a killed server's worker, under an init that does not reap)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
