@@ -101,6 +101,10 @@ def status_line(c: ConsignmentRecord, *, thread_pending: bool = False) -> str:
             return f"⏳ Allocated to {escape(service_label(carrier, service))} · getting the label…"
         case Step.LABEL_SAVED:
             return "⏳ Uploading the label…"
+        case Step.UPLOADED if c.is_return and c.delivery is not None:
+            # Handed in by the customer: the watcher's latest word (docs/returns.md).
+            words = state_words(c.delivery.state, c.delivery.raw_state, c.delivery.signed_by)
+            return f"{words} · ↩️ on its way back · {escape(service_label(carrier, service))}"
         case Step.UPLOADED if c.is_return:
             return (
                 f"✅ Return label made · {escape(service_label(carrier, service))} · "

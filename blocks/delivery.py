@@ -27,10 +27,18 @@ def mention(target: str) -> str:
 def change_line(
     c: ConsignmentRecord, change: StateChange, at: datetime, signed_by: str | None
 ) -> Message:
-    """One line in the thread for a change that needs nobody."""
+    """One line in the thread for a change that needs nobody. A return's lines are in its
+    original's thread: they say whose journey it is ("📬 Delivered" is then: back with us)."""
     words = state_words(change.state, change.raw_state, signed_by)
-    text = f"{words} · Sorted PRO, {slack_time(at)}"
+    text = f"{_whose(c)}{words} · Sorted PRO, {slack_time(at)}"
     return Message(text=f"{c.reference}: {words}", blocks=[section(text)])
+
+
+def _whose(c: ConsignmentRecord) -> str:
+    if not c.is_return:
+        return ""
+    original = escape(c.returns_reference or "a consignment")
+    return f"↩️ Return *{escape(c.reference)}* (of {original}) · "
 
 
 def exception_notice(
@@ -40,6 +48,23 @@ def exception_notice(
     words = state_words(change.state, change.raw_state)
     who = " ".join(mention(t) for t in notify) or mention(c.created_by)
     order = f" (order {escape(c.request.order_number)})" if c.request.order_number else ""
+    if c.is_return:  # on its way back: nothing to replace, the customer needs telling
+        text = (
+            f"{_whose(c)}{words} · Sorted PRO, {slack_time(at)}\n{who}: the customer's return"
+            f"{order} from {escape(c.request.recipient.town)} needs you. Check the carrier's "
+            "scans and tell the customer, then mark it handled."
+        )
+        return Message(
+            text=f"{c.reference}: {words}",
+            blocks=[
+                section(text),
+                actions(
+                    status_button(c),
+                    button("Handled", ActionId.DELIVERY_HANDLED, ConsignmentValue(c.id).encode()),
+                    block_id=f"exception-{c.id}",
+                ),
+            ],
+        )
     text = (
         f"{words} · Sorted PRO, {slack_time(at)}\n{who}: *{escape(c.reference)}*{order} to "
         f"{escape(c.request.recipient.town)} needs you. Ship a replacement, check the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ import pytest
 if TYPE_CHECKING:
     from bot.devslack.server import FakeSlack
     from bot.sandbox.server import RunningSandbox
-    from tests.harness import BotWith, Harness
+    from tests.harness import BotWith, Harness, Runs
     from tests.wire_server import WireServer
 
 
@@ -93,10 +94,15 @@ def server() -> Iterator[WireServer]:
 
 @pytest.fixture(scope="module")
 def shared_sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
-    """One sandbox for a whole module, seeded by its SANDBOX_SEED; see `fresh_sandbox`."""
+    """One sandbox for a whole module, seeded by its SANDBOX_SEED, with its SANDBOX_SEED_ORDERS
+    consignments made by the webshop (bot/sandbox/seed.py; none if unset); see `fresh_sandbox`."""
     from bot.sandbox.server import SandboxConfig, start_sandbox
 
-    with start_sandbox(SandboxConfig(seed=request.module.SANDBOX_SEED)) as running:
+    module = request.module
+    config = SandboxConfig(
+        seed=module.SANDBOX_SEED, seed_orders=getattr(module, "SANDBOX_SEED_ORDERS", 0)
+    )
+    with start_sandbox(config) as running:
         yield running
 
 
@@ -122,6 +128,15 @@ def bot_with(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> 
 
         started: list[Harness] = []
         yield start
+
+
+@pytest.fixture
+def runs(fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path) -> Runs:
+    """`with runs() as h:` is one run of the bot on this test's database; the next `with`
+    restarts it on the same database, as a deploy does."""
+    from tests.harness import running_bot
+
+    return partial(running_bot, fake_slack, sandbox, tmp_path / "shipbot.db")
 
 
 @pytest.fixture

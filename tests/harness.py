@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -217,3 +217,4 @@ def running_bot(
 
 
 BotWith = Callable[..., Harness]  # conftest's `bot_with`: running_bot with settings over these
+Runs = Callable[..., AbstractContextManager[Harness]]  # conftest's `runs`: one database, restarted

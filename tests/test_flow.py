@@ -19,6 +19,7 @@ from tests.harness import (
     AGENT2,
     CHANNEL,
     Harness,
+    Runs,
     at_once,
     interaction,
     running_bot,
@@ -254,13 +255,10 @@ def test_health_and_unknown_paths(harness: Harness) -> None:
     assert httpx.get(harness.driver.app_url).status_code == 405
 
 
-def test_a_click_on_a_thread_from_before_a_restart_still_works(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    db = tmp_path / "restart.db"
-    with running_bot(fake_slack, sandbox, db) as first:
+def test_a_click_on_a_thread_from_before_a_restart_still_works(runs: Runs) -> None:
+    with runs() as first:
         record = first.quoted()
-    with running_bot(fake_slack, sandbox, db) as second:
+    with runs() as second:
         response = second.click_quote(record)
         assert response.status_code == 200
         done = second.wait_step(record.id, Step.UPLOADED)

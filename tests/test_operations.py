@@ -9,7 +9,6 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from bot.runtime import log_handler
 from bot.sandbox.server import RunningSandbox
 from bot.store.writes import Store
 from tests.factories import parcel
-from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
+from tests.harness import AGENT, AGENT2, CHANNEL, Harness, Runs
 from tests.moves import walk_to
 
 OTHER_CHANNEL = "C0OTHER1"
@@ -275,15 +274,14 @@ def test_list_pages_open_today_and_all_of_this_channel(harness: Harness) -> None
 
 
 def test_relabel_after_a_restart_comes_from_the_store(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
+    runs: Runs, fake_slack: FakeSlack, sandbox: RunningSandbox
 ) -> None:
-    db = tmp_path / "relabel.db"
-    with running_bot(fake_slack, sandbox, db) as first:
+    with runs() as first:
         record = _allocated(first)
     assert record.carrier_reference and record.message_ts
     label_gets = sandbox.count("GET", r"^/labels/")
     assert label_gets == 1
-    with running_bot(fake_slack, sandbox, db) as second:
+    with runs() as second:
         ack, url = _command(second, f"label {record.carrier_reference}")
         assert "⏳" in ack["text"]
         assert "is in the thread" in _dump(_later(second, url)["blocks"])

@@ -14,22 +14,19 @@ from bot.carrier.client import CarrierClient
 from bot.carrier_states import ConsignmentState
 from bot.models import Recipient
 from bot.sandbox.seed import FAILED_MESSAGE
-from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from bot.sandbox.server import RunningSandbox
 from tests.factories import carrier_clients
 
 KEY = "rescue-key"
 
 
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxConfig(seed=11, seed_orders=8)) as running:
-        yield running
+SANDBOX_SEED = 11  # for conftest's module-wide `shared_sandbox`
+SANDBOX_SEED_ORDERS = 8
 
 
 @pytest.fixture
-def sandbox(seeded: RunningSandbox) -> RunningSandbox:
-    seeded.reset()  # the seeds are made again on reset
-    return seeded
+def sandbox(fresh_sandbox: RunningSandbox) -> RunningSandbox:
+    return fresh_sandbox  # the seeds are made again on reset
 
 
 @pytest.fixture

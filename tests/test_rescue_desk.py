@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +17,17 @@ from bot.devslack.records import Ephemeral
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.seed import FAILED_MESSAGE
-from bot.sandbox.server import RunningSandbox, SandboxConfig, start_sandbox
+from bot.sandbox.server import RunningSandbox
 from tests.harness import AGENT, AGENT2, CHANNEL, Harness, running_bot
 
-
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxConfig(seed=5, seed_orders=8)) as running:
-        yield running
+SANDBOX_SEED = 5  # for conftest's module-wide `shared_sandbox`
+SANDBOX_SEED_ORDERS = 8
 
 
 @pytest.fixture
-def sandbox(seeded: RunningSandbox) -> RunningSandbox:
+def sandbox(fresh_sandbox: RunningSandbox) -> RunningSandbox:
     """conftest's `harness` runs on this: the seeded sandbox, fresh for each test."""
-    seeded.reset()
-    return seeded
+    return fresh_sandbox
 
 
 def _dump(value: object) -> str:

@@ -481,3 +481,129 @@ def test_a_return_form_that_lost_its_original_is_refused(harness: Harness) -> No
     answer = h.post(interaction(no_metadata)).json()
     assert answer["response_action"] == "errors" and "lost its channel" in _dump(answer)
     assert h.store.find_by_reference("RET-1182") is None
+
+
+# -- after the label: the customer hands it in, the watcher tells its journey ----------------
+
+TRACKING_STEP = 600.0  # the sandbox's default tracking step, seconds
+
+
+def _return_with_label(h: Harness) -> tuple[Any, Any]:
+    original, view = _uploaded_with_return_form(h)
+    submitted = h.driver.submit_view(view, typed_over(view, return_reason="Wrong item"))
+    assert submitted.status_code == 200
+    back = h.store.find_by_reference("RET-1182")
+    assert back is not None
+    h.click_quote(h.wait_step(back.id, Step.QUOTED))
+    return original, h.wait_step(back.id, Step.UPLOADED)
+
+
+def _watch(h: Harness, advance: float = 0.0) -> Any:
+    """One tick of the delivery watcher, with the sandbox's clock as now."""
+    if advance:
+        h.sandbox.advance_clock(advance)
+    assert h.bot.watcher is not None
+    report = h.bot.watcher.tick(h.sandbox.now())
+    h.bot.runner.wait_idle()
+    return report
+
+
+def test_after_its_label_a_return_is_followed_back_in_the_original_thread(
+    harness: Harness,
+) -> None:
+    h = harness
+    original, back = _return_with_label(h)
+    assert original.message_ts and back.message_ts and back.carrier_reference
+    ref = back.carrier_reference
+    before = len(h.fake.thread(CHANNEL, original.message_ts))
+    _watch(h, TRACKING_STEP)  # not handed in yet: Allocated is nothing to tell
+    assert len(h.fake.thread(CHANNEL, original.message_ts)) == before
+
+    # The sandbox's control: only an allocated return can be handed in.
+    refused = httpx.post(
+        f"{h.sandbox.url}/__sandbox/journey",
+        json={"reference": original.carrier_reference, "states": ["InTransit"], "handed_in": True},
+        timeout=5,
+    )
+    assert refused.status_code == 400 and "Only an allocated return" in refused.text
+    h.sandbox.set_journey(ref, "InTransit", "Delivered", handed_in=True)
+    _watch(h, TRACKING_STEP)
+    h.wait(lambda: "🚚 In transit" in h.fake.message(CHANNEL, back.message_ts or "").text)
+    lines = [m.text for m in h.fake.thread(CHANNEL, original.message_ts)[before:]]
+    said = _dump([m.blocks for m in h.fake.thread(CHANNEL, original.message_ts)[before:]])
+    assert f"↩️ Return *{back.reference}* (of {original.reference}) · 🚚 In transit" in said
+    assert "on its way back" in h.fake.message(CHANNEL, back.message_ts).text, lines
+
+    _watch(h, TRACKING_STEP)
+    h.wait(lambda: "📬 Delivered" in h.fake.message(CHANNEL, back.message_ts or "").text)
+    said = _dump([m.blocks for m in h.fake.thread(CHANNEL, original.message_ts)[before:]])
+    assert f"↩️ Return *{back.reference}* (of {original.reference}) · 📬 Delivered" in said
+    kept = h.store.require(back.id)
+    assert kept.step is Step.UPLOADED and kept.delivery is not None
+    assert kept.delivery.state.value == "Delivered"
+    status = _card(h, f"status {back.reference}")
+    assert f"Return of {original.reference}" in status
+    # The original's journey is its own: its line and record say nothing of the return's.
+    untouched = h.store.require(original.id)
+    assert untouched.delivery is None and untouched.step is Step.UPLOADED
+    assert "Delivered" not in h.fake.message(CHANNEL, original.message_ts).text
+
+
+def test_a_return_lost_on_its_way_back_needs_an_agent_not_a_replacement(
+    fake_slack: Any, sandbox: RunningSandbox, tmp_path: Any
+) -> None:
+    """Without the events query the watcher reads ours on the way: returns with a label too."""
+    from tests.harness import running_bot
+
+    sandbox.sandbox.state.state_events_enabled = False
+    with running_bot(fake_slack, sandbox, tmp_path / "lost.db") as h:
+        original, back = _return_with_label(h)
+        assert original.message_ts and back.carrier_reference
+        assert h.store.watched(10) == [(back.id, back.carrier_reference)]
+        h.sandbox.set_journey(back.carrier_reference, "InTransit", "Lost", handed_in=True)
+        report = _watch(h, 2 * TRACKING_STEP)
+        assert report.mode == "fallback"
+        assert h.sandbox.count("GET", rf"^/consignments/{back.carrier_reference}$") >= 1
+
+        def notice() -> Any:
+            found = [
+                m
+                for m in h.fake.thread(CHANNEL, original.message_ts or "")
+                if "needs you" in m.text or "needs you" in _dump(m.blocks)
+            ]
+            return found[-1] if found else None
+
+        h.wait(lambda: notice() is not None)
+        message = notice()
+        text = _dump(message.blocks)
+        assert f"↩️ Return *{back.reference}* (of {original.reference})" in text
+        assert "the customer's return (order 1182)" in text and "tell the customer" in text
+        actions = [
+            e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]
+        ]
+        assert "ship_again" not in actions and "delivery_handled" in actions
+        assert h.store.watched(10) == []  # its journey is over
+
+
+def test_the_docs_explain_returns_in_our_words() -> None:
+    """docs/returns.md lists the calls the flows above make, the manifest decision and the
+    guesses; the README's Returns section points to it. Neither names files outside."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "returns.md").read_text()
+    for call in (
+        "`POST /consignments`",
+        "`GET /quotes/consignment/{ref}`",
+        "`PUT /allocation/{ref}/allocatewithquote/{quoteRef}`",
+        "`GET /labels/{ref}/pdf`",
+        "`GET /consignments/docs/{ref}`",
+        "`PUT /consignments/{ref}/cancel`",
+    ):
+        assert call in page, call
+    assert "not manifested with the outbound parcels" in page and "GUESS" in page
+    readme = (root / "README.md").read_text()
+    section = readme.split("\n## Returns\n", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/returns.md)" in section
+    for text in (page, section):
+        assert "../shared" not in text and "/work/" not in text

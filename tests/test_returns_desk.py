@@ -14,7 +14,13 @@ from tests.factories import client_at, parcel, shipment_request
 from tests.form_states import initial, typed_over
 from tests.harness import AGENT, CHANNEL, Harness, wait_for_modal
 from tests.test_forms import check_slack_accepts
-from tests.test_rescue_desk import buttons, card, sandbox, seeded  # noqa: F401
+from tests.test_rescue_desk import (  # noqa: F401 (the seeded sandbox, for conftest's)
+    SANDBOX_SEED,
+    SANDBOX_SEED_ORDERS,
+    buttons,
+    card,
+    sandbox,
+)
 from tests.test_returns import RETURN_SERVICES, _at_sandbox, _dump
 
 WITH_THE_CARRIER = "100239"  # made by the webshop, manifested and on its way

@@ -49,6 +49,12 @@ def client(make_client: MakeClient) -> CarrierClient:
     return make_client()
 
 
+@pytest.fixture
+def impatient(make_client: MakeClient) -> CarrierClient:
+    """Gives up on a reply after 0.3 s (the sandbox's faults take longer)."""
+    return make_client(read_timeout=0.3)
+
+
 def shipment(
     *,
     country: str = "GB",
@@ -302,10 +308,8 @@ def test_429_is_retried_after_the_hint_then_reported(
 
 
 def test_lost_allocate_reply_is_outcome_unknown_and_took_effect(
-    make_client: MakeClient, sandbox: RunningSandbox
+    client: CarrierClient, impatient: CarrierClient, sandbox: RunningSandbox
 ) -> None:
-    client = make_client()
-    impatient = make_client(read_timeout=0.3)
     reference = created(client)
     quote = first_quote(client, reference)
     sandbox.arm_fault("^/allocation/", kind="timeout", method="PUT", seconds=3)
@@ -317,8 +321,9 @@ def test_lost_allocate_reply_is_outcome_unknown_and_took_effect(
     assert status.tracking_numbers
 
 
-def test_slow_reply_to_a_get_is_retried(make_client: MakeClient, sandbox: RunningSandbox) -> None:
-    impatient = make_client(read_timeout=0.3)
+def test_slow_reply_to_a_get_is_retried(
+    make_client: MakeClient, impatient: CarrierClient, sandbox: RunningSandbox
+) -> None:
     reference = created(impatient)
     sandbox.arm_fault("^/consignments/EC-", kind="latency", method="GET", seconds=2)
     assert impatient.get_consignment(reference).reference == reference
@@ -331,10 +336,8 @@ def test_slow_reply_to_a_get_is_retried(make_client: MakeClient, sandbox: Runnin
 
 
 def test_slow_reply_to_a_manifest_is_outcome_unknown(
-    make_client: MakeClient, sandbox: RunningSandbox
+    client: CarrierClient, impatient: CarrierClient, sandbox: RunningSandbox
 ) -> None:
-    client = make_client()
-    impatient = make_client(read_timeout=0.3)
     reference = created(client)
     client.allocate_with_quote(first_quote(client, reference))
     sandbox.arm_fault("manifestFromQuery", kind="latency", seconds=1)

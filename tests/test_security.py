@@ -127,6 +127,12 @@ def test_an_oversized_body_is_refused_before_it_is_read(
     assert b"body too large" in answer
     assert after - before < 32 * 1024  # far below the body: it was never read into memory
     assert logged < 1000
+    # One line, whole (the log guard cuts a line at "request body"): who, how big, 413.
+    [refusal] = [line for line in server_log(caplog) if line.startswith("WARNING shipbot.http")]
+    assert (
+        refusal
+        == "WARNING shipbot.http refused a request from 127.0.0.1: body over 1048576 bytes (413)"
+    )
     assert "xxxxxxxx" not in caplog.text
 
 
@@ -156,6 +162,8 @@ def test_a_chunked_body_over_the_limit_is_refused_while_reading(
     print(f"\nchunked 1.25 MiB: RSS {before} -> {rss_kib()} KiB, {len(caplog.text)} bytes of log")
     assert status_of(answer) == 413
     assert "yyyyyyyy" not in caplog.text
+    refusals = [line for line in server_log(caplog) if line.startswith("WARNING shipbot.http")]
+    assert len(refusals) == 1 and refusals[0].endswith("bytes (413)"), refusals
 
 
 def test_a_body_at_the_limit_still_reaches_bolt(harness: Harness) -> None:

@@ -22,7 +22,7 @@ from bot.devslack.server import FakeSlack, Message
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import SANDBOX_SHIPPING_LOCATION, RunningSandbox
 from tests.factories import client_at, parcel, shipment_request
-from tests.harness import AGENT, CHANNEL, Harness, running_bot, wait_for_modal
+from tests.harness import AGENT, CHANNEL, Harness, Runs, running_bot, wait_for_modal
 from tests.wire_server import Reply, WireServer
 
 STEP = 600.0  # the sandbox's tracking step
@@ -133,17 +133,14 @@ def test_each_change_is_posted_once_and_delivered_names_who_signed(desk: Harness
     assert desk.fake.messages(DESK) == []  # no exception: nothing for the desk channel
 
 
-def test_a_restart_repeats_nothing_and_misses_nothing(
-    fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    db = tmp_path / "restart.db"
-    with running_bot(fake_slack, sandbox, db) as first:
+def test_a_restart_repeats_nothing_and_misses_nothing(runs: Runs, sandbox: RunningSandbox) -> None:
+    with runs() as first:
         c = _manifested(first)
         before = _tick(first, STEP)
         first.wait(lambda: len(_lines(first, c)) == 1)
     assert before.window is not None
     sandbox.advance_clock(STEP)  # out for delivery while no bot runs
-    with running_bot(fake_slack, sandbox, db) as second:
+    with runs() as second:
         after = _tick(second)
         second.wait(lambda: "🚚 Out for delivery" in _state_line(second, c))
         assert after.window is not None

@@ -377,12 +377,15 @@ class Sandbox:
 
     async def journey_endpoint(self, request: Request) -> Response:
         """`{"reference": "EC-…", "states": ["InTransit", "Lost"]}`: what happens to it after
-        its manifest, one state per tracking step (tests and the demo choose outcomes)."""
+        its manifest, one state per tracking step (tests and the demo choose outcomes).
+        `"handed_in": true`: a return's customer hands it in now, and its journey starts."""
         body = parse_json_object(await request.body())
         states = body.get("states")
         if not isinstance(states, list) or not all(isinstance(s, str) for s in states):
             raise ApiProblem(400, "ValidationError", "states must be a list of state names.")
-        view = self.state.set_journey(str(body.get("reference") or ""), tuple(states))
+        handed_in = body.get("handed_in") is True
+        reference = str(body.get("reference") or "")
+        view = self.state.set_journey(reference, tuple(states), handed_in=handed_in)
         return json_response({"reference": view.reference, "state": view.state})
 
     async def reset_endpoint(self, request: Request) -> Response:

@@ -21,7 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bot.sandbox.catalogue import CUSTOMS_CN22_LIMIT_GBP
 from bot.sandbox.state import ConsignmentView
-from bot.sandbox.validation import Address, Item, Package
+from bot.sandbox.validation import Address, Item, NewConsignment, Package
 
 LABEL_SIZE = (100 * mm, 150 * mm)
 PDF = "application/pdf"
@@ -86,6 +86,18 @@ def _canvas(buffer: io.BytesIO, size: tuple[float, float], title: str) -> Canvas
     canvas.setTitle(title)
     canvas.setAuthor("shipbot sandbox")
     return canvas
+
+
+def _end_page(canvas: Canvas, width: float, y: float, size: float) -> None:
+    """Every page says at its foot that it is the sandbox's, not one to ship with."""
+    canvas.setFont("Helvetica", size)
+    canvas.drawCentredString(width / 2, y, SANDBOX_NOTE)
+    canvas.showPage()
+
+
+def _saved(canvas: Canvas, buffer: io.BytesIO) -> bytes:
+    canvas.save()
+    return buffer.getvalue()
 
 
 def _barcode(canvas: Canvas, value: str, centre_x: float, y: float, max_width: float) -> None:
@@ -159,11 +171,8 @@ def label_pdf(view: ConsignmentView, only: int | None = None) -> bytes:
         _barcode(canvas, parcel.tracking, width / 2, 22 * mm, width - 14 * mm)
         canvas.setFont("Helvetica-Bold", 12)
         canvas.drawCentredString(width / 2, 15 * mm, parcel.tracking)
-        canvas.setFont("Helvetica", 6)
-        canvas.drawCentredString(width / 2, 6 * mm, SANDBOX_NOTE)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+        _end_page(canvas, width, 6 * mm, 6)
+    return _saved(canvas, buffer)
 
 
 def _zpl_text(text: str) -> str:
@@ -293,6 +302,12 @@ def _category(view: ConsignmentView) -> str:
     return next((label for key, label in CATEGORIES if key == category), "Other")
 
 
+def _signer(request: NewConsignment) -> str:
+    """Who signs a customs document: the designated person, else the sender's company."""
+    customs = request.customs or {}
+    return str(customs.get("DesignatedPersonResponsible") or request.origin.text("CompanyName"))
+
+
 def _document_date(customs: dict[str, Any], key: str, issued: date) -> date:
     """The request's DeclarationDate/InvoiceDate when it sent one, else the day we print."""
     value = customs.get(key)
@@ -407,14 +422,10 @@ def _customs_page(
         "or by postal or customs regulations.",
     ):
         page.line(text, 6, gap=1.2)
-    signer = customs.get("DesignatedPersonResponsible") or request.origin.text("CompanyName")
     declared = _document_date(customs, "DeclarationDate", issued)
-    page.line(f"Date: {declared:%d/%m/%Y}    Signature of sender: {signer}", 8)
-    canvas.setFont("Helvetica", 5)
-    canvas.drawCentredString(width / 2, 3 * mm, SANDBOX_NOTE)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    page.line(f"Date: {declared:%d/%m/%Y}    Signature of sender: {_signer(request)}", 8)
+    _end_page(canvas, width, 3 * mm, 5)
+    return _saved(canvas, buffer)
 
 
 def customs_pdfs(view: ConsignmentView, issued: date) -> list[tuple[str, bytes]]:
@@ -464,10 +475,6 @@ def commercial_invoice_pdf(view: ConsignmentView, issued: date) -> bytes | None:
     page.space(6)
     page.line(f"Packages: {len(request.packages)}    Currency: GBP", 9)
     page.line("I declare that the information on this invoice is true and correct.", 8)
-    signer = customs.get("DesignatedPersonResponsible") or request.origin.text("CompanyName")
-    page.line(f"Signed: {signer}", 9)
-    canvas.setFont("Helvetica", 6)
-    canvas.drawCentredString(width / 2, 8 * mm, SANDBOX_NOTE)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    page.line(f"Signed: {_signer(request)}", 9)
+    _end_page(canvas, width, 8 * mm, 6)
+    return _saved(canvas, buffer)

@@ -46,6 +46,16 @@ def _day_or_none(value: date | None) -> str | None:
     return None if value is None else day(value)
 
 
+def _precise_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else precise(moment)
+
+
+def _weight(view: ConsignmentView) -> dict[str, Any]:
+    """The consignment's weight: all its packages together."""
+    total_kg = sum((p.size.weight_kg for p in view.request.packages), Decimal(0))
+    return {"Value": float(total_kg), "Unit": "Kg"}
+
+
 def _number(value: Decimal) -> float:
     """2-dp decimals survive float's shortest repr, so the JSON text is the exact figure."""
     return float(value)
@@ -267,7 +277,6 @@ def consignment(view: ConsignmentView) -> dict[str, Any]:
     request = view.request
     allocation = view.allocation
     quote_used = allocation.quote if allocation else None
-    total_kg = sum((p.size.weight_kg for p in request.packages), Decimal(0))
     shipped = view.collected_at
     return {
         "Reference": view.reference,
@@ -277,13 +286,11 @@ def consignment(view: ConsignmentView) -> dict[str, Any]:
         "Direction": request.direction,
         "LabelCount": len(request.packages) if allocation else 0,
         "LabelsPrinted": view.labels_printed_at is not None,
-        "DateLabelsWereFirstPrinted": precise(view.labels_printed_at)
-        if view.labels_printed_at
-        else None,
+        "DateLabelsWereFirstPrinted": _precise_or_none(view.labels_printed_at),
         "IsLate": False,
         "LateForCustomer": False,
         "CustomerReference": view.customer_guid,
-        "Weight": {"Value": float(total_kg), "Unit": "Kg"},
+        "Weight": _weight(view),
         "Value": {"Amount": float(request.declared_value), "Currency": dict(CURRENCY)},
         "ConsignmentLegs": [_consignment_leg(allocation, list(allocation.tracking))]
         if allocation
@@ -291,11 +298,11 @@ def consignment(view: ConsignmentView) -> dict[str, Any]:
         "Allocation": _allocation(allocation),
         "FailedAllocation": _failed_allocation(view),
         "CollectionDate": _day_or_none(quote_used.collection if quote_used else None),
-        "DateDelivered": precise(view.delivered_at) if view.delivered_at else None,
+        "DateDelivered": _precise_or_none(view.delivered_at),
         "FirstAttemptedDeliveryDate": None,
         "DateReturned": None,
-        "DateShipped": precise(shipped) if shipped else None,
-        "DateCollected": precise(shipped) if shipped else None,
+        "DateShipped": _precise_or_none(shipped),
+        "DateCollected": _precise_or_none(shipped),
         "AttemptedDeliveryDate": None,
         "MetaData": request.metadata,
         "CustomsDocumentation": request.customs,
@@ -329,7 +336,6 @@ def summary(base_url: str, view: ConsignmentView) -> dict[str, Any]:
     request = view.request
     destination = request.destination
     allocation = view.allocation
-    total_kg = sum((p.size.weight_kg for p in request.packages), Decimal(0))
     return {
         "Source": request.source,
         "MpdCarrierServiceName": allocation.service.name if allocation else None,
@@ -343,9 +349,7 @@ def summary(base_url: str, view: ConsignmentView) -> dict[str, Any]:
         "RequestedDeliveryDate": None,
         "RequestedDeliveryDateIsToBeExactlyOnTheDateSpecified": False,
         "LabelsPrinted": view.labels_printed_at is not None,
-        "DateLabelsWereFirstPrinted": precise(view.labels_printed_at)
-        if view.labels_printed_at
-        else None,
+        "DateLabelsWereFirstPrinted": _precise_or_none(view.labels_printed_at),
         "EstimatedDeliveryDate": None,
         "ShippingTerms": None,
         "FailedAllocationAttemptedAllocationDate": precise(view.created) if view.failure else None,
@@ -359,7 +363,7 @@ def summary(base_url: str, view: ConsignmentView) -> dict[str, Any]:
         "CollectionDate": None,
         "AttemptedDeliveryDate": None,
         "Value": {"Amount": float(request.declared_value), "Currency": dict(CURRENCY)},
-        "Weight": {"Value": float(total_kg), "Unit": "Kg"},
+        "Weight": _weight(view),
         "ApiLink": _link(base_url, "detail", f"/consignments/{view.reference}"),
         "FailedManifestMessage": None,
         "FailedManifestTimeStamp": None,

@@ -137,9 +137,10 @@ class RunningSandbox:
             if entry["method"] == method.upper() and pattern.search(entry["path"])
         )
 
-    def set_journey(self, reference: str, *states: str) -> None:
-        """What happens to a consignment after its manifest, one state per tracking step."""
-        self.sandbox.state.set_journey(reference, states)
+    def set_journey(self, reference: str, *states: str, handed_in: bool = False) -> None:
+        """What happens to a consignment after its manifest, one state per tracking step
+        (`handed_in`: a return's customer hands it in now)."""
+        self.sandbox.state.set_journey(reference, states, handed_in=handed_in)
 
     def set_timing(self, **timing: float) -> None:
         self.sandbox.state.set_timing(**timing)

@@ -111,6 +111,11 @@ class Clock:
         self._offset += timedelta(seconds=seconds)
 
 
+def _invalid_state(message: str) -> ApiProblem:
+    """PRO's refusal of a call the consignment's state does not allow: 400 InvalidState."""
+    return ApiProblem(400, "InvalidState", message)
+
+
 @dataclass(frozen=True)
 class QuoteRecord:
     reference: str
@@ -261,6 +266,12 @@ class SandboxState:
             raise not_found("Consignment", reference)
         return found
 
+    def _as_of_now(self, reference: str) -> tuple[_Consignment, datetime, str]:
+        """The consignment, the sandbox's now, and the state it is in at that moment."""
+        consignment = self._get(reference)
+        now = self.clock.now()
+        return consignment, now, self._state(consignment, now)
+
     def _journey(
         self, consignment: _Consignment, now: datetime
     ) -> tuple[tuple[str, datetime], ...]:
@@ -327,13 +338,9 @@ class SandboxState:
     def quote(self, reference: str) -> QuoteSet:
         """Fresh quotes (new references) each call; earlier ones stay valid until they expire."""
         with self._lock:
-            consignment = self._get(reference)
-            now = self.clock.now()
-            state = self._state(consignment, now)
+            consignment, now, state = self._as_of_now(reference)
             if state not in REQUOTABLE:
-                raise ApiProblem(
-                    400,
-                    "InvalidState",
+                raise _invalid_state(
                     f"Consignment {consignment.reference} is {state}: quotes are only given "
                     f"before the carrier has it.",
                 )
@@ -402,9 +409,7 @@ class SandboxState:
                     f"({state}); deallocate it first.",
                 )
             if state not in QUOTABLE:
-                raise ApiProblem(
-                    400,
-                    "InvalidState",
+                raise _invalid_state(
                     f"Consignment {consignment.reference} is {state} and cannot be allocated.",
                 )
             quote = self._quotes.get(quote_reference.lower())
@@ -437,9 +442,7 @@ class SandboxState:
 
     def _allocated(self, reference: str, code: str, what: str) -> tuple[_Consignment, datetime]:
         """The consignment and the time, if it is allocated (labels and documents exist)."""
-        consignment = self._get(reference)
-        now = self.clock.now()
-        state = self._state(consignment, now)
+        consignment, now, state = self._as_of_now(reference)
         if state not in LABELLED or consignment.allocation is None:
             raise ApiProblem(
                 404,
@@ -486,13 +489,9 @@ class SandboxState:
 
     def cancel(self, reference: str) -> ConsignmentView:
         with self._lock:
-            consignment = self._get(reference)
-            now = self.clock.now()
-            state = self._state(consignment, now)
+            consignment, now, state = self._as_of_now(reference)
             if state not in CANCELLABLE:
-                raise ApiProblem(
-                    400,
-                    "InvalidState",
+                raise _invalid_state(
                     f"Consignment {consignment.reference} is {state} and cannot be cancelled.",
                 )
             consignment.state = CANCELLED
@@ -500,9 +499,7 @@ class SandboxState:
 
     def deallocate(self, reference: str) -> ConsignmentView:
         with self._lock:
-            consignment = self._get(reference)
-            now = self.clock.now()
-            state = self._state(consignment, now)
+            consignment, now, state = self._as_of_now(reference)
             if state in QUOTABLE:
                 raise ApiProblem(
                     400,
@@ -511,16 +508,12 @@ class SandboxState:
                     f"deallocate.",
                 )
             if state == READY_TO_SHIP:
-                raise ApiProblem(
-                    400,
-                    "InvalidState",
+                raise _invalid_state(
                     f"Consignment {consignment.reference} is ReadyToShip: set it not ready to "
                     "ship first.",
                 )
             if state not in DEALLOCATABLE:
-                raise ApiProblem(
-                    400,
-                    "InvalidState",
+                raise _invalid_state(
                     f"Consignment {consignment.reference} is {state} and cannot be deallocated.",
                 )
             consignment.state = UNALLOCATED
@@ -532,13 +525,10 @@ class SandboxState:
     def set_ready_to_ship(self, reference: str, ready: bool) -> str:
         """Allocated <-> ReadyToShip; returns the message for the response entry."""
         with self._lock:
-            consignment = self._get(reference)
-            state = self._state(consignment, self.clock.now())
+            consignment, _, state = self._as_of_now(reference)
             before, after = (ALLOCATED, READY_TO_SHIP) if ready else (READY_TO_SHIP, ALLOCATED)
             if state != before:
-                raise ApiProblem(
-                    400,
-                    "InvalidState",
+                raise _invalid_state(
                     f"Consignment {consignment.reference} is {state}; only {before} "
                     f"consignments can be marked {after}.",
                 )
@@ -576,8 +566,15 @@ class SandboxState:
                 and v.state not in (DELIVERED, CANCELLED, LOST, RETURN_TO_SENDER)
             ]
 
-    def set_journey(self, reference: str, states: tuple[str, ...]) -> ConsignmentView:
-        """What happens after the manifest (now or later), one state per tracking step."""
+    def set_journey(
+        self, reference: str, states: tuple[str, ...], *, handed_in: bool = False
+    ) -> ConsignmentView:
+        """What happens after the manifest (now or later), one state per tracking step.
+
+        `handed_in`: a return (Inbound, allocated) was handed in by the customer just now and
+        its journey starts. GUESS: Sorted's docs don't say what PRO shows for a return the
+        retailer never manifests; the sandbox treats the carrier's first scan as its manifest.
+        """
         unknown = [s for s in states if s not in JOURNEY_STATES]
         if not states or unknown:
             raise ApiProblem(
@@ -588,8 +585,19 @@ class SandboxState:
             )
         with self._lock:
             consignment = self._get(reference)
+            now = self.clock.now()
+            if handed_in:
+                state = self._state(consignment, now)
+                if consignment.request.direction.lower() != "inbound" or state != ALLOCATED:
+                    raise ApiProblem(
+                        400,
+                        "InvalidState",
+                        f"Only an allocated return can be handed in; {reference} is "
+                        f"{consignment.request.direction} and {state}.",
+                    )
+                consignment.state, consignment.manifested_at = MANIFESTED, now
             consignment.journey = (MANIFESTED, *states)
-            return self._view(consignment, self.clock.now())
+            return self._view(consignment, now)
 
     # -- consignments made elsewhere: search, update ----------------------------------
     def search(self, matches: Callable[[ConsignmentView], bool]) -> list[ConsignmentView]:
@@ -603,12 +611,9 @@ class SandboxState:
         return found
 
     def _editable(self, reference: str) -> _Consignment:
-        consignment = self._get(reference)
-        state = self._state(consignment, self.clock.now())
+        consignment, _, state = self._as_of_now(reference)
         if state not in EDITABLE:
-            raise ApiProblem(
-                400,
-                "InvalidState",
+            raise _invalid_state(
                 f"Consignment {consignment.reference} is {state}: a consignment can only be "
                 "edited while Unallocated or Allocation Failed (deallocate it first).",
             )

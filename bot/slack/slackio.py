@@ -455,14 +455,14 @@ class SlackOut:
     def open_view(self, trigger_id: str, view: dict[str, Any], *, deadline: float) -> None:
         """views.open for a trigger that dies at `deadline` (time.monotonic()).
 
-        A trigger cannot wait, so this call goes before anything that can: its slot is booked
-        whatever our pacer expects (our buckets are stricter than Slack's bursts) and it waits
-        only for a turn, or a 429's Retry-After, that still leaves the call time to land. A
-        SlackProblem "ratelimited" means Slack itself refused past the trigger's life.
+        A trigger cannot wait, so this call goes before anything that can: it books its slot
+        (counted against the bucket) but never waits for our pacer's turn. Our buckets are
+        stricter than Slack's bursts: a turn the pacer put 2 s away was a form refused (or
+        opened too late) that Slack would have taken at once. Only Slack's own 429 is waited
+        out, while its Retry-After still leaves the call time to land; a SlackProblem
+        "ratelimited" means Slack itself refused past the trigger's life.
         """
-        wait = self.pacer.book("views.open")
-        if 0 < wait <= deadline - time.monotonic() - TRIGGER_CALL_TIME:
-            time.sleep(wait)
+        self.pacer.book("views.open")
         args = {"trigger_id": trigger_id, "view": view}
         try:
             self.send("views.open", args)

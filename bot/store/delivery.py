@@ -132,30 +132,25 @@ class DeliveryRecords:
         return delivery_row(self.database.conn(), consignment_id)
 
     def watched(self, limit: int) -> list[tuple[int, str]]:
-        """Our manifested consignments still on the way, least recently checked first."""
-        over = sorted(s.value for s in ConsignmentState if s.journey_over)
-        marks = ",".join("?" * len(over))
+        """Our consignments still on the way, least recently checked first: the manifested
+        ones, and returns with a label (the customer hands those in; we never manifest them)."""
+        where, args = _on_the_way()
         rows = self.database.conn().execute(
             "SELECT c.id, c.carrier_reference FROM consignments c LEFT JOIN delivery_states d "
-            "ON d.consignment_id = c.id WHERE c.step IN (?) "
-            "AND c.carrier_reference IS NOT NULL "
-            f"AND (d.state IS NULL OR d.state NOT IN ({marks})) "
+            f"ON d.consignment_id = c.id WHERE {where} "
             "ORDER BY d.checked_at IS NOT NULL, d.checked_at, c.id LIMIT ?",
-            (Step.MANIFESTED.value, *over, limit),
+            (*args, limit),
         )
         return [(int(r["id"]), str(r["carrier_reference"])) for r in rows]
 
     def watched_count(self) -> int:
-        over = sorted(s.value for s in ConsignmentState if s.journey_over)
-        marks = ",".join("?" * len(over))
+        where, args = _on_the_way()
         row = (
             self.database.conn()
             .execute(
                 "SELECT COUNT(*) FROM consignments c LEFT JOIN delivery_states d "
-                "ON d.consignment_id = c.id WHERE c.step IN (?) "
-                "AND c.carrier_reference IS NOT NULL "
-                f"AND (d.state IS NULL OR d.state NOT IN ({marks}))",
-                (Step.MANIFESTED.value, *over),
+                f"ON d.consignment_id = c.id WHERE {where}",
+                args,
             )
             .fetchone()
         )
@@ -227,3 +222,15 @@ def delivery_row(conn: sqlite3.Connection, consignment_id: int) -> DeliveryState
         handled_by=row["handled_by"],
         handled_at=datetime.fromisoformat(row["handled_at"]) if row["handled_at"] else None,
     )
+
+
+def _on_the_way() -> tuple[str, tuple[str, ...]]:
+    """The watched consignments' WHERE clause (over `c` and its `d` delivery row)."""
+    over = sorted(s.value for s in ConsignmentState if s.journey_over)
+    marks = ",".join("?" * len(over))
+    where = (
+        "(c.step IN (?) OR (c.step IN (?) AND c.returns IS NOT NULL)) "
+        "AND c.carrier_reference IS NOT NULL "
+        f"AND (d.state IS NULL OR d.state NOT IN ({marks}))"
+    )
+    return where, (Step.MANIFESTED.value, Step.UPLOADED.value, *over)
