@@ -17,6 +17,7 @@ from bot.carrier.client import CarrierClient
 from bot.locks import ConsignmentLocks
 from bot.permissions import Action, Permissions
 from bot.settings import Settings
+from bot.slack.outbox import Outbox
 from bot.slack.slackio import SlackOut, SlackProblem
 from bot.store.job_payloads import AnswerJob, Asked, AskedBy
 from bot.store.jobs import JobRunner
@@ -71,6 +72,8 @@ class Shipbot:
     carrier: CarrierClient
     slack: SlackOut
     jobs: JobRunner
+    # Slack edits and thread lines as rows (paced, coalesced, delivered after a restart).
+    outbox: Outbox
     locks: ConsignmentLocks = field(default_factory=ConsignmentLocks)
     clock: Callable[[], datetime] = utcnow
 

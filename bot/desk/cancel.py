@@ -199,13 +199,10 @@ def _record_cancel(bot: Shipbot, c: ConsignmentRecord, user: str) -> None:
     try:
         if c.quotes_ts:
             bot.slack.update(c.channel_id, c.quotes_ts, render.cancelled_replacement(c))
-        if bot.slack.outbox is not None:
-            # The outcome: delivered like the edits (after a 429, a 5xx or a restart).
-            bot.slack.outbox.post(
-                c.channel_id, note, thread_ts=c.thread_ts or c.message_ts, key=f"cancelled:{c.id}"
-            )
-        else:
-            bot.slack.post_joining(c.channel_id, note, thread_ts=c.thread_ts)
+        # The outcome: delivered like the edits (after a 429, a 5xx or a restart).
+        bot.outbox.post(
+            c.channel_id, note, thread_ts=c.thread_ts or c.message_ts, key=f"cancelled:{c.id}"
+        )
     except SlackProblem as exc:
         log.warning("could not record the cancel of consignment %s: %s", c.id, exc.error)
 

@@ -96,15 +96,14 @@ def put_channel_message(
     # A return's message is a reply in its original's thread (thread_ts None: top level).
     ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
     bot.store.update_fields(c.id, message_ts=ts)
-    if bot.slack.outbox is not None:
-        bot.slack.outbox.posted(c.channel_id, ts, message)
+    bot.outbox.posted(c.channel_id, ts, message)
     return ts
 
 
 def show(bot: Shipbot, c: ConsignmentRecord) -> None:
     """The channel message, and the thread's quotes message or problem line."""
-    if c.step is Step.FAILED and bot.slack.outbox is not None:
-        show_failure(bot, c, bot.slack.outbox)
+    if c.step is Step.FAILED:
+        show_failure(bot, c, bot.outbox)
         return
     c = show_channel(bot, c)
     if c.message_ts is None:
