@@ -11,7 +11,6 @@ it before then, so a fast flow costs only its final edits (the call budget in RE
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from blocks import Message
 from blocks import approval as approval_blocks
@@ -26,10 +25,10 @@ from bot.models import (
 )
 from bot.slack.outbox import COSMETIC, URGENT, Edit, Outbox
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import RefreshJob
 
 log = logging.getLogger("shipbot.show")
 
-REFRESH_JOB = "refresh"
 # A "⏳" state is shown only when its step takes longer than this.
 SLOW = 2.0
 
@@ -178,11 +177,11 @@ def show_failure(bot: Shipbot, c: ConsignmentRecord, outbox: Outbox) -> None:
 
 def show_later(bot: Shipbot, cid: int) -> None:
     """From a listener: a worker shows it, so the ack never waits on Slack."""
-    bot.jobs.submit(REFRESH_JOB, {"cid": cid}, dedupe_key=f"refresh:{cid}")
+    bot.jobs.submit(RefreshJob(cid=cid), dedupe_key=f"refresh:{cid}")
 
 
-def _job_refresh(bot: Shipbot, payload: dict[str, Any]) -> None:
-    cid = int(payload["cid"])
+def _job_refresh(bot: Shipbot, payload: RefreshJob) -> None:
+    cid = payload.cid
     with bot.locked(cid):
         record = bot.store.get(cid)
         if record is not None:
@@ -190,4 +189,4 @@ def _job_refresh(bot: Shipbot, payload: dict[str, Any]) -> None:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(REFRESH_JOB, lambda payload: _job_refresh(bot, payload))
+    bot.jobs.register(RefreshJob, lambda payload: _job_refresh(bot, payload))
