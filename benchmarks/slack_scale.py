@@ -2,8 +2,12 @@
 limits (429 + Retry-After), in one channel and across channels.
 
 Measures what one workspace sustains (consignments a minute, first submit to last final
-state), the Web API calls a consignment costs by method, the 429s Slack had to send, and
-click → label; and sets it against the ceiling the limits allow (bot/slack/pacing.py's table).
+state), the Web API calls a consignment costs by method, the 429s Slack had to send, "busy"
+answers to `/ship`, click → label and click → Choose buttons gone; and sets it against the
+ceiling the limits allow (bot/slack/pacing.py's table).
+
+`python -m benchmarks.slack_scale LABEL [AGENTS PER_AGENT CHANNELS]` prints one row for
+LABEL (results.md's before/after table: run it once per tree, the bot from PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.procs import wait_jobs_done
@@ -67,6 +71,9 @@ class ScaleResult:
     ratelimited: int
     click_to_label: list[float]
     busy_retries: int = 0
+    # From each click until its quotes message shows no Choose button (seconds).
+    click_to_gone: list[float] = field(default_factory=list)
+    response_posts: int = 0  # response_url POSTs Slack took (outside the Web API's tiers)
 
     @property
     def per_minute(self) -> float:
@@ -99,6 +106,7 @@ def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1
             ]
             shipped: list[Consignment] = []
             click_to_label: list[float] = []
+            click_to_gone: list[float] = []
             failures: list[BaseException] = []
             busy: list[str] = []
             lock = threading.Lock()
@@ -112,16 +120,28 @@ def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1
                         request, response_url = agent.click(c)
                         clicked = time.perf_counter()
                         agent.post(request)
-                        while (labelled := label_files(agent.fake).get(c.message_ts)) is None:
-                            if agent.told(response_url, STILL_QUOTING):
+                        labelled: str | None = None
+                        took: float | None = None
+                        gone: float | None = None
+                        while took is None or gone is None:
+                            now = time.perf_counter() - clicked
+                            if gone is None and not has_quote_buttons(
+                                agent.fake.message(c.channel, c.quotes_ts)
+                            ):
+                                gone = now
+                            if took is None:
+                                labelled = label_files(agent.fake).get(c.message_ts)
+                                took = now if labelled is not None else None
+                            if took is None and agent.told(response_url, STILL_QUOTING):
                                 request, response_url = agent.click(c)
                                 agent.post(request)
-                            if time.perf_counter() - clicked > timeout:
+                            if now > timeout:
                                 raise BenchmarkFailed(f"no label for {c.reference} in time")
-                            time.sleep(0.02)
-                        c.carrier_reference = labelled
+                            time.sleep(0.01)
+                        c.carrier_reference = labelled or ""
                         with lock:
-                            click_to_label.append(time.perf_counter() - clicked)
+                            click_to_label.append(took)
+                            click_to_gone.append(gone)
                             shipped.append(c)
                 except BaseException as exc:
                     failures.append(exc)
@@ -161,6 +181,8 @@ def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1
             len(world.fake.ratelimited()),
             click_to_label,
             len(busy),
+            click_to_gone,
+            sum(1 for c in world.fake.calls if c.method == "response" and c.ok),
         )
 
 
@@ -181,7 +203,10 @@ def rows(results: list[ScaleResult]) -> list[Row]:
                 f"{ceiling:.1f}/min ({binds} binds); {total:g} Web API calls a consignment "
                 f"({calls}); {r.ratelimited} answered 429; click → label p50 "
                 f"{ms(percentile(r.click_to_label, 50) / r.rate_scale)}, max "
-                f"{ms(max(r.click_to_label) / r.rate_scale)}"
+                f"{ms(max(r.click_to_label) / r.rate_scale)}; click → Choose buttons gone p50 "
+                f"{ms(percentile(r.click_to_gone, 50) / r.rate_scale)}, max "
+                f"{ms(max(r.click_to_gone) / r.rate_scale)}; {r.response_posts} response_url "
+                "edits"
                 + (
                     f"; {r.busy_retries} `/ship` told Slack was busy and typed again"
                     if r.busy_retries
@@ -192,3 +217,33 @@ def rows(results: list[ScaleResult]) -> list[Row]:
             )
         )
     return out
+
+
+# results.md's before/after section, written by hand from `python -m benchmarks.slack_scale`
+# runs; a full `python -m benchmarks` keeps it.
+HEADING = "## Slack limits before and after response_url edits (issue 27)"
+
+
+def compare_row(label: str, r: ScaleResult) -> str:
+    """One line of results.md's before/after table (figures in real Slack time)."""
+    per = r.per_consignment()
+    return (
+        f"| {label} | {r.consignments} by {r.agents} agents, {r.channels} channel(s) | "
+        f"{r.per_minute:.1f} | {per.get('chat.update', 0):g} | "
+        f"{r.response_posts / r.consignments:g} | "
+        f"{ms(percentile(r.click_to_gone, 50) / r.rate_scale)} | "
+        f"{ms(max(r.click_to_gone) / r.rate_scale)} | {r.busy_retries} | {r.ratelimited} |"
+    )
+
+
+def main(argv: list[str]) -> int:
+    label = argv[0] if argv else "this tree"
+    agents, per_agent, channels = (int(a) for a in (argv[1:4] or ["20", "3", "20"]))
+    print(compare_row(label, measure(agents, per_agent, channels)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

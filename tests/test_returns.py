@@ -207,6 +207,10 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     offered = {q.service_code.removeprefix("MPD_") for q in back.quotes}
     assert offered and offered <= RETURN_SERVICES
     assert any("returns service" in u.reason for u in back.unqualified)
+    listed = _dump(h.fake.message(CHANNEL, back.quotes_ts).blocks)
+    assert "not a returns service (" in listed
+    # Not within the UK: said as a return's (it comes from the customer's address).
+    assert "not from this address (Royal Mail International Tracked, DHL Express" in listed
     in_thread = {m.ts for m in h.fake.thread(CHANNEL, original.message_ts)}
     assert {back.message_ts, back.quotes_ts} <= in_thread
     assert h.fake.message(CHANNEL, back.message_ts).thread_ts == original.message_ts
