@@ -187,8 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out != "-":
         path = Path(out)
         # The before/after servers section is written by `python -m benchmarks.servers`.
-        kept = section(path.read_text(encoding="utf-8"), servers.HEADING) if path.exists() else ""
-        path.write_text(splice(text, servers.HEADING, kept) if kept else text, encoding="utf-8")
+        # So is the Slack-limits before/after section (`python -m benchmarks.slack_scale`).
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        for heading in (servers.HEADING, slack_scale.HEADING):
+            kept = section(old, heading)
+            text = splice(text, heading, kept) if kept else text
+        path.write_text(text, encoding="utf-8")
         print(f"written to {out}", file=sys.stderr)
     return 0
 

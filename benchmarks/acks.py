@@ -211,7 +211,8 @@ class Session:
                 c.quotes_ts = (quotes_ts(fake, c.channel, ts) if ts else None) or ""
             waiting = [c for c in waiting if not c.quotes_ts]
             if waiting and time.monotonic() > deadline:
-                raise BenchmarkFailed(f"{len(waiting)} consignments never showed quotes")
+                refs = ", ".join(f"{c.reference} in {c.channel}" for c in waiting[:5])
+                raise BenchmarkFailed(f"{len(waiting)} consignments never showed quotes: {refs}")
             time.sleep(0.1)
 
     def clicks(self, consignments: list[Quoted], *, record: bool) -> None:

@@ -286,7 +286,10 @@ def unavailable_summary(c: ConsignmentRecord) -> str:
     """ "3 services unavailable: not to this destination (DHL Express, …); too heavy (Evri)"."""
     groups: dict[str, list[str]] = {}
     for u in c.unqualified:
-        groups.setdefault(short_reason(u.reason), []).append(u.service_name)
+        words = short_reason(u.reason)
+        if c.is_return and words == "not to this destination":
+            words = "not from this address"  # a return comes from the customer's address
+        groups.setdefault(words, []).append(u.service_name)
     parts = []
     for words, names in groups.items():
         shown = ", ".join(escape(n) for n in names[:4])

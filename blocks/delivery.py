@@ -54,34 +54,13 @@ def exception_notice(
             f"{order} from {escape(c.request.recipient.town)} needs you. Check the carrier's "
             "scans and tell the customer, then mark it handled."
         )
-        return Message(
-            text=f"{c.reference}: {words}",
-            blocks=[
-                section(text),
-                actions(
-                    status_button(c),
-                    button("Handled", ActionId.DELIVERY_HANDLED, ConsignmentValue(c.id).encode()),
-                    block_id=f"exception-{c.id}",
-                ),
-            ],
-        )
+        return _exception_message(c, words, text, replacement=False)
     text = (
         f"{words} · Sorted PRO, {slack_time(at)}\n{who}: *{escape(c.reference)}*{order} to "
         f"{escape(c.request.recipient.town)} needs you. Ship a replacement, check the "
         "carrier's scans, or mark it handled once the customer knows."
     )
-    return Message(
-        text=f"{c.reference}: {words}",
-        blocks=[
-            section(text),
-            actions(
-                button("Ship a replacement", ActionId.SHIP_AGAIN, ConsignmentValue(c.id).encode()),
-                status_button(c),
-                button("Handled", ActionId.DELIVERY_HANDLED, ConsignmentValue(c.id).encode()),
-                block_id=f"exception-{c.id}",
-            ),
-        ],
-    )
+    return _exception_message(c, words, text)
 
 
 def handled_notice(
@@ -90,16 +69,22 @@ def handled_notice(
     """The exception's message once handled: the record of who, and no Handled button."""
     words = state_words(state, raw)
     text = f"{words} · ✔️ handled by <@{user}> at {slack_time(at)}"
+    return _exception_message(c, "handled", text, handled=False)
+
+
+def _exception_message(
+    c: ConsignmentRecord, summary: str, text: str, *, replacement: bool = True, handled: bool = True
+) -> Message:
+    """An exception's message: `text` over its buttons, under one block id for every version."""
+    value = ConsignmentValue(c.id).encode()
+    buttons = [
+        *([button("Ship a replacement", ActionId.SHIP_AGAIN, value)] if replacement else []),
+        status_button(c),
+        *([button("Handled", ActionId.DELIVERY_HANDLED, value)] if handled else []),
+    ]
     return Message(
-        text=f"{c.reference}: handled",
-        blocks=[
-            section(text),
-            actions(
-                button("Ship a replacement", ActionId.SHIP_AGAIN, ConsignmentValue(c.id).encode()),
-                status_button(c),
-                block_id=f"exception-{c.id}",
-            ),
-        ],
+        text=f"{c.reference}: {summary}",
+        blocks=[section(text), actions(*buttons, block_id=f"exception-{c.id}")],
     )
 
 

@@ -80,6 +80,22 @@ SHIP_FORM = CallbackId.SHIP_FORM
 _TITLE = "Ship a parcel"
 _PRESET_PROMPT = "📦 *Parcel preset*: fills in the size and weight below."
 _MAX_OPTION_TEXT = 75
+# The recipient's plain text fields after the phone: block id, label, the Recipient field it
+# shows, its longest value, optional, hint.
+_ADDRESS_FIELDS: tuple[tuple[str, str, str, int, bool, str | None], ...] = (
+    (RECIPIENT_COMPANY, "Company", "company", MAX_COMPANY, True, None),
+    (ADDRESS_LINE1, "Address line 1", "line1", MAX_ADDRESS_LINE, False, None),
+    (ADDRESS_LINE2, "Address line 2", "line2", MAX_ADDRESS_LINE, True, None),
+    (ADDRESS_TOWN, "Town or city", "town", MAX_TOWN, False, None),
+    (
+        ADDRESS_POSTCODE,
+        "Postcode",
+        "postcode",
+        MAX_POSTCODE,
+        True,
+        "Leave it empty only where addresses have no postcode, like Hong Kong.",
+    ),
+)
 
 
 def shipment_modal(
@@ -122,34 +138,15 @@ def shipment_modal(
             ),
             hint="The driver calls or texts it if there's a problem.",
         ),
-        field(
-            RECIPIENT_COMPANY,
-            "Company",
-            text_input(recipient.company if recipient else None, MAX_COMPANY),
-            optional=True,
-        ),
-        field(
-            ADDRESS_LINE1,
-            "Address line 1",
-            text_input(recipient.line1 if recipient else None, MAX_ADDRESS_LINE),
-        ),
-        field(
-            ADDRESS_LINE2,
-            "Address line 2",
-            text_input(recipient.line2 if recipient else None, MAX_ADDRESS_LINE),
-            optional=True,
-        ),
-        field(
-            ADDRESS_TOWN,
-            "Town or city",
-            text_input(recipient.town if recipient else None, MAX_TOWN),
-        ),
-        field(
-            ADDRESS_POSTCODE,
-            "Postcode",
-            text_input(recipient.postcode if recipient else None, MAX_POSTCODE),
-            optional=True,
-            hint="Leave it empty only where addresses have no postcode, like Hong Kong.",
+        *(
+            field(
+                block_id,
+                label,
+                text_input(getattr(recipient, name) if recipient else None, longest),
+                optional=optional,
+                hint=hint,
+            )
+            for block_id, label, name, longest, optional, hint in _ADDRESS_FIELDS
         ),
         field(
             ADDRESS_COUNTRY,

@@ -74,8 +74,7 @@ class RunningBot:
 
     @property
     def outbox(self) -> Outbox:
-        assert self.core.slack.outbox is not None
-        return self.core.slack.outbox
+        return self.core.outbox
 
     def start(self) -> list[int]:
         """Take the database's job lease (RunnerBusy if another process has it) and resume;
@@ -125,14 +124,15 @@ def build(
         logger=logging.getLogger("shipbot.bolt"),
     )
     runner = JobRunner(store.database, workers=settings.shipbot_workers, backoff=job_backoff)
-    slack.outbox = Outbox(store.database, slack)
-    runner.idle_checks.append(slack.outbox.idle)
+    outbox = slack.outbox = Outbox(store.database, slack)
+    runner.idle_checks.append(outbox.idle)
     core = Shipbot(
         settings=settings,
         store=store,
         carrier=carrier,
         slack=slack,
         jobs=runner,
+        outbox=outbox,
     )
     for feature in FEATURES:
         feature.register(core)
@@ -164,7 +164,7 @@ def build(
 
     for module in (commands, views, actions, options, events, shortcuts):
         module.register(app)
-    metrics.watch_store(store, runner, slack.outbox)
+    metrics.watch_store(store, runner, outbox)
     return RunningBot(
         app=app,
         core=core,

@@ -11,21 +11,21 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from blocks import Message, section
 from bot.carrier.client import CarrierClient
 from bot.locks import ConsignmentLocks
 from bot.permissions import Action, Permissions
 from bot.settings import Settings
+from bot.slack.outbox import Outbox
 from bot.slack.slackio import SlackOut, SlackProblem
+from bot.store.job_payloads import AnswerJob, Asked, AskedBy
 from bot.store.jobs import JobRunner
 from bot.store.writes import Store
 
 log = logging.getLogger("shipbot.core")
 
 BOT = "shipbot"
-ANSWER_JOB = "answer"
 
 
 def utcnow() -> datetime:
@@ -55,6 +55,15 @@ class Asker:
     channel: str = ""
     response_url: str | None = None
 
+    @classmethod
+    def of(cls, payload: Asked) -> Asker:
+        """Who asked, as a job's payload carries it."""
+        return cls(payload.user, payload.channel, payload.response_url)
+
+    def asked(self) -> AskedBy:
+        """This asker as a job payload's fields: `CancelJob(cid=..., **asker.asked())`."""
+        return {"user": self.user, "channel": self.channel, "response_url": self.response_url}
+
 
 @dataclass
 class Shipbot:
@@ -63,12 +72,14 @@ class Shipbot:
     carrier: CarrierClient
     slack: SlackOut
     jobs: JobRunner
+    # Slack edits and thread lines as rows (paced, coalesced, delivered after a restart).
+    outbox: Outbox
     locks: ConsignmentLocks = field(default_factory=ConsignmentLocks)
     clock: Callable[[], datetime] = utcnow
 
     def __post_init__(self) -> None:
         self.permissions = Permissions(self.settings)
-        self.jobs.register(ANSWER_JOB, self._job_answer)
+        self.jobs.register(AnswerJob, self._job_answer)
 
     def now(self) -> datetime:
         return self.clock()
@@ -89,16 +100,7 @@ class Shipbot:
         """From a listener: a worker sends it, so the ack never waits on Slack."""
         if isinstance(message, str):
             message = Message(text=message, blocks=[section(message)])
-        self.jobs.submit(
-            ANSWER_JOB,
-            {
-                "user": asker.user,
-                "channel": asker.channel,
-                "response_url": asker.response_url,
-                "text": message.text,
-                "blocks": message.blocks,
-            },
-        )
+        self.jobs.submit(AnswerJob(text=message.text, blocks=message.blocks, **asker.asked()))
 
     def send(self, asker: Asker, message: Message | str) -> None:
         """From a job: the response_url, else chat.postEphemeral, else a DM."""
@@ -111,7 +113,5 @@ class Shipbot:
         except SlackProblem as exc:
             log.warning("an answer to %s was dropped: %s", asker.user, exc.error)
 
-    def _job_answer(self, payload: dict[str, Any]) -> None:
-        asker = Asker(str(payload["user"]), str(payload.get("channel") or ""))
-        asker = Asker(asker.user, asker.channel, payload.get("response_url"))
-        self.send(asker, Message(text=payload["text"], blocks=payload["blocks"]))
+    def _job_answer(self, payload: AnswerJob) -> None:
+        self.send(Asker.of(payload), Message(text=payload.text, blocks=payload.blocks))

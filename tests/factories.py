@@ -71,21 +71,25 @@ def shipment_request(
     )
 
 
+def quote(
+    reference: str, consignment_reference: str, *, expires_at: datetime | None = None
+) -> Quote:
+    """A DPD Next Day quote (7.92 gross) for the consignment, 15 minutes left unless told."""
+    return Quote(
+        reference=reference,
+        consignment_reference=consignment_reference,
+        carrier_code="DPD",
+        carrier_name="DPD",
+        service_code="DPD_NEXT",
+        service_name="Next Day",
+        price=Price(net=Decimal("6.60"), vat=Decimal("1.32"), gross=Decimal("7.92")),
+        expires_at=expires_at or datetime.now(UTC) + timedelta(minutes=15),
+    )
+
+
 def quote_set(consignment_reference: str, n: int = 2, *, ttl: timedelta | None = None) -> QuoteSet:
     expires = datetime.now(UTC) + (ttl or timedelta(minutes=15))
     return QuoteSet(
         request_reference="req-1",
-        quotes=tuple(
-            Quote(
-                reference=f"q-{i}",
-                consignment_reference=consignment_reference,
-                carrier_code="DPD",
-                carrier_name="DPD",
-                service_code="DPD_NEXT",
-                service_name="Next Day",
-                price=Price(net=Decimal("6.60"), vat=Decimal("1.32"), gross=Decimal("7.92")),
-                expires_at=expires,
-            )
-            for i in range(n)
-        ),
+        quotes=tuple(quote(f"q-{i}", consignment_reference, expires_at=expires) for i in range(n)),
     )

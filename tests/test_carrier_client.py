@@ -17,9 +17,9 @@ from bot.carrier import errors
 from bot.carrier.client import CarrierClient
 from bot.carrier.factory import carrier_client
 from bot.carrier_states import ConsignmentState
-from bot.models import DocumentKind, Money, Price, Quote, Recipient, ShipmentRequest
+from bot.models import DocumentKind, Money, Quote, Recipient, ShipmentRequest
 from bot.settings import Settings
-from tests.factories import MakeClient, carrier_clients, client_at, parcel
+from tests.factories import MakeClient, carrier_clients, client_at, parcel, quote
 from tests.wire_server import Reply, WireServer
 
 KEY = "test-api-key-0123456789"
@@ -55,16 +55,7 @@ def _shipment() -> ShipmentRequest:
 
 
 def _quote(expires_at: datetime = NOW + timedelta(minutes=30)) -> Quote:
-    return Quote(
-        reference=QUOTE_REF,
-        consignment_reference=REF,
-        carrier_code="UPS",
-        carrier_name="UPS",
-        service_code="EDC5_UPSHSTDCS",
-        service_name="UPS Standard",
-        price=Price(net=Decimal("10"), vat=Decimal("2"), gross=Decimal("12")),
-        expires_at=expires_at,
-    )
+    return quote(QUOTE_REF, REF, expires_at=expires_at)
 
 
 QUOTES_BODY = {

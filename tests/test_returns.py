@@ -207,6 +207,10 @@ def test_a_return_label_from_the_thread(harness: Harness) -> None:
     offered = {q.service_code.removeprefix("MPD_") for q in back.quotes}
     assert offered and offered <= RETURN_SERVICES
     assert any("returns service" in u.reason for u in back.unqualified)
+    listed = _dump(h.fake.message(CHANNEL, back.quotes_ts).blocks)
+    assert "not a returns service (" in listed
+    # Not within the UK: said as a return's (it comes from the customer's address).
+    assert "not from this address (Royal Mail International Tracked, DHL Express" in listed
     in_thread = {m.ts for m in h.fake.thread(CHANNEL, original.message_ts)}
     assert {back.message_ts, back.quotes_ts} <= in_thread
     assert h.fake.message(CHANNEL, back.message_ts).thread_ts == original.message_ts
@@ -583,3 +587,27 @@ def test_a_return_lost_on_its_way_back_needs_an_agent_not_a_replacement(
         ]
         assert "ship_again" not in actions and "delivery_handled" in actions
         assert h.store.watched(10) == []  # its journey is over
+
+
+def test_the_docs_explain_returns_in_our_words() -> None:
+    """docs/returns.md lists the calls the flows above make, the manifest decision and the
+    guesses; the README's Returns section points to it. Neither names files outside."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "returns.md").read_text()
+    for call in (
+        "`POST /consignments`",
+        "`GET /quotes/consignment/{ref}`",
+        "`PUT /allocation/{ref}/allocatewithquote/{quoteRef}`",
+        "`GET /labels/{ref}/pdf`",
+        "`GET /consignments/docs/{ref}`",
+        "`PUT /consignments/{ref}/cancel`",
+    ):
+        assert call in page, call
+    assert "not manifested with the outbound parcels" in page and "GUESS" in page
+    readme = (root / "README.md").read_text()
+    section = readme.split("\n## Returns\n", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/returns.md)" in section
+    for text in (page, section):
+        assert "../shared" not in text and "/work/" not in text

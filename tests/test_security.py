@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from blocks.form_fields import field, modal, section, text_input
 from bot.app import Shipbot
 from bot.models import Step
 from bot.slack.http import MAX_BODY_BYTES
@@ -306,24 +307,13 @@ def _failing_modal(bot: Shipbot, harness: Harness) -> dict[str, Any]:
     """A modal opened by the bot's own client, whose submission listener raises."""
     bot.app.view("boom_form")(_fail)
     opened = len(harness.fake.opened_views())
-    bot.app.client.views_open(
-        trigger_id=harness.fake.issue_trigger(),
-        view={
-            "type": "modal",
-            "callback_id": "boom_form",
-            "title": {"type": "plain_text", "text": "Boom"},
-            "submit": {"type": "plain_text", "text": "Send"},
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": "Intro"}},
-                {
-                    "type": "input",
-                    "block_id": "first_input",
-                    "label": {"type": "plain_text", "text": "Name"},
-                    "element": {"type": "plain_text_input", "action_id": "value"},
-                },
-            ],
-        },
+    view = modal(
+        "boom_form",
+        "Boom",
+        "",
+        [section("Intro"), field("first_input", "Name", text_input(None, 50))],
     )
+    bot.app.client.views_open(trigger_id=harness.fake.issue_trigger(), view=view)
     harness.fake.wait_for(lambda: len(harness.fake.opened_views()) > opened)
     return harness.fake.opened_views()[-1]
 

@@ -56,6 +56,11 @@ def test_serve_in_socket_mode_reconnects_and_keeps_serving(
             assert httpx.get(base + "/healthz").json()["ok"] is True
             metrics = httpx.get(base + "/metrics").text
             assert 'shipbot_acks_total{kind="command"} 2.0' in metrics
+            # Socket Mode goes away (and apps.connections.open fails): /readyz names Slack.
+            socket_mode.stop()
+            down = _until(base + "/readyz", 503)
+            assert down["failing"] == ["slack"], down
+            assert "Socket Mode connection is down" in str(down["parts"])
         finally:
             process.terminate()
             output = process.communicate(timeout=15)[0]
@@ -75,17 +80,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _until_ready(url: str, timeout: float = 10.0) -> dict[str, object]:
+def _until_ready(url: str) -> dict[str, object]:
     """The connection comes back by itself after the refresh: wait for it, not a time."""
+    return _until(url, 200)
+
+
+def _until(url: str, status: int, timeout: float = 10.0) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while True:
         try:
             response = httpx.get(url)
         except httpx.HTTPError:
             response = None
-        if response is not None and response.status_code == 200:
+        if response is not None and response.status_code == status:
             body: dict[str, object] = response.json()
             return body
         if time.monotonic() > deadline:
-            raise AssertionError(f"never ready: {response.text if response else 'no answer'}")
+            raise AssertionError(f"never {status}: {response.text if response else 'no answer'}")
         time.sleep(0.05)

@@ -160,8 +160,9 @@ def test_forms_under_load_below_the_tier_are_never_told_busy(limited: Harness) -
     """Flows running, Slack's limits on at their real rate, and two waves of `/ship` a moment
     apart: 40 views.open in a few seconds, past our pacer's burst of 20 but within Slack's
     (and far below its 100 a minute). Before, our pacer put the later ones' turns past the
-    trigger's life and told them "Slack is busy" (75 of 80 tries in the 20-channel
-    benchmark) without Slack ever answering 429; a trigger-bound call never waits on it now."""
+    trigger's life and told them "Slack is busy" (75 times for 40 consignments in the
+    20-channel benchmark) without Slack ever answering 429; a trigger-bound call never
+    waits on it now."""
     h = limited
     flowing = [h.quoted(user=f"U0FLOW{n:03d}") for n in range(3)]
 

@@ -16,6 +16,7 @@ from bot.models import (
     ShipmentRequest,
     Step,
 )
+from bot.store.job_payloads import AdvanceJob, JobPayload
 from bot.store.jobs import JobRunner, RetryLater
 from bot.store.writes import Store
 from tests.factories import quote_set, shipment_request
@@ -154,21 +155,34 @@ def test_events_are_seen_once(tmp_path: Path) -> None:
     assert store.first_sighting("Ev1") is False
 
 
+class Flaky(JobPayload):
+    kind = "test_flaky"
+    n: int
+
+
+class Locked(JobPayload):
+    kind = "test_locked"
+
+
+class Once(JobPayload):
+    kind = "test_once"
+
+
 def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     runner = JobRunner(store.database, workers=2, max_attempts=3, backoff=0.01)
     attempts: list[int] = []
     done = threading.Event()
 
-    def flaky(payload: dict[str, object]) -> None:
+    def flaky(payload: Flaky) -> None:
         attempts.append(1)
         if len(attempts) < 3:
             raise RetryLater("not yet")
         done.set()
 
-    runner.register("flaky", flaky)
+    runner.register(Flaky, flaky)
     runner.start()
-    runner.submit("flaky", {"n": 1})
+    runner.submit(Flaky(n=1))
     assert done.wait(5)
     assert runner.wait_idle(5)
     assert len(attempts) == 3
@@ -176,10 +190,10 @@ def test_jobs_retry_then_give_up_and_leftovers_are_resumed(tmp_path: Path) -> No
     runner.stop()
 
     # A job left pending by a dead process runs when the next runner starts.
-    runner.queue.add("flaky", {"n": 2}, run_after=0, dedupe_key=None)
+    runner.queue.add(Flaky(n=2), run_after=0, dedupe_key=None)
     second = JobRunner(store.database, workers=1, backoff=0.01)
     seen: list[object] = []
-    second.register("flaky", lambda payload: seen.append(payload["n"]))
+    second.register(Flaky, lambda payload: seen.append(payload.n))
     assert second.start() == 1
     assert second.wait_idle(5)
     second.stop()
@@ -194,25 +208,25 @@ def test_an_unexpected_error_is_retried_then_its_give_up_handler_runs(tmp_path: 
     tries: list[int] = []
     given_up: list[Exception] = []
 
-    def locked(payload: dict[str, object]) -> None:
+    def locked(payload: JobPayload) -> None:
         tries.append(1)
         raise sqlite3.OperationalError("database is locked")
 
-    runner.register("locked", locked, on_give_up=lambda payload, exc: given_up.append(exc))
+    runner.register(Locked, locked, on_give_up=lambda payload, exc: given_up.append(exc))
 
-    def once(payload: dict[str, object]) -> None:
+    def once(payload: Once) -> None:
         if not tries:
             locked(payload)
 
-    runner.register("once", once)
+    runner.register(Once, once)
     runner.start()
-    runner.submit("locked", {})
+    runner.submit(Locked())
     assert runner.wait_idle(5)
     assert tries == [1, 1, 1]
     assert len(given_up) == 1 and isinstance(given_up[0], sqlite3.OperationalError)
     assert runner.queue.states() == {"failed": 1}
     tries.clear()
-    runner.submit("once", {})  # fails once, then works: no give-up
+    runner.submit(Once())  # fails once, then works: no give-up
     assert runner.wait_idle(5)
     runner.stop()
     assert len(given_up) == 1
@@ -222,5 +236,5 @@ def test_an_unexpected_error_is_retried_then_its_give_up_handler_runs(tmp_path: 
 def test_a_pending_job_is_not_queued_twice(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     queue = JobRunner(store.database).queue
-    assert queue.add("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1")
-    assert queue.add("advance", {"cid": 1}, run_after=0, dedupe_key="advance:1") is None
+    assert queue.add(AdvanceJob(cid=1), run_after=0, dedupe_key="advance:1")
+    assert queue.add(AdvanceJob(cid=1), run_after=0, dedupe_key="advance:1") is None

@@ -8,13 +8,13 @@ consignment's thread is, and a free shipper reference for a new one.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from blocks import Message, section
 from bot.core import Asker, Refused, Shipbot
 from bot.desk import messages
 from bot.intake.arguments import shown
 from bot.models import ConsignmentRecord
+from bot.store.job_payloads import Asked
 
 
 def visible(bot: Shipbot, text: str, asker: Asker) -> ConsignmentRecord | None:
@@ -40,11 +40,9 @@ def clicked_consignment(bot: Shipbot, cid: int, asker: Asker) -> ConsignmentReco
     return c
 
 
-def asker_of(payload: dict[str, Any]) -> Asker:
+def asker_of(payload: Asked) -> Asker:
     """Who asked, as a job's payload carries it (user, channel, response_url)."""
-    return Asker(
-        str(payload["user"]), str(payload.get("channel") or ""), payload.get("response_url")
-    )
+    return Asker.of(payload)
 
 
 def permalink(bot: Shipbot, c: ConsignmentRecord) -> str | None:

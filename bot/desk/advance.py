@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from typing import Any
 
 from bot.core import BOT, Shipbot
 from bot.desk import messages
@@ -21,15 +20,14 @@ from bot.desk.quoting import create, post_channel_message, quote, start_quoting
 from bot.desk.rebooking import release, requote, update_address
 from bot.desk.show import show
 from bot.models import IN_FLIGHT, Problem, Step
+from bot.store.job_payloads import AdvanceJob
 from bot.store.jobs import RetryLater
 
 log = logging.getLogger("shipbot.flow")
 
-ADVANCE_JOB = "advance"
-
 
 def advance_later(bot: Shipbot, cid: int) -> None:
-    bot.jobs.submit(ADVANCE_JOB, {"cid": cid}, dedupe_key=f"advance:{cid}")
+    bot.jobs.submit(AdvanceJob(cid=cid), dedupe_key=f"advance:{cid}")
 
 
 def resume(bot: Shipbot, pending: list[int]) -> None:
@@ -80,10 +78,10 @@ _STEPS = {
 assert set(_STEPS) == IN_FLIGHT, "every step the runner owes work to has its function"
 
 
-def gave_up(bot: Shipbot, payload: dict[str, Any], cause: Exception) -> None:
+def gave_up(bot: Shipbot, payload: AdvanceJob, cause: Exception) -> None:
     """The step kept failing (Slack, a locked database, a bug): the thread says what
     happened and offers Try again, which resumes from the very same step."""
-    cid = int(payload["cid"])
+    cid = payload.cid
     with bot.locked(cid):
         record = bot.store.get(cid)
         if record is None or not record.step.in_flight:
@@ -118,7 +116,7 @@ def _gave_up_message(step: Step, cause: Exception) -> str:
 
 def register(bot: Shipbot) -> None:
     bot.jobs.register(
-        ADVANCE_JOB,
-        lambda payload: advance(bot, int(payload["cid"])),
+        AdvanceJob,
+        lambda payload: advance(bot, payload.cid),
         on_give_up=lambda payload, reason: gave_up(bot, payload, reason),
     )

@@ -7,7 +7,6 @@ and nothing is bought until an approver presses Approve.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from blocks import approval as approval_blocks
 from blocks import consignment as render
@@ -19,14 +18,13 @@ from bot.desk.show import show, shown
 from bot.models import Step
 from bot.permissions import Action
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import ApprovalJob
 from bot.store.jobs import RetryLater
-
-APPROVAL_JOB = "approval"
 
 
 def ask_later(bot: Shipbot, cid: int) -> None:
     """Mention the approvers in the thread (from a worker)."""
-    bot.jobs.submit(APPROVAL_JOB, {"cid": cid}, dedupe_key=f"approval:{cid}")
+    bot.jobs.submit(ApprovalJob(cid=cid), dedupe_key=f"approval:{cid}")
 
 
 def decide(bot: Shipbot, cid: int, asker: Asker, *, approve: bool) -> None:
@@ -47,14 +45,14 @@ def decide(bot: Shipbot, cid: int, asker: Asker, *, approve: bool) -> None:
     bot.store.audit(
         user, "approval", outcome, consignment_id=cid, detail=quote.reference if quote else None
     )
-    bot.jobs.submit(APPROVAL_JOB, {"cid": cid, "by": user, "outcome": outcome})
+    bot.jobs.submit(ApprovalJob(cid=cid, by=user, outcome=outcome))
     if to is Step.CLAIMED:
         advance_later(bot, cid)
 
 
-def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_approval(bot: Shipbot, payload: ApprovalJob) -> None:
     """Ask the approvers in the thread, or record their decision there."""
-    cid = int(payload["cid"])
+    cid = payload.cid
     with bot.locked(cid):
         record = bot.store.get(cid)
         if record is None or record.message_ts is None:
@@ -62,7 +60,8 @@ def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
         approvers = bot.permissions.users(Action.APPROVE)
         limit = bot.settings.shipbot_approval_above or Decimal(0)
         try:
-            if "outcome" not in payload and record.step is Step.AWAITING_APPROVAL:
+            by, outcome = payload.by, payload.outcome
+            if outcome is None and record.step is Step.AWAITING_APPROVAL:
                 if record.approval_ts is None:
                     ts = bot.slack.post(
                         record.channel_id,
@@ -70,13 +69,13 @@ def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
                         thread_ts=record.thread_ts,
                     )
                     bot.store.update_fields(cid, approval_ts=ts)
-            elif "outcome" in payload and record.approval_ts:
+            elif by is not None and outcome is not None and record.approval_ts:
                 bot.slack.update(
                     record.channel_id,
                     record.approval_ts,
-                    approval_blocks.decided(record, payload["by"], payload["outcome"]),
+                    approval_blocks.decided(record, by, outcome),
                 )
-                if payload["outcome"] == "declined" and record.quotes_ts:
+                if outcome == "declined" and record.quotes_ts:
                     bot.slack.update(
                         record.channel_id, record.quotes_ts, shown(bot, render.quote_list(record))
                     )
@@ -86,4 +85,4 @@ def _job_approval(bot: Shipbot, payload: dict[str, Any]) -> None:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(APPROVAL_JOB, lambda payload: _job_approval(bot, payload))
+    bot.jobs.register(ApprovalJob, lambda payload: _job_approval(bot, payload))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from blocks import Message, escape
 from blocks import operations as render
@@ -32,10 +31,9 @@ from bot.models import (
 )
 from bot.permissions import Action
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import CancelJob
 
 log = logging.getLogger("shipbot.operations")
-
-CANCEL_JOB = "op_cancel"
 
 
 def cancel_command(bot: Shipbot, argument: str, asker: Asker) -> Message:
@@ -49,13 +47,7 @@ def cancel_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
     c = clicked_consignment(bot, cid, asker)
     _check(bot, c, asker.user)
     bot.jobs.submit(
-        CANCEL_JOB,
-        {
-            "cid": c.id,
-            "user": asker.user,
-            "channel": asker.channel,
-            "response_url": asker.response_url,
-        },
+        CancelJob(cid=c.id, **asker.asked()),
         dedupe_key=f"cancel:{c.id}",
     )
 
@@ -89,11 +81,11 @@ def refusal(c: ConsignmentRecord) -> str | None:
     return None
 
 
-def _job_cancel(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_cancel(bot: Shipbot, payload: CancelJob) -> None:
     started = time.monotonic()
     asker = asker_of(payload)
     user = asker.user
-    cid = int(payload["cid"])
+    cid = payload.cid
     with bot.locked(cid):
         c = bot.store.get(cid)
         why = messages.UNKNOWN_CONSIGNMENT if c is None else refusal(c)
@@ -207,13 +199,10 @@ def _record_cancel(bot: Shipbot, c: ConsignmentRecord, user: str) -> None:
     try:
         if c.quotes_ts:
             bot.slack.update(c.channel_id, c.quotes_ts, render.cancelled_replacement(c))
-        if bot.slack.outbox is not None:
-            # The outcome: delivered like the edits (after a 429, a 5xx or a restart).
-            bot.slack.outbox.post(
-                c.channel_id, note, thread_ts=c.thread_ts or c.message_ts, key=f"cancelled:{c.id}"
-            )
-        else:
-            bot.slack.post_joining(c.channel_id, note, thread_ts=c.thread_ts)
+        # The outcome: delivered like the edits (after a 429, a 5xx or a restart).
+        bot.outbox.post(
+            c.channel_id, note, thread_ts=c.thread_ts or c.message_ts, key=f"cancelled:{c.id}"
+        )
     except SlackProblem as exc:
         log.warning("could not record the cancel of consignment %s: %s", c.id, exc.error)
 
@@ -228,4 +217,4 @@ def _tracking(c: ConsignmentRecord) -> str:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(CANCEL_JOB, lambda payload: _job_cancel(bot, payload))
+    bot.jobs.register(CancelJob, lambda payload: _job_cancel(bot, payload))

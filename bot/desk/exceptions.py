@@ -6,7 +6,6 @@ The watcher (bot/desk/watch.py) brings them; these are what agents do about them
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from blocks import delivery as render
 from blocks import rescue as cards
@@ -19,11 +18,9 @@ from bot.desk.show import show_later
 from bot.desk.watch import WATCHED_STATES
 from bot.models import ConsignmentRecord, Step
 from bot.permissions import Action
+from bot.store.job_payloads import HandledJob, TakeOverJob
 
 log = logging.getLogger("shipbot.exceptions")
-
-HANDLED_JOB = "delivery_handled"
-TAKE_OVER_JOB = "take_over"
 
 
 def handled_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
@@ -31,18 +28,12 @@ def handled_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
     bot.permit(Action.SHIP, asker.user, cid)
     c = clicked_consignment(bot, cid, asker)
     bot.jobs.submit(
-        HANDLED_JOB,
-        {
-            "cid": c.id,
-            "user": asker.user,
-            "channel": asker.channel,
-            "response_url": asker.response_url,
-        },
+        HandledJob(cid=c.id, **asker.asked()),
     )
 
 
-def _job_handled(bot: Shipbot, payload: dict[str, Any]) -> None:
-    cid = int(payload["cid"])
+def _job_handled(bot: Shipbot, payload: HandledJob) -> None:
+    cid = payload.cid
     asker = asker_of(payload)
     now = bot.now()
     with bot.locked(cid):
@@ -86,19 +77,13 @@ def take_over_clicked(bot: Shipbot, reference: str, asker: Asker) -> None:
             lookup.status_clicked(bot, cid, asker)
             return
     bot.jobs.submit(
-        TAKE_OVER_JOB,
-        {
-            "reference": reference,
-            "user": asker.user,
-            "channel": asker.channel,
-            "response_url": asker.response_url,
-        },
+        TakeOverJob(reference=reference, **asker.asked()),
         dedupe_key=f"take_over:{reference}:{asker.user}",
     )
 
 
-def _job_take_over(bot: Shipbot, payload: dict[str, Any]) -> None:
-    reference = str(payload["reference"])
+def _job_take_over(bot: Shipbot, payload: TakeOverJob) -> None:
+    reference = payload.reference
     asker = asker_of(payload)
     cid = bot.store.id_of_carrier_reference(reference)
     if cid is not None:
@@ -138,5 +123,5 @@ def _point_at(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> None:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(HANDLED_JOB, lambda payload: _job_handled(bot, payload))
-    bot.jobs.register(TAKE_OVER_JOB, lambda payload: _job_take_over(bot, payload))
+    bot.jobs.register(HandledJob, lambda payload: _job_handled(bot, payload))
+    bot.jobs.register(TakeOverJob, lambda payload: _job_take_over(bot, payload))

@@ -6,7 +6,6 @@ A PDF comes from the store (no carrier call); a ZPL is fetched once and kept.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from blocks import escape
 from blocks import operations as render
@@ -19,8 +18,8 @@ from bot.intake.arguments import log_operation, shown
 from bot.models import CANCELLED, LABEL_ON_ITS_WAY, ConsignmentRecord, Document, DocumentKind
 from bot.permissions import Action
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import LabelJob
 
-LABEL_JOB = "op_label"
 LABEL_FORMATS: dict[str, LabelFormat] = {"pdf": "PDF", "zpl": "ZPL"}
 
 
@@ -69,24 +68,17 @@ def _queue(bot: Shipbot, c: ConsignmentRecord, label_format: LabelFormat, asker:
         log_operation("label", c, "refused", time.monotonic())
         raise Refused(why, "label refused")
     bot.jobs.submit(
-        LABEL_JOB,
-        {
-            "cid": c.id,
-            "format": label_format,
-            "user": asker.user,
-            "channel": asker.channel,
-            "response_url": asker.response_url,
-        },
+        LabelJob(cid=c.id, format=label_format, **asker.asked()),
         dedupe_key=f"label:{c.id}:{label_format}",
     )
 
 
-def _job_label(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_label(bot: Shipbot, payload: LabelJob) -> None:
     started = time.monotonic()
     asker = asker_of(payload)
     user = asker.user
-    cid = int(payload["cid"])
-    label_format: LabelFormat = "ZPL" if payload.get("format") == "ZPL" else "PDF"
+    cid = payload.cid
+    label_format: LabelFormat = "ZPL" if payload.format == "ZPL" else "PDF"
     with bot.locked(cid):
         c = bot.store.get(cid)
         why = messages.UNKNOWN_CONSIGNMENT if c is None else refusal(c)
@@ -152,4 +144,4 @@ def carrier_refused(
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(LABEL_JOB, lambda payload: _job_label(bot, payload))
+    bot.jobs.register(LabelJob, lambda payload: _job_label(bot, payload))

@@ -14,7 +14,6 @@ import logging
 import time
 from datetime import datetime
 from datetime import time as day_start
-from typing import Any
 
 from blocks import Message
 from blocks import operations as render
@@ -31,14 +30,13 @@ from bot.desk.reconcile import follow_carrier
 from bot.intake.arguments import log_operation, shown
 from bot.models import CLOSED, ConsignmentRecord, ConsignmentStatus, Step
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import HomeJob, StatusJob
 
 log = logging.getLogger("shipbot.operations")
 
 FIND_LEAST = 2
 FIND_LIMIT = 20
 PAGE_SIZE = 20
-STATUS_JOB = "op_status"
-HOME_JOB = "op_home"
 ATTENTION_SHOWN = 10  # App Home's "Needs attention" lines
 
 
@@ -54,19 +52,13 @@ def status_clicked(bot: Shipbot, cid: int, asker: Asker) -> None:
 
 
 def status_later(bot: Shipbot, c: ConsignmentRecord, asker: Asker) -> None:
-    payload = {
-        "cid": c.id,
-        "user": asker.user,
-        "channel": asker.channel,
-        "response_url": asker.response_url,
-    }
-    bot.jobs.submit(STATUS_JOB, payload)
+    bot.jobs.submit(StatusJob(cid=c.id, **asker.asked()))
 
 
-def _job_status(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_status(bot: Shipbot, payload: StatusJob) -> None:
     started = time.monotonic()
     asker = asker_of(payload)
-    c = bot.store.get(int(payload["cid"]))
+    c = bot.store.get(payload.cid)
     if c is None:
         bot.send(asker, render.notice(messages.UNKNOWN_CONSIGNMENT))
         return
@@ -182,13 +174,13 @@ def midnight(bot: Shipbot) -> datetime:
 
 # == App Home =================================================================================
 def home_opened(bot: Shipbot, user: str) -> None:
-    bot.jobs.submit(HOME_JOB, {"user": user}, dedupe_key=f"home:{user}")
+    bot.jobs.submit(HomeJob(user=user), dedupe_key=f"home:{user}")
 
 
-def _job_home(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_home(bot: Shipbot, payload: HomeJob) -> None:
     """Today's consignments this user created or chose a quote for (auditors: all)."""
     started = time.monotonic()
-    user = str(payload["user"])
+    user = payload.user
     today = midnight(bot)
     involving = None if bot.permissions.sees_everything(user) else user
     groups = []
@@ -251,5 +243,5 @@ def _involves(c: ConsignmentRecord, user: str | None) -> bool:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(STATUS_JOB, lambda payload: _job_status(bot, payload))
-    bot.jobs.register(HOME_JOB, lambda payload: _job_home(bot, payload))
+    bot.jobs.register(StatusJob, lambda payload: _job_status(bot, payload))
+    bot.jobs.register(HomeJob, lambda payload: _job_home(bot, payload))

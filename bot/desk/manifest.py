@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
 
 from blocks import Message
 from blocks import manifest as manifest_blocks
@@ -43,20 +42,17 @@ from bot.models import (
 from bot.permissions import Action
 from bot.slack.outbox import COSMETIC
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import ManifestJob, ManifestLineJob
 from bot.store.jobs import RetryLater
 
 log = logging.getLogger("shipbot.manifest")
-
-MANIFEST_JOB = "manifest"
-THREAD_LINE_JOB = "manifest_line"
 
 
 def request_manifest(bot: Shipbot, asker: Asker) -> None:
     bot.permit(Action.MANIFEST, asker.user)
     bot.store.audit(asker.user, "manifest requested", "queued")
     bot.jobs.submit(
-        MANIFEST_JOB,
-        {"user": asker.user, "channel": asker.channel, "response_url": asker.response_url},
+        ManifestJob(**asker.asked()),
         dedupe_key="manifest",
     )
 
@@ -76,9 +72,9 @@ def _release(bot: Shipbot, records: list[ConsignmentRecord]) -> None:
             bot.store.transition(c.id, MANIFEST_HOLD, Step.UPLOADED)
 
 
-def _job_manifest(bot: Shipbot, payload: dict[str, Any]) -> None:
-    user = str(payload["user"])
-    asker = Asker(user, str(payload.get("channel") or ""), payload.get("response_url"))
+def _job_manifest(bot: Shipbot, payload: ManifestJob) -> None:
+    user = payload.user
+    asker = Asker.of(payload)
     held = _hold_ready(bot)
     if not held:
         on_its_way = len([c for c in bot.store.list_in(ALLOCATED) if c.returns is None])
@@ -239,18 +235,18 @@ def _post_summary(bot: Shipbot, asker: Asker, summary: Message) -> None:
         bot.send(asker, summary)
 
 
-def _job_thread_line(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_thread_line(bot: Shipbot, payload: ManifestLineJob) -> None:
     """Only for lines queued by an earlier version before an upgrade."""
-    text = manifest_blocks.thread_line(str(payload["user"]))
+    text = manifest_blocks.thread_line(payload.user)
     try:
         bot.slack.post_joining(
-            payload["channel"],
+            payload.channel,
             Message(text=text, blocks=manifest_blocks.text_blocks(text)),
-            thread_ts=payload["thread_ts"],
+            thread_ts=payload.thread_ts,
         )
     except SlackProblem as exc:
         if exc.membership:
-            log.warning("manifest line in %s dropped: %s", payload["channel"], exc.error)
+            log.warning("manifest line in %s dropped: %s", payload.channel, exc.error)
             return
         raise RetryLater(exc.error) from exc
 
@@ -282,5 +278,5 @@ def resume_held(bot: Shipbot) -> None:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(MANIFEST_JOB, lambda payload: _job_manifest(bot, payload))
-    bot.jobs.register(THREAD_LINE_JOB, lambda payload: _job_thread_line(bot, payload))
+    bot.jobs.register(ManifestJob, lambda payload: _job_manifest(bot, payload))
+    bot.jobs.register(ManifestLineJob, lambda payload: _job_thread_line(bot, payload))

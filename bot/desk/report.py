@@ -14,6 +14,7 @@ from blocks import report as report_blocks
 from bot.core import BOT, Refused, Shipbot
 from bot.models import Document, DocumentKind
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import ReportJob
 from bot.store.jobs import RetryLater
 
 PERIODS = ("today", "week")
@@ -48,9 +49,6 @@ def spend_csv(rows: Sequence[dict[str, Any]]) -> bytes:
     return out.getvalue().encode()
 
 
-REPORT_JOB = "report"
-
-
 def report(bot: Shipbot, user: str, period: str) -> Message:
     """Spend since the start of `period`; the CSV goes to the requester's DM by a job."""
     if period not in PERIODS:
@@ -58,13 +56,13 @@ def report(bot: Shipbot, user: str, period: str) -> Message:
     since, label = report_period(period, bot.now(), bot.settings.timezone)
     rows = bot.store.spend(since)
     bot.store.audit(user, "report", f"{period}: {sum(r['count'] for r in rows)} labels")
-    bot.jobs.submit(REPORT_JOB, {"user": user, "period": period})
+    bot.jobs.submit(ReportJob(user=user, period=period))
     return report_blocks.spend_report(rows, label)
 
 
-def _job_report(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_report(bot: Shipbot, payload: ReportJob) -> None:
     """The spend report as CSV, in the requester's DM (Slack needs a D… conversation)."""
-    user, period = payload["user"], payload["period"]
+    user, period = payload.user, payload.period
     since, label = report_period(period, bot.now(), bot.settings.timezone)
     rows = bot.store.spend(since)
     day = bot.now().astimezone(bot.settings.timezone).strftime("%Y-%m-%d")
@@ -83,4 +81,4 @@ def _job_report(bot: Shipbot, payload: dict[str, Any]) -> None:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(REPORT_JOB, lambda payload: _job_report(bot, payload))
+    bot.jobs.register(ReportJob, lambda payload: _job_report(bot, payload))

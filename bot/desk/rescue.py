@@ -49,12 +49,10 @@ from bot.models import (
 )
 from bot.permissions import Action
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import ActJob, FixJob, LookupJob
 
 log = logging.getLogger("shipbot.rescue")
 
-LOOKUP_JOB = "found_lookup"
-ACT_JOB = "found_act"
-FIX_JOB = "found_fix"
 SEARCH_LIMIT = 20
 
 # What each card action does once the consignment is ours.
@@ -132,21 +130,15 @@ def find(bot: Shipbot, text: str, asker: Asker) -> Message:
 def look_up_later(bot: Shipbot, text: str, asker: Asker) -> Message:
     """`/ship status` / `/ship find` for something the store doesn't know."""
     bot.jobs.submit(
-        LOOKUP_JOB,
-        {
-            "text": text,
-            "user": asker.user,
-            "channel": asker.channel,
-            "response_url": asker.response_url,
-        },
+        LookupJob(text=text, **asker.asked()),
     )
     return render.notice(messages.FOUND_LOOKING.format(ref=shown(text)))
 
 
-def _job_lookup(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_lookup(bot: Shipbot, payload: LookupJob) -> None:
     started = time.monotonic()
     asker = asker_of(payload)
-    text = str(payload["text"])
+    text = payload.text
     try:
         found = search(bot, text)
         if len(found) == 1:
@@ -263,22 +255,15 @@ def act_later(bot: Shipbot, reference: str, action: str, asker: Asker) -> None:
     if action != REFRESH:
         bot.permit(Action.SHIP, asker.user)
     bot.jobs.submit(
-        ACT_JOB,
-        {
-            "reference": reference,
-            "action": action,
-            "user": asker.user,
-            "channel": asker.channel,
-            "response_url": asker.response_url,
-        },
+        ActJob(reference=reference, action=action, **asker.asked()),
         dedupe_key=f"found:{reference}:{action}:{asker.user}",
     )
 
 
-def _job_act(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_act(bot: Shipbot, payload: ActJob) -> None:
     asker = asker_of(payload)
-    reference = str(payload["reference"])
-    action = str(payload["action"])
+    reference = payload.reference
+    action = payload.action
     existing = bot.store.find_by_reference(reference)
     if existing is not None and action != REFRESH:
         _pointed(bot, existing, asker, action)
@@ -402,21 +387,20 @@ def fix_address_submitted(
     """Saved: taken over (if need be) straight into UPDATING, which does the carrier work."""
     bot.permit(Action.SHIP, user)
     bot.jobs.submit(
-        FIX_JOB,
-        {
-            "reference": metadata.reference,
-            "user": user,
-            "channel": metadata.channel,
-            "response_url": metadata.response_url,
-            "recipient": recipient.model_dump(mode="json"),
-        },
+        FixJob(
+            reference=metadata.reference,
+            user=user,
+            channel=metadata.channel,
+            response_url=metadata.response_url,
+            recipient=recipient,
+        ),
     )
 
 
-def _job_fix(bot: Shipbot, payload: dict[str, Any]) -> None:
+def _job_fix(bot: Shipbot, payload: FixJob) -> None:
     asker = asker_of(payload)
-    reference = str(payload["reference"])
-    typed = Recipient.model_validate(payload["recipient"])
+    reference = payload.reference
+    typed = payload.recipient
     existing = bot.store.find_by_reference(reference)
     if existing is not None:
         # Fields the form doesn't show (line 3, region) stay as they were.
@@ -458,6 +442,6 @@ def _shown(recipient: Recipient) -> dict[str, Any]:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(FIX_JOB, lambda payload: _job_fix(bot, payload))
-    bot.jobs.register(LOOKUP_JOB, lambda payload: _job_lookup(bot, payload))
-    bot.jobs.register(ACT_JOB, lambda payload: _job_act(bot, payload))
+    bot.jobs.register(FixJob, lambda payload: _job_fix(bot, payload))
+    bot.jobs.register(LookupJob, lambda payload: _job_lookup(bot, payload))
+    bot.jobs.register(ActJob, lambda payload: _job_act(bot, payload))

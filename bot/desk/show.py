@@ -11,7 +11,6 @@ it before then, so a fast flow costs only its final edits (the call budget in RE
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from blocks import Message
 from blocks import approval as approval_blocks
@@ -26,10 +25,10 @@ from bot.models import (
 )
 from bot.slack.outbox import COSMETIC, URGENT, Edit, Outbox
 from bot.slack.slackio import SlackProblem
+from bot.store.job_payloads import RefreshJob
 
 log = logging.getLogger("shipbot.show")
 
-REFRESH_JOB = "refresh"
 # A "⏳" state is shown only when its step takes longer than this.
 SLOW = 2.0
 
@@ -97,15 +96,14 @@ def put_channel_message(
     # A return's message is a reply in its original's thread (thread_ts None: top level).
     ts = bot.slack.post_joining(c.channel_id, message, thread_ts=c.thread_ts)
     bot.store.update_fields(c.id, message_ts=ts)
-    if bot.slack.outbox is not None:
-        bot.slack.outbox.posted(c.channel_id, ts, message)
+    bot.outbox.posted(c.channel_id, ts, message)
     return ts
 
 
 def show(bot: Shipbot, c: ConsignmentRecord) -> None:
     """The channel message, and the thread's quotes message or problem line."""
-    if c.step is Step.FAILED and bot.slack.outbox is not None:
-        show_failure(bot, c, bot.slack.outbox)
+    if c.step is Step.FAILED:
+        show_failure(bot, c, bot.outbox)
         return
     c = show_channel(bot, c)
     if c.message_ts is None:
@@ -178,11 +176,11 @@ def show_failure(bot: Shipbot, c: ConsignmentRecord, outbox: Outbox) -> None:
 
 def show_later(bot: Shipbot, cid: int) -> None:
     """From a listener: a worker shows it, so the ack never waits on Slack."""
-    bot.jobs.submit(REFRESH_JOB, {"cid": cid}, dedupe_key=f"refresh:{cid}")
+    bot.jobs.submit(RefreshJob(cid=cid), dedupe_key=f"refresh:{cid}")
 
 
-def _job_refresh(bot: Shipbot, payload: dict[str, Any]) -> None:
-    cid = int(payload["cid"])
+def _job_refresh(bot: Shipbot, payload: RefreshJob) -> None:
+    cid = payload.cid
     with bot.locked(cid):
         record = bot.store.get(cid)
         if record is not None:
@@ -190,4 +188,4 @@ def _job_refresh(bot: Shipbot, payload: dict[str, Any]) -> None:
 
 
 def register(bot: Shipbot) -> None:
-    bot.jobs.register(REFRESH_JOB, lambda payload: _job_refresh(bot, payload))
+    bot.jobs.register(RefreshJob, lambda payload: _job_refresh(bot, payload))

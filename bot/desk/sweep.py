@@ -16,6 +16,7 @@ import threading
 from bot.core import BOT, Shipbot
 from bot.desk import advance, manifest
 from bot.models import IN_FLIGHT, MANIFEST_HOLD
+from bot.store.job_payloads import AdvanceJob, ManifestJob
 
 log = logging.getLogger("shipbot.sweep")
 
@@ -25,14 +26,14 @@ SETTLED_FOR = 2.0
 
 def sweep(bot: Shipbot) -> list[int]:
     """Resume what nobody is working on; returns the consignments handed back."""
-    stranded = bot.store.unattended(IN_FLIGHT, advance.ADVANCE_JOB, settled_for=SETTLED_FOR)
+    stranded = bot.store.unattended(IN_FLIGHT, AdvanceJob.kind, settled_for=SETTLED_FOR)
     for cid in stranded:
         log.warning("consignment %s was in flight with no job behind it: resuming", cid)
         bot.store.audit(BOT, "sweep", "resumed (no job behind it)", consignment_id=cid)
         advance.advance_later(bot, cid)
     # The manifest job names no consignment: a hold is stranded when no manifest job is left.
-    held = bot.store.unattended(MANIFEST_HOLD, manifest.MANIFEST_JOB, settled_for=SETTLED_FOR)
-    if held and not bot.jobs.pending_for(manifest.MANIFEST_JOB):
+    held = bot.store.unattended(MANIFEST_HOLD, ManifestJob.kind, settled_for=SETTLED_FOR)
+    if held and not bot.jobs.pending_for(ManifestJob.kind):
         log.warning("manifest holds %s with no manifest job: asking the carrier", held)
         manifest.resume_held(bot)
         stranded += held

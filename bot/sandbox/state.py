@@ -131,6 +131,11 @@ class QuoteRecord:
     expires: datetime
 
 
+def _quote_refused(code: str, quote: QuoteRecord, message: str) -> ApiProblem:
+    """A 400 about the quote the call named, pointing at its quoteReference."""
+    return ApiProblem(400, code, message, [Detail(code, "quoteReference", quote.reference)])
+
+
 @dataclass(frozen=True)
 class QuoteSet:
     request_reference: str
@@ -416,20 +421,18 @@ class SandboxState:
             if quote is None:
                 raise not_found("Quote", quote_reference)
             if quote.consignment_reference != consignment.reference:
-                raise ApiProblem(
-                    400,
+                raise _quote_refused(
                     "QuoteNotForConsignment",
+                    quote,
                     f"Quote {quote.reference} was given for consignment "
                     f"{quote.consignment_reference}, not {consignment.reference}.",
-                    [Detail("QuoteNotForConsignment", "quoteReference", quote.reference)],
                 )
             if now >= quote.expires:
-                raise ApiProblem(
-                    400,
+                raise _quote_refused(
                     "QuoteExpired",
+                    quote,
                     f"Quote {quote.reference} expired at {quote.expires.isoformat()}; "
                     f"get quotes again.",
-                    [Detail("QuoteExpired", "quoteReference", quote.reference)],
                 )
             # The quote priced the consignment as it was then; the request is frozen, so it
             # still is. Each package gets its own tracking number.

@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -22,9 +22,6 @@ from bot import logfmt
 from bot.desk import messages
 from bot.models import Document
 from bot.slack.pacing import Pacer
-
-if TYPE_CHECKING:
-    from bot.slack.outbox import Outbox
 
 log = logging.getLogger("shipbot.slack")
 
@@ -196,6 +193,26 @@ def problem_of(exc: SlackApiError) -> SlackProblem:
     return SlackProblem(error, retry_after=retry_after)
 
 
+class EditQueue(Protocol):
+    """What SlackOut hands its edits to: the outbox (bot/slack/outbox.py), attached by
+    `bot.app.build`. A protocol, so that this transport does not import the outbox that
+    sends through it (no import circle)."""
+
+    def edit(
+        self,
+        channel: str,
+        ts: str,
+        message: Message,
+        *,
+        priority: int | None = None,
+        delay: float = 0.0,
+    ) -> None: ...
+
+    def offer(self, channel: str, ts: str, response_url: str) -> None: ...
+
+    def used(self, response_url: str, refused: str | None = None) -> None: ...
+
+
 class SlackOut:
     """The one door to Slack's Web API: every call is paced through `pacer` and counted by
     method (`calls()`), views.* included; nothing outside bot/slack holds the client."""
@@ -203,7 +220,7 @@ class SlackOut:
     def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
         self.client = client
         self.pacer = pacer or Pacer()
-        self.outbox: Outbox | None = None  # edits go through it once attached (bot/app.py)
+        self.outbox: EditQueue | None = None  # edits go through it once attached (bot/app.py)
         self._channel_names: dict[str, str] = {}
         self._counted: Counter[str] = Counter()
         self._count_lock = threading.Lock()

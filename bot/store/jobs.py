@@ -12,7 +12,6 @@ table's new rows (`pull`): the table is the truth, the poke only saves the polli
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 import os
 import socket
@@ -21,16 +20,20 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
+
+from pydantic import ValidationError
 
 from bot import logfmt
 from bot.store.db import Database, now_iso
+from bot.store.job_payloads import JobPayload
 
 log = logging.getLogger("shipbot.jobs")
 
-JobHandler = Callable[[dict[str, Any]], None]
+P = TypeVar("P", bound=JobPayload)
+JobHandler = Callable[[P], None]
 # Called with the payload and what made the last attempt fail (a RetryLater, or anything else).
-GiveUpHandler = Callable[[dict[str, Any], Exception], None]
+GiveUpHandler = Callable[[P, Exception], None]
 
 
 class WorkerLink(Protocol):
@@ -57,7 +60,7 @@ class RetryLater(Exception):
 class Job:
     id: int
     kind: str
-    payload: dict[str, Any]
+    payload: JobPayload
     attempts: int
 
 
@@ -82,10 +85,9 @@ class JobQueue:
         self._db = db
         self.owner = owner
 
-    def add(
-        self, kind: str, payload: dict[str, Any], *, run_after: float, dedupe_key: str | None
-    ) -> int | None:
-        """Queue a job; None when a pending job with the same key already exists."""
+    def add(self, payload: JobPayload, *, run_after: float, dedupe_key: str | None) -> int | None:
+        """Queue a job of the payload's kind; None when a pending job with the same key exists."""
+        kind = payload.kind
         now = now_iso()
         with self._db.tx() as conn:
             if dedupe_key:
@@ -99,17 +101,31 @@ class JobQueue:
             cur = conn.execute(
                 "INSERT INTO jobs (kind, dedupe_key, payload_json, state, run_after, created_at, "
                 "updated_at) VALUES (?,?,?,?,?,?,?)",
-                (kind, dedupe_key, json.dumps(payload), "pending", run_after, now, now),
+                (kind, dedupe_key, payload.model_dump_json(), "pending", run_after, now, now),
             )
             return int(cur.lastrowid or 0)
 
     def take(self, job_id: int) -> Job | None:
-        """Mark a pending job running (as ours); None if another worker got it first."""
+        """Mark a pending job running (as ours); None if another worker got it first.
+
+        A row whose payload no model reads (an unknown kind, a field gone) is failed here
+        with the reason, once, rather than taken again and again."""
         with self._db.tx() as conn:
             row = conn.execute(
                 "SELECT * FROM jobs WHERE id = ? AND state = 'pending'", (job_id,)
             ).fetchone()
             if row is None:
+                return None
+            try:
+                payload = JobPayload.of_kind(row["kind"], row["payload_json"])
+            except (KeyError, ValidationError) as exc:
+                error = f"unreadable payload of {row['kind']}: {type(exc).__name__}"
+                log.error("job %s: %s", job_id, error)
+                conn.execute(
+                    "UPDATE jobs SET state = 'failed', last_error = ?, updated_at = ?, "
+                    "dedupe_key = NULL WHERE id = ?",
+                    (error, now_iso(), job_id),
+                )
                 return None
             conn.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?, "
@@ -119,7 +135,7 @@ class JobQueue:
             return Job(
                 id=job_id,
                 kind=row["kind"],
-                payload=json.loads(row["payload_json"]),
+                payload=payload,
                 attempts=int(row["attempts"]) + 1,
             )
 
@@ -231,8 +247,8 @@ class JobRunner:
     ) -> None:
         # `serve` takes the lease and hands it to its worker under the same owner.
         self.queue = JobQueue(db, owner=os.environ.get("SHIPBOT_RUNNER_OWNER") or uuid.uuid4().hex)
-        self._handlers: dict[str, JobHandler] = {}
-        self._give_up: dict[str, GiveUpHandler] = {}
+        self._handlers: dict[str, JobHandler[JobPayload]] = {}
+        self._give_up: dict[str, GiveUpHandler[JobPayload]] = {}
         self._workers = workers
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -252,26 +268,29 @@ class JobRunner:
         self._seen = 0  # the newest job id in the heap (`pull` reads the ones after it)
 
     def register(
-        self, kind: str, handler: JobHandler, *, on_give_up: GiveUpHandler | None = None
+        self,
+        model: type[P],
+        handler: JobHandler[P],
+        *,
+        on_give_up: GiveUpHandler[P] | None = None,
     ) -> None:
-        """`on_give_up` runs after the last attempt, so no failure is ever silently dropped."""
-        self._handlers[kind] = handler
+        """Run `handler` for jobs of `model`'s kind, with the payload read back as `model`.
+
+        `on_give_up` runs after the last attempt, so no failure is ever silently dropped."""
+        # The row's kind picks its model (JobPayload.of_kind), so a handler only ever gets
+        # its own model: the casts forget nothing.
+        self._handlers[model.kind] = cast(JobHandler[JobPayload], handler)
         if on_give_up is not None:
-            self._give_up[kind] = on_give_up
+            self._give_up[model.kind] = cast(GiveUpHandler[JobPayload], on_give_up)
 
     def submit(
-        self,
-        kind: str,
-        payload: dict[str, Any],
-        *,
-        delay: float = 0.0,
-        dedupe_key: str | None = None,
+        self, payload: JobPayload, *, delay: float = 0.0, dedupe_key: str | None = None
     ) -> int | None:
         """Persist the job, then wake a worker; None if an identical job is already queued."""
-        if kind not in self._handlers:
-            raise KeyError(f"no handler for job kind {kind!r}")
+        if payload.kind not in self._handlers:
+            raise KeyError(f"no handler for job kind {payload.kind!r}")
         run_after = self._clock() + delay
-        job_id = self.queue.add(kind, payload, run_after=run_after, dedupe_key=dedupe_key)
+        job_id = self.queue.add(payload, run_after=run_after, dedupe_key=dedupe_key)
         if job_id is not None and self.worker is not None:
             self.worker.poke()
         elif job_id is not None:
@@ -440,7 +459,7 @@ class JobRunner:
             self._record(job.id, lambda: self.queue.finish(job.id, error=error))
             return
         try:
-            with logfmt.job_context(f"{job.id} {job.kind}", job.payload.get("cid")):
+            with logfmt.job_context(f"{job.id} {job.kind}", getattr(job.payload, "cid", None)):
                 handler(job.payload)
         except RetryLater as exc:
             outcome = self._after_failure(job, exc, counts=exc.counts, delay=exc.delay)
