@@ -22,7 +22,7 @@ _OPENERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="shipbot-modal"
 _UPDATERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="shipbot-modal-update")
 # Past this much queueing on our side views.open would only fail, so say so at once instead.
 TRIGGER_BUDGET = 2.5
-_EXPIRED = ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id")
+_EXPIRED = ("expired_trigger_id", "invalid_trigger_id")
 BUSY = "⚠️ Slack is busy right now and couldn't open the form. Try again."
 
 
@@ -39,6 +39,12 @@ def _open(bot: Shipbot, trigger_id: str, view: View, asker: Asker, received: flo
     try:
         bot.slack.open_view(trigger_id, view, deadline=received + TRIGGER_BUDGET)
     except SlackProblem as exc:
+        if exc.error == "exchanged_trigger_id":
+            # Only we hold this trigger, so it was exchanged by our own earlier try whose reply
+            # was lost (the SDK's retry after a dropped connection): the form is open. Telling
+            # the agent it failed would be false.
+            log.info("views.open: the trigger was already exchanged by our earlier try")
+            return
         log.warning("views.open failed: %s", exc.error)
         if exc.ratelimited:
             # Slack's own 429, with a Retry-After past the trigger's life.
