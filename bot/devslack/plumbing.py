@@ -68,8 +68,9 @@ class HttpPlumbing(ChatMethods, RateLimits):
             server = Server(self._address, Handler)
             server.fake = self
             self._server = server
+            # `stop` waits for the loop's next poll: a short one keeps each test's teardown quick.
             self._thread = threading.Thread(
-                target=server.serve_forever, args=(0.05,), name="fake-slack", daemon=True
+                target=server.serve_forever, args=(0.01,), name="fake-slack", daemon=True
             )
             self._thread.start()
         return self
