@@ -59,7 +59,9 @@ def form_refused(exc: errors.CarrierError) -> str:
     fields = refused_fields(exc)
     names = " and ".join(label for label, _ in fields) or "some details"
     # The carrier's own words, escaped: they go into mrkdwn.
-    reasons = escape("; ".join(d.message for d in exc.details if d.message)[:300])
+    # Their sentences end in a full stop of their own; ours follows the bracket.
+    said = (d.message.strip().rstrip(".") for d in exc.details if d.message)
+    reasons = escape("; ".join(m for m in said if m)[:300])
     why = f" ({reasons})" if reasons else ""
     return f"Sorted PRO refused the {names}{why}. Nothing was bought. Edit the form to fix it."
 
