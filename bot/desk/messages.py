@@ -124,6 +124,10 @@ UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` 
 # Placeholders are filled with text already escaped for mrkdwn.
 ARGUMENT_MISSING = "⚠️ `/ship {command}` needs {what}, e.g. `{example}`."
 MANIFEST_QUEUED = "⏳ Manifesting the allocated consignments… the channel will say when it's done."
+NOT_A_POSTCODE = (
+    "⚠️ {said} isn't a postcode I can fill in. `/ship new SW1A 2AA` opens the form with one; "
+    "`/ship new` alone opens it empty."
+)
 UNKNOWN_COMMAND = (
     "⚠️ I don't know {word}. `/ship help` lists every command with an example ({names})."
 )
