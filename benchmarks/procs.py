@@ -15,9 +15,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 
 import httpx
+
+from bot.closing import Closes
 
 START_TIMEOUT = 30.0
 _PROBLEM = re.compile(r" (WARNING|ERROR|CRITICAL) |^Traceback|^\w+(Error|Exception)\b")
@@ -38,7 +39,7 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-class AppProcess:
+class AppProcess(Closes):
     """A served app in a child process; `url` is its /slack/events endpoint."""
 
     def __init__(
@@ -136,15 +137,8 @@ class AppProcess:
         self._log.close()
         self._http.close()
 
-    def __enter__(self) -> AppProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """`with`'s end: stop with the usual grace."""
         self.stop()
 
 

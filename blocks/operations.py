@@ -22,11 +22,11 @@ from blocks.consignment import (
     slack_time,
     status_line,
 )
+from blocks.ids import ActionId
 from blocks.payloads import ListPageValue
 from blocks.returns import customer_sentence as return_sentence
 from blocks.returns import marker as return_marker
 from blocks.thread_buttons import (
-    OP_LIST_PAGE,
     cancel_button,
     reprint_button,
     return_button,
@@ -191,7 +191,7 @@ def list_page(
     if last < total:
         blocks.append(
             actions(
-                button("Next page", OP_LIST_PAGE, ListPageValue(mode, last).encode()),
+                button("Next page", ActionId.LIST_PAGE, ListPageValue(mode, last).encode()),
                 block_id=f"page-{mode}-{last}",
             )
         )

@@ -6,26 +6,36 @@ same dialog; the ids are in `blocks/ids.py` and the values in `blocks/payloads.p
 
 from __future__ import annotations
 
+from typing import Any
+
 from blocks import Block, actions, button, escape, mrkdwn, plain
 from blocks.ids import ActionId
 from blocks.payloads import ConsignmentValue
 from bot.models import ConsignmentRecord, Step
 
-OP_STATUS = ActionId.STATUS
-OP_REPRINT = ActionId.REPRINT
-OP_CANCEL = ActionId.CANCEL
-OP_LIST_PAGE = ActionId.LIST_PAGE
-SHIP_AGAIN = ActionId.SHIP_AGAIN
-RETURN_LABEL = ActionId.RETURN_LABEL
-RESHIP = ActionId.RESHIP
+
+def _on(c: ConsignmentRecord, label: str, action: ActionId, **style_confirm: Any) -> Block:
+    """A button about this consignment: its value names it (ConsignmentValue)."""
+    return button(label, action, ConsignmentValue(c.id).encode(), **style_confirm)
+
+
+def _asks(title: str, text: str, yes: str, **style: str) -> Block:
+    """Slack's own confirm dialog on a button (its text is cut to Slack's 300)."""
+    return {
+        "title": plain(title),
+        "text": mrkdwn(text[:300]),
+        "confirm": plain(yes),
+        "deny": plain("Keep it"),
+        **style,
+    }
 
 
 def status_button(c: ConsignmentRecord, label: str = "Status") -> Block:
-    return button(label, OP_STATUS, ConsignmentValue(c.id).encode())
+    return _on(c, label, ActionId.STATUS)
 
 
 def reprint_button(c: ConsignmentRecord) -> Block:
-    return button("Reprint label", OP_REPRINT, ConsignmentValue(c.id).encode())
+    return _on(c, "Reprint label", ActionId.REPRINT)
 
 
 def cancel_button(c: ConsignmentRecord, label: str = "Cancel", bought: str | None = None) -> Block:
@@ -36,45 +46,37 @@ def cancel_button(c: ConsignmentRecord, label: str = "Cancel", bought: str | Non
             if c.allocation
             else "Nothing was bought yet; the consignment is closed."
         )
-    confirm = {
-        "title": plain("Cancel this consignment?"),
-        "text": mrkdwn(f"*{escape(c.reference)}* is cancelled with Sorted PRO. {bought}"[:300]),
-        "confirm": plain("Yes, cancel it"),
-        "deny": plain("Keep it"),
-        "style": "danger",
-    }
-    return button(
-        label, OP_CANCEL, ConsignmentValue(c.id).encode(), style="danger", confirm=confirm
+    confirm = _asks(
+        "Cancel this consignment?",
+        f"*{escape(c.reference)}* is cancelled with Sorted PRO. {bought}",
+        "Yes, cancel it",
+        style="danger",
     )
+    return _on(c, label, ActionId.CANCEL, style="danger", confirm=confirm)
 
 
 def ship_again_button(c: ConsignmentRecord) -> Block:
     """A replacement or a repeat order: the form filled in from this consignment."""
-    return button("Ship again", SHIP_AGAIN, ConsignmentValue(c.id).encode())
+    return _on(c, "Ship again", ActionId.SHIP_AGAIN)
 
 
 def return_button(c: ConsignmentRecord) -> Block:
     """The customer sends it back: the return form filled in from this consignment."""
-    return button("Return label", RETURN_LABEL, ConsignmentValue(c.id).encode())
+    return _on(c, "Return label", ActionId.RETURN_LABEL)
 
 
 def reship_button(c: ConsignmentRecord) -> Block:
     """Quotes for the other services; a manifested one asks first (the carrier has it)."""
     confirm = None
     if c.step is Step.MANIFESTED or c.manifested_at:
-        confirm = {
-            "title": plain("Ship with another service?"),
-            "text": mrkdwn(
-                f"*{escape(c.reference)}* is manifested: the carrier already has its data. "
-                "Choosing another service releases this booking; tell the carrier not to "
-                "collect it."[:300]
-            ),
-            "confirm": plain("Show other services"),
-            "deny": plain("Keep it"),
-        }
-    return button(
-        "Ship with another service", RESHIP, ConsignmentValue(c.id).encode(), confirm=confirm
-    )
+        confirm = _asks(
+            "Ship with another service?",
+            f"*{escape(c.reference)}* is manifested: the carrier already has its data. "
+            "Choosing another service releases this booking; tell the carrier not to "
+            "collect it.",
+            "Show other services",
+        )
+    return _on(c, "Ship with another service", ActionId.RESHIP, confirm=confirm)
 
 
 def thread_actions(c: ConsignmentRecord, *, bought: str | None = None) -> Block:

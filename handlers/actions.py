@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 
@@ -30,35 +31,36 @@ from bot.desk import (
 from bot.slack import modal
 
 log = logging.getLogger("shipbot.actions")
+V = TypeVar("V")
 
 
 def register(app: App) -> None:
     app.middleware(offer_response_url)
-    app.action(ActionId.CHOOSE_QUOTE)(choose_quote)
-    app.action(ActionId.TRY_AGAIN)(try_again)
-    app.action(ActionId.REQUOTE)(requote)
+    app.action(ActionId.CHOOSE_QUOTE)(clicked(_quote, choose_quote))
+    app.action(ActionId.TRY_AGAIN)(clicked(_consignment, flow.try_again))
+    app.action(ActionId.REQUOTE)(clicked(_consignment, flow.requote))
     app.action(ActionId.MANIFEST)(manifest_clicked)
     app.action(ActionId.MANIFEST_TRY_AGAIN)(manifest_clicked)
-    app.action(ActionId.EDIT_FORM)(edit_form)
-    app.action(ActionId.APPROVE)(approve)
-    app.action(ActionId.DECLINE)(decline)
-    app.action(ActionId.STATUS)(status)
-    app.action(ActionId.REPRINT)(reprint)
-    app.action(ActionId.CANCEL)(cancel_clicked)
-    app.action(ActionId.LIST_PAGE)(list_page)
-    app.action(ActionId.SHIP_AGAIN)(ship_again)
+    app.action(ActionId.EDIT_FORM)(opens(_consignment, edit_form))
+    app.action(ActionId.APPROVE)(clicked(_consignment, partial(approval.decide, approve=True)))
+    app.action(ActionId.DECLINE)(clicked(_consignment, partial(approval.decide, approve=False)))
+    app.action(ActionId.STATUS)(clicked(_consignment, lookup.status_clicked))
+    app.action(ActionId.REPRINT)(clicked(_consignment, label.reprint_clicked))
+    app.action(ActionId.CANCEL)(clicked(_consignment, cancel.cancel_clicked))
+    app.action(ActionId.LIST_PAGE)(clicked(_list_page, lookup.list_clicked))
+    app.action(ActionId.SHIP_AGAIN)(opens(_consignment, prefill.ship_again_clicked))
     app.action(ActionId.PARCEL_PRESET)(parcel_preset)
-    app.action(ActionId.DELIVERY_HANDLED)(delivery_handled)
-    app.action(ActionId.TAKE_OVER)(take_over)
-    app.action(ActionId.RETURN_LABEL)(return_label)
-    app.action(ActionId.FOUND_QUOTES)(found_action(rescue.QUOTES))
-    app.action(ActionId.FOUND_RESHIP)(found_action(rescue.RESHIP))
-    app.action(ActionId.FOUND_REFRESH)(found_action(rescue.REFRESH))
-    app.action(ActionId.FOUND_REPLACE)(found_form(rescue.replacement_form))
-    app.action(ActionId.FOUND_ADDRESS)(found_form(rescue.fix_address_form))
-    app.action(ActionId.FOUND_RETURN)(found_form(returns.return_found))
-    app.action(ActionId.RESHIP)(reship)
-    app.action(ActionId.RETRY_QUOTE)(retry_quote)
+    app.action(ActionId.DELIVERY_HANDLED)(clicked(_consignment, exceptions.handled_clicked))
+    app.action(ActionId.TAKE_OVER)(clicked(_carrier_reference, exceptions.take_over_clicked))
+    app.action(ActionId.RETURN_LABEL)(opens(_consignment, returns.return_clicked))
+    app.action(ActionId.FOUND_QUOTES)(clicked(_carrier_reference, found(rescue.QUOTES)))
+    app.action(ActionId.FOUND_RESHIP)(clicked(_carrier_reference, found(rescue.RESHIP)))
+    app.action(ActionId.FOUND_REFRESH)(clicked(_carrier_reference, found(rescue.REFRESH)))
+    app.action(ActionId.FOUND_REPLACE)(opens(_carrier_reference, rescue.replacement_form))
+    app.action(ActionId.FOUND_ADDRESS)(opens(_carrier_reference, rescue.fix_address_form))
+    app.action(ActionId.FOUND_RETURN)(opens(_carrier_reference, returns.return_found))
+    app.action(ActionId.RESHIP)(clicked(_consignment, rescue.reship_clicked))
+    app.action(ActionId.RETRY_QUOTE)(clicked(_consignment, retry_quote))
 
 
 def offer_response_url(
@@ -81,48 +83,60 @@ def offer_response_url(
     next()
 
 
-def found_action(what: str) -> Callable[..., None]:
-    """A button on a consignment found at Sorted PRO: taken over (and acted on) in a job."""
+def clicked(
+    read: Callable[[dict[str, Any]], V | None], feature: Callable[[Shipbot, V, Asker], None]
+) -> Callable[..., None]:
+    """A button about one thing (ours by id, Sorted PRO's by reference, a quote, a page):
+    ack at once, read its value, call the feature."""
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
-        if (reference := _carrier_reference(action)) is not None:
-            rescue.act_later(shipbot, reference, what, asker(body))
+        if (value := read(action)) is not None:
+            feature(shipbot, value, asker(body))
 
     return listener
 
 
-def found_form(make: Callable[[Shipbot, str, Asker], View]) -> Callable[..., None]:
-    """A card button whose form is read from Sorted PRO's record (Ship a replacement, Fix
-    the address, Return label), opened on the click's trigger (3 s)."""
+def opens(
+    read: Callable[[dict[str, Any]], V | None], make: Callable[[Shipbot, V, Asker], View]
+) -> Callable[..., None]:
+    """A button whose form the feature fills in (Edit, Ship again, Return label, and on a
+    card found at Sorted PRO Ship a replacement, Fix the address), opened on the click's
+    trigger (it lasts 3 s)."""
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
         ack()
-        if (reference := _carrier_reference(action)) is not None:
-            view = make(shipbot, reference, asker(body))
+        if (value := read(action)) is not None:
+            view = make(shipbot, value, asker(body))
             modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
 
     return listener
 
 
+def _reads(decode: Callable[[object], V | None]) -> Callable[[dict[str, Any]], V | None]:
+    """A button's typed value; one we did not write is logged and the click ignored."""
+
+    def read(action: dict[str, Any]) -> V | None:
+        value = decode(action.get("value"))
+        if value is None:
+            log.warning("%s with an unreadable value was ignored", action.get("action_id"))
+        return value
+
+    return read
+
+
+_quote = _reads(QuoteValue.decode)
+_list_page = _reads(ListPageValue.decode)
+
+
+def _consignment(action: dict[str, Any]) -> int | None:
+    value = _reads(ConsignmentValue.decode)(action)
+    return None if value is None else value.cid
+
+
 def _carrier_reference(action: dict[str, Any]) -> str | None:
-    value = CarrierReferenceValue.decode(action.get("value"))
-    if value is None:
-        log.warning("%s with an unreadable value was ignored", action.get("action_id"))
-        return None
-    return value.reference
-
-
-def reship(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        rescue.reship_clicked(shipbot, cid, asker(body))
-
-
-def retry_quote(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        flow.retry_quote(shipbot, cid, body["user"]["id"])
+    value = _reads(CarrierReferenceValue.decode)(action)
+    return None if value is None else value.reference
 
 
 def asker(body: dict[str, Any]) -> Asker:
@@ -132,33 +146,22 @@ def asker(body: dict[str, Any]) -> Asker:
     return Asker(body["user"]["id"], channel, body.get("response_url"))
 
 
-def _consignment(action: dict[str, Any]) -> int | None:
-    value = ConsignmentValue.decode(action.get("value"))
-    if value is None:
-        log.warning("%s with an unreadable value was ignored", action.get("action_id"))
-        return None
-    return value.cid
+def found(what: str) -> Callable[[Shipbot, str, Asker], None]:
+    """A button on a consignment found at Sorted PRO: taken over (and acted on) in a job."""
+    return lambda shipbot, reference, who: rescue.act_later(shipbot, reference, what, who)
 
 
-def choose_quote(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    value = QuoteValue.decode(action.get("value"))
-    if value is None:
-        log.warning("choose_quote with an unreadable value was ignored")
-        return
-    flow.choose(shipbot, value.cid, value.quote, asker(body))
+def choose_quote(shipbot: Shipbot, value: QuoteValue, who: Asker) -> None:
+    flow.choose(shipbot, value.cid, value.quote, who)
 
 
-def try_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        flow.try_again(shipbot, cid, asker(body))
+def retry_quote(shipbot: Shipbot, cid: int, who: Asker) -> None:
+    flow.retry_quote(shipbot, cid, who.user)
 
 
-def requote(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        flow.requote(shipbot, cid, asker(body))
+def edit_form(shipbot: Shipbot, cid: int, who: Asker) -> View:
+    """Reopen the refused form, filled in."""
+    return flow.edit_form(shipbot, cid, who.user)
 
 
 def manifest_clicked(ack: Ack, body: dict[str, Any], shipbot: Shipbot) -> None:
@@ -168,34 +171,6 @@ def manifest_clicked(ack: Ack, body: dict[str, Any], shipbot: Shipbot) -> None:
     shipbot.answer(who, "⏳ Manifesting the allocated consignments…")
 
 
-def edit_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    """Reopen the refused form, filled in, on the click's trigger (it lasts 3 s)."""
-    ack()
-    if (cid := _consignment(action)) is not None:
-        view = flow.edit_form(shipbot, cid, body["user"]["id"])
-        modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
-
-
-def ship_again(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    """The form filled in from this consignment, on the click's trigger (it lasts 3 s)."""
-    if (cid := _consignment(action)) is None:
-        ack()
-        return
-    view = prefill.ship_again_clicked(shipbot, cid, asker(body))
-    ack()
-    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
-
-
-def return_label(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    """The return form filled in from this consignment, on the click's trigger (3 s)."""
-    if (cid := _consignment(action)) is None:
-        ack()
-        return
-    view = returns.return_clicked(shipbot, cid, asker(body))
-    ack()
-    modal.open_soon(shipbot, body["trigger_id"], view, asker(body))
-
-
 def parcel_preset(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
     """The form's preset select: ack, then views.update with the view's hash off the listener."""
     ack()
@@ -203,61 +178,3 @@ def parcel_preset(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbo
     view = body.get("view")
     if isinstance(view, dict) and isinstance(option.get("value"), str):
         prefill.preset_chosen(shipbot, view, option["value"], body["user"]["id"])
-
-
-def status(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        lookup.status_clicked(shipbot, cid, asker(body))
-
-
-def reprint(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        label.reprint_clicked(shipbot, cid, asker(body))
-
-
-def cancel_clicked(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot
-) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        cancel.cancel_clicked(shipbot, cid, asker(body))
-
-
-def list_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    value = ListPageValue.decode(action.get("value"))
-    if value is None:
-        log.warning("list page with an unreadable value was ignored")
-        return
-    lookup.list_clicked(shipbot, value, asker(body))
-
-
-def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        approval.decide(shipbot, cid, asker(body), approve=True)
-
-
-def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        approval.decide(shipbot, cid, asker(body), approve=False)
-
-
-def delivery_handled(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot
-) -> None:
-    ack()
-    if (cid := _consignment(action)) is not None:
-        exceptions.handled_clicked(shipbot, cid, asker(body))
-
-
-def take_over(ack: Ack, body: dict[str, Any], action: dict[str, Any], shipbot: Shipbot) -> None:
-    ack()
-    value = CarrierReferenceValue.decode(action.get("value"))
-    if value is None:
-        log.warning("take_over with an unreadable value was ignored")
-        return
-    exceptions.take_over_clicked(shipbot, value.reference, asker(body))

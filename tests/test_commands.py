@@ -64,6 +64,18 @@ def test_an_unknown_subcommand_points_at_help(harness: Harness) -> None:
     assert harness.sandbox.requests() == []  # an unknown word costs no carrier call
 
 
+def test_new_with_something_not_a_postcode_says_so(harness: Harness) -> None:
+    """`/ship new <not a postcode>` is answered, not an empty form that drops what was typed."""
+    opened = len(harness.fake.opened_views())
+    for typed in ("Bob Smith", "<@U1>"):
+        text = _ack(harness, f"new {typed}")["text"]
+        assert "isn't a postcode" in text and "`/ship new SW1A 2AA`" in text, typed
+    assert "`Bob Smith`" in _ack(harness, "new Bob Smith")["text"]
+    assert "&lt;@U1&gt;" in _ack(harness, "new <@U1>")["text"]  # escaped, never a mention
+    assert len(harness.fake.opened_views()) == opened  # no form opened
+    assert _ack(harness, "new sw1a 2aa")["text"] == ""  # a postcode still opens the form
+
+
 def test_the_listener_names_no_subcommand() -> None:
     """handlers/commands.py routes through the table only: no subcommand name is spelt there."""
     tree = ast.parse((ROOT / "handlers" / "commands.py").read_text())

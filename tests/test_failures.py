@@ -265,6 +265,7 @@ def test_a_carrier_refusal_of_a_field_reopens_the_form_on_it(harness: Harness) -
     message = _last_thread_message(harness, failed)
     assert "refused the postcode" in _text(message) and "Edit the form" in _text(message)
     assert "Try again" not in _text(message)
+    assert "we deliver to). Nothing was bought." in _text(message)  # one full stop, ours
     assert failed.problem.correlation_id and failed.problem.correlation_id in _text(message)
     # The button reopens the form, filled in, with the carrier's reason on top.
     opened = len(harness.fake.opened_views())

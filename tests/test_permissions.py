@@ -83,7 +83,7 @@ def test_a_resubmission_by_an_intruder_changes_nothing(strict: Harness) -> None:
         view["id"], example_state(address_postcode="E1 6AN"), user=INTRUDER
     )
     payload["view"]["private_metadata"] = FormMetadata(CHANNEL, None, record.id).encode()
-    response = h.driver._post_payload(payload)
+    response = h.driver.post_payload(payload)
     ack = response.json()
     assert ack["response_action"] == "errors" and "can ship parcels" in json.dumps(ack)
     page_blocks = {b.get("block_id") for b in payload["view"]["blocks"]}
@@ -179,7 +179,7 @@ def test_a_refused_resubmission_on_the_customs_page_names_a_block_of_that_page(
         ),
     )
     payload["view"]["private_metadata"] = FormMetadata(CHANNEL, None, record.id).encode()
-    page1 = h.driver._post_payload(payload)
+    page1 = h.driver.post_payload(payload)
     h.fake.apply_view_ack(view["id"], page1.json())
     customs_view = page1.json()["view"]
     response = h.driver.submit_view(view["id"], example_customs_state())

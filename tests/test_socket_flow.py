@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build
 from bot.carrier.factory import carrier_client
+from bot.devslack.driver import SlackPayloads
 from bot.devslack.server import FakeSlack
 from bot.devslack.socket import FakeSocketMode, SocketDriver
 from bot.models import Step
@@ -44,22 +45,8 @@ def _carrier_calls(sandbox: RunningSandbox) -> list[tuple[str, str]]:
     return shape
 
 
-class Driver(Protocol):
-    def command(self, text: str = "", *, channel: str = ...) -> Any: ...
-    def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> Any: ...
-    def click(
-        self,
-        channel: str,
-        message_ts: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-    ) -> Any: ...
-
-
 def _drive(
-    driver: Driver,
+    driver: SlackPayloads[Any],
     fake: FakeSlack,
     store: Store,
     *,

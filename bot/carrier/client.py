@@ -6,7 +6,7 @@ the `mapping_*.py` modules'.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal, Unpack, cast
 
@@ -29,6 +29,7 @@ from bot.carrier.transport import (
     CarrierHttp,
     HttpOptions,
     Method,
+    T,
     json_object,
     refuse_unsuccessful_result,
     route,
@@ -179,13 +180,17 @@ class CarrierClient(CarrierHttp):
     def get_consignment(self, consignment_reference: str) -> ConsignmentStatus:
         """GET /consignments/{ref}: state, and once allocated the SDK's `Allocation` (service,
         date, price) with the carrier and tracking numbers from `ConsignmentLegs`."""
+        return self._consignment(consignment_reference, mapping_lookup.consignment_status)
+
+    def _consignment(
+        self,
+        consignment_reference: str,
+        convert: Callable[[wire.ConsignmentResponse, str], T],
+    ) -> T:
+        """GET /consignments/{ref}, read as `convert` reads it: the status and the detail."""
         response = self._call("GET", route("/consignments/{}", consignment_reference))
         return self._read(
-            response,
-            _CONSIGNMENT,
-            lambda consignment: mapping_lookup.consignment_status(
-                consignment, consignment_reference
-            ),
+            response, _CONSIGNMENT, lambda consignment: convert(consignment, consignment_reference)
         )
 
     def cancel(self, consignment_reference: str) -> None:
@@ -297,14 +302,7 @@ class CarrierClient(CarrierHttp):
 
     def get_consignment_detail(self, consignment_reference: str) -> ConsignmentDetail:
         """GET /consignments/{ref} read in full: recipient, parcels, source, failure."""
-        response = self._call("GET", route("/consignments/{}", consignment_reference))
-        return self._read(
-            response,
-            _CONSIGNMENT,
-            lambda consignment: mapping_lookup.consignment_detail(
-                consignment, consignment_reference
-            ),
-        )
+        return self._consignment(consignment_reference, mapping_lookup.consignment_detail)
 
     def set_not_ready_to_ship(self, consignment_reference: str) -> None:
         """PUT /consignments/setnotreadytoship `["EC-…"]` -> `[{IsSuccess, Message, …}]`:

@@ -20,11 +20,21 @@ Kept apart from `wire.py`/`mapping_*.py` because it is the one call the flow doe
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AliasChoices, Field, TypeAdapter
 
 from bot.carrier.errors import UnexpectedResponse
 from bot.carrier.wire import NullableList, WireDateTime, WireModel
 from bot.carrier_states import TrackingEvent
+
+
+def _all_legs_reference(what: str, name: str) -> Any:
+    """`{what}ReferenceForAllLegsAssignedByMpd`, or the PHP client's older `Reference`."""
+    return Field(
+        default=None,
+        validation_alias=AliasChoices(f"{what}ReferenceForAllLegsAssignedByMpd", "Reference", name),
+    )
 
 
 class WireTrackingEvent(WireModel):
@@ -43,12 +53,7 @@ class WireTrackedLeg(WireModel):
 
 
 class WireTrackedPackage(WireModel):
-    package_reference: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "PackageReferenceForAllLegsAssignedByMpd", "Reference", "package_reference"
-        ),
-    )
+    package_reference: str | None = _all_legs_reference("Package", "package_reference")
     events: NullableList[WireTrackingEvent] = Field(default_factory=list)
     legs: NullableList[WireTrackedLeg] = Field(default_factory=list)
 
@@ -59,12 +64,7 @@ class WireTrackedPackage(WireModel):
 
 
 class TrackingResponse(WireModel):
-    consignment_reference: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "ConsignmentReferenceForAllLegsAssignedByMpd", "Reference", "consignment_reference"
-        ),
-    )
+    consignment_reference: str | None = _all_legs_reference("Consignment", "consignment_reference")
     tracked_packages: NullableList[WireTrackedPackage] = Field(default_factory=list)
 
 

@@ -23,8 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from types import TracebackType
-from typing import Any, Literal, Self, TypedDict, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 from urllib.parse import quote as quote_segment
 
 import httpx
@@ -52,6 +51,7 @@ from bot.carrier.errors import (
     Unauthorized,
     UnexpectedResponse,
 )
+from bot.closing import Closes
 
 log = logging.getLogger("shipbot.carrier")
 
@@ -93,7 +93,7 @@ class HttpOptions(TypedDict, total=False):
     clock: Callable[[], datetime]
 
 
-class CarrierHttp:
+class CarrierHttp(Closes):
     """Thread-safe: one shared `httpx.Client`; each call builds its own retry state."""
 
     def __init__(
@@ -136,17 +136,6 @@ class CarrierHttp:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- one call ----------------------------------------------------------------------------------
 

@@ -62,8 +62,12 @@ class Command:
 
 
 def _new(bot: Shipbot, argument: str, asker: Asker) -> View:
-    initial = prefill.postcode_initial(argument) if argument else None
-    if initial is not None:
+    if argument:
+        initial = prefill.postcode_initial(argument)
+        if initial is None:
+            # Said, not dropped: an empty form would leave the agent wondering where it went.
+            said = f"`{shown(argument, 30)}`" if argument.isprintable() else "that"
+            raise Refused(messages.NOT_A_POSTCODE.format(said=said), "not a postcode")
         return prefill.postcode_form(bot, initial, asker)
     return flow.new_form(
         bot, asker.user, FormMetadata(channel=asker.channel, response_url=asker.response_url)

@@ -59,7 +59,9 @@ def form_refused(exc: errors.CarrierError) -> str:
     fields = refused_fields(exc)
     names = " and ".join(label for label, _ in fields) or "some details"
     # The carrier's own words, escaped: they go into mrkdwn.
-    reasons = escape("; ".join(d.message for d in exc.details if d.message)[:300])
+    # Their sentences end in a full stop of their own; ours follows the bracket.
+    said = (d.message.strip().rstrip(".") for d in exc.details if d.message)
+    reasons = escape("; ".join(m for m in said if m)[:300])
     why = f" ({reasons})" if reasons else ""
     return f"Sorted PRO refused the {names}{why}. Nothing was bought. Edit the form to fix it."
 
@@ -122,6 +124,10 @@ UNKNOWN_CONSIGNMENT = "I can't find that consignment any more. Run `/ship help` 
 # Placeholders are filled with text already escaped for mrkdwn.
 ARGUMENT_MISSING = "⚠️ `/ship {command}` needs {what}, e.g. `{example}`."
 MANIFEST_QUEUED = "⏳ Manifesting the allocated consignments… the channel will say when it's done."
+NOT_A_POSTCODE = (
+    "⚠️ {said} isn't a postcode I can fill in. `/ship new SW1A 2AA` opens the form with one; "
+    "`/ship new` alone opens it empty."
+)
 UNKNOWN_COMMAND = (
     "⚠️ I don't know {word}. `/ship help` lists every command with an example ({names})."
 )

@@ -12,7 +12,8 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from urllib.parse import urlencode
 
 import httpx
@@ -25,6 +26,7 @@ CUSTOMER_USER = "U0CUSTMR1"  # who wrote a message an agent runs a shortcut on
 # Slack still sends the deprecated verification token; Bolt ignores it.
 VERIFICATION_TOKEN = "fake-verification-token"
 R = TypeVar("R")
+P = ParamSpec("P")
 _SELECTS = {"static_select", "radio_buttons", "overflow", "external_select"}
 
 
@@ -63,6 +65,31 @@ def _find_element(
             if element["action_id"] == action_id and block_id in (None, block.get("block_id")):
                 return element, str(block.get("block_id"))
     raise LookupError(f"no element {block_id or '*'}/{action_id} on this surface; found {seen}")
+
+
+class _Sends(Generic[P]):
+    """A payload method's delivering twin: the same arguments, the payload handed to the
+    transport's hook (`_deliver` unless named)."""
+
+    def __init__(
+        self, build: Callable[Concatenate[Any, P], dict[str, Any]], hook: str = "_deliver"
+    ) -> None:
+        self.build = build
+        self.hook = hook
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _Sends[P]: ...
+    @overload
+    def __get__(self, obj: SlackPayloads[R], owner: type[Any]) -> Callable[P, R]: ...
+    def __get__(self, obj: SlackPayloads[R] | None, owner: type[Any]) -> _Sends[P] | Callable[P, R]:
+        if obj is None:
+            return self
+        deliver: Callable[[dict[str, Any]], R] = getattr(obj, self.hook)
+
+        def send(*args: P.args, **kwargs: P.kwargs) -> R:
+            return deliver(self.build(obj, *args, **kwargs))
+
+        return send
 
 
 class SlackPayloads(Generic[R]):
@@ -287,88 +314,18 @@ class SlackPayloads(Generic[R]):
         }
 
     # -- what Slack sends: built once, delivered by the transport's `_deliver*` -------------
-    def command(
-        self,
-        text: str = "",
-        *,
-        user: str = DEFAULT_USER,
-        channel: str = DEFAULT_CHANNEL,
-        command: str = "/ship",
-    ) -> R:
-        """A slash command; a non-empty answer (`ack(text)`) reaches the user as in Slack."""
-        form = self.command_payload(text, user=user, channel=channel, command=command)
-        return self._deliver_command(form, channel, user)
-
-    def submit_view(
-        self,
-        view: dict[str, Any] | str,
-        values: dict[str, dict[str, dict[str, Any]]],
-        *,
-        user: str = DEFAULT_USER,
-    ) -> R:
-        """Submit an open modal; its answer (errors/update/push/clear/close) reaches the fake."""
-        return self._deliver_view(self.view_submission_payload(view, values, user=user))
-
-    def click(
-        self,
-        channel: str,
-        message_ts: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-        user: str = DEFAULT_USER,
-        thread_ts: str | None = None,
-    ) -> R:
-        """Click an element of a message as it is now; `value` defaults to the element's."""
-        payload = self.click_payload(
-            channel, message_ts, action_id, value, block_id=block_id, user=user, thread_ts=thread_ts
-        )
-        return self._deliver(payload)
-
-    def click_ephemeral(
-        self,
-        ephemeral: Ephemeral,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-    ) -> R:
-        """Ephemeral messages come without `message`; Slack sends only the container."""
-        return self._deliver(
-            self.click_ephemeral_payload(ephemeral, action_id, value, block_id=block_id)
-        )
-
-    def click_in_view(
-        self,
-        view_id: str,
-        action_id: str,
-        value: str | None = None,
-        *,
-        block_id: str | None = None,
-        user: str = DEFAULT_USER,
-        values: dict[str, dict[str, dict[str, Any]]] | None = None,
-    ) -> R:
-        """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
-        payload = self.click_in_view_payload(
-            view_id, action_id, value, block_id=block_id, user=user, values=values
-        )
-        return self._deliver(payload)
-
-    def message_shortcut(
-        self,
-        channel: str,
-        callback_id: str,
-        *,
-        text: str | None = None,
-        message_ts: str | None = None,
-        user: str = DEFAULT_USER,
-    ) -> R:
-        """A message shortcut (the message's "More actions" menu)."""
-        payload = self.message_action_payload(
-            channel, callback_id, text=text, message_ts=message_ts, user=user
-        )
-        return self._deliver(payload)
+    # Each takes its payload method's arguments (one signature, so the two cannot drift).
+    command = _Sends(command_payload, "_deliver_command")
+    """A slash command; a non-empty answer (`ack(text)`) reaches the user as in Slack."""
+    submit_view = _Sends(view_submission_payload, "_deliver_view")
+    """Submit an open modal; its answer (errors/update/push/clear/close) reaches the fake."""
+    click = _Sends(click_payload)
+    """Click an element of a message as it is now; `value` defaults to the element's."""
+    click_ephemeral = _Sends(click_ephemeral_payload)
+    click_in_view = _Sends(click_in_view_payload)
+    """A click inside a modal or an App Home tab (no response_url, as in Slack)."""
+    message_shortcut = _Sends(message_action_payload)
+    """A message shortcut (the message's "More actions" menu)."""
 
     def event(
         self,
@@ -382,7 +339,7 @@ class SlackPayloads(Generic[R]):
         return self._deliver_event(envelope, retry_num, retry_reason)
 
     # -- transport hooks --------------------------------------------------------------------
-    def _deliver_command(self, form: dict[str, str], channel: str, user: str) -> R:
+    def _deliver_command(self, form: dict[str, str]) -> R:
         raise NotImplementedError
 
     def _deliver_view(self, payload: dict[str, Any]) -> R:
@@ -437,23 +394,23 @@ class SlackDriver(SlackPayloads[httpx.Response]):
         self.close()
 
     # -- transport -------------------------------------------------------------------------
-    def _deliver_command(self, form: dict[str, str], channel: str, user: str) -> httpx.Response:
+    def _deliver_command(self, form: dict[str, str]) -> httpx.Response:
         response = self.post_raw(urlencode(form), content_type="application/x-www-form-urlencoded")
         if response.status_code == 200 and response.content.strip():
             is_json = response.headers.get("content-type", "").startswith("application/json")
             ack = response.json() if is_json else {"text": response.text}
-            self.fake.apply_command_ack(channel, user, ack)
+            self.fake.apply_command_ack(form["channel_id"], form["user_id"], ack)
         return response
 
     def _deliver_view(self, payload: dict[str, Any]) -> httpx.Response:
-        response = self._post_payload(payload)
+        response = self.post_payload(payload)
         if response.status_code == 200:
             ack = response.json() if response.content.strip() else {}
             self.fake.apply_view_ack(payload["view"]["id"], ack if isinstance(ack, dict) else {})
         return response
 
     def _deliver(self, payload: dict[str, Any]) -> httpx.Response:
-        return self._post_payload(payload)
+        return self.post_payload(payload)
 
     def _deliver_event(
         self, envelope: dict[str, Any], retry_num: int | None, retry_reason: str | None
@@ -490,8 +447,9 @@ class SlackDriver(SlackPayloads[httpx.Response]):
         base = f"v0:{timestamp}:{body}".encode()
         return "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
-    # -- helpers ---------------------------------------------------------------------------
-    def _post_payload(self, payload: dict[str, Any]) -> httpx.Response:
+    def post_payload(self, payload: dict[str, Any]) -> httpx.Response:
+        """An interaction payload as Slack posts it (form-encoded under `payload`), signed
+        afresh: a test's own or a crafted payload, or one delivered again."""
         body = urlencode({"payload": json.dumps(payload)})
         return self.post_raw(body, content_type="application/x-www-form-urlencoded")
 

@@ -402,10 +402,10 @@ class SocketDriver(SlackPayloads[dict[str, Any]]):
         self.timeout = timeout
 
     # -- transport: each returns the ack's payload ----------------------------------------
-    def _deliver_command(self, form: dict[str, str], channel: str, user: str) -> dict[str, Any]:
+    def _deliver_command(self, form: dict[str, str]) -> dict[str, Any]:
         ack = self.socket_mode.send_command(form, timeout=self.timeout)
         if ack:
-            self.fake.apply_command_ack(channel, user, ack)
+            self.fake.apply_command_ack(form["channel_id"], form["user_id"], ack)
         return ack
 
     def _deliver_view(self, payload: dict[str, Any]) -> dict[str, Any]:

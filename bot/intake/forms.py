@@ -158,37 +158,41 @@ def normalise_uk_postcode(text: str) -> str | None:
     return f"{match['out']} {match['in']}"
 
 
+def _read_recipient(form: FieldReader) -> Recipient | None:
+    """Page 1's recipient fields, for the form and "Fix the address" alike; None if any is wrong
+    (its errors are in `form.errors`)."""
+    before = len(form.errors)
+    country = form.choice(
+        ADDRESS_COUNTRY, COUNTRY_NAMES, missing="Choose the country the parcel goes to."
+    )
+    fields = {
+        "name": form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name."),
+        "email": _email(form),
+        "phone": _phone(form),
+        "company": form.optional_text(RECIPIENT_COMPANY, "Company", MAX_COMPANY),
+        "line1": form.text(
+            ADDRESS_LINE1,
+            "Address line 1",
+            MAX_ADDRESS_LINE,
+            missing="Enter the first address line.",
+        ),
+        "line2": form.optional_text(ADDRESS_LINE2, "Address line 2", MAX_ADDRESS_LINE),
+        "town": form.text(ADDRESS_TOWN, "Town", MAX_TOWN, missing="Enter the town or city."),
+        "postcode": _postcode(form, country),
+        "country": country,
+    }
+    if len(form.errors) > before:
+        return None
+    return Recipient.model_validate(fields)
+
+
 def parse_destination(
     values: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> Recipient | FieldErrors:
     """ "Fix the address": the recipient's fields of page 1, read and checked the same way."""
     form = FieldReader(values)
-    name = form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name.")
-    email = _email(form)
-    phone = _phone(form)
-    company = form.optional_text(RECIPIENT_COMPANY, "Company", MAX_COMPANY)
-    line1 = form.text(
-        ADDRESS_LINE1, "Address line 1", MAX_ADDRESS_LINE, missing="Enter the first address line."
-    )
-    line2 = form.optional_text(ADDRESS_LINE2, "Address line 2", MAX_ADDRESS_LINE)
-    town = form.text(ADDRESS_TOWN, "Town", MAX_TOWN, missing="Enter the town or city.")
-    country = form.choice(
-        ADDRESS_COUNTRY, COUNTRY_NAMES, missing="Choose the country the parcel goes to."
-    )
-    postcode = _postcode(form, country)
-    if form.errors:
-        return form.errors
-    return Recipient(
-        name=name,
-        email=email,
-        phone=phone,
-        company=company,
-        line1=line1,
-        line2=line2,
-        town=town,
-        postcode=postcode,
-        country=country,
-    )
+    recipient = _read_recipient(form)
+    return form.errors if recipient is None else recipient
 
 
 def parse_shipment(
@@ -196,21 +200,7 @@ def parse_shipment(
 ) -> ShipmentRequest | FieldErrors:
     """Page 1's `view.state.values` -> a request with `customs=None`, or every field's error."""
     form = FieldReader(values)
-
-    name = form.text(RECIPIENT_NAME, "Name", MAX_NAME, missing="Enter the recipient's name.")
-    email = _email(form)
-    phone = _phone(form)
-    company = form.optional_text(RECIPIENT_COMPANY, "Company", MAX_COMPANY)
-    line1 = form.text(
-        ADDRESS_LINE1, "Address line 1", MAX_ADDRESS_LINE, missing="Enter the first address line."
-    )
-    line2 = form.optional_text(ADDRESS_LINE2, "Address line 2", MAX_ADDRESS_LINE)
-    town = form.text(ADDRESS_TOWN, "Town", MAX_TOWN, missing="Enter the town or city.")
-    country = form.choice(
-        ADDRESS_COUNTRY, COUNTRY_NAMES, missing="Choose the country the parcel goes to."
-    )
-    postcode = _postcode(form, country)
-
+    recipient = _read_recipient(form)
     count = _parcel_count(form)
     weight = form.decimal(
         PARCEL_WEIGHT,
@@ -259,22 +249,12 @@ def parse_shipment(
     order_number = form.optional_text(ORDER_NUMBER, "Order number", MAX_ORDER_NUMBER)
     reference = _shipper_reference(form)
 
-    if form.errors:
+    if form.errors or recipient is None:
         return form.errors
     return ShipmentRequest(
         shipper_reference=reference,
         order_number=order_number,
-        recipient=Recipient(
-            name=name,
-            email=email,
-            phone=phone,
-            company=company,
-            line1=line1,
-            line2=line2,
-            town=town,
-            postcode=postcode,
-            country=country,
-        ),
+        recipient=recipient,
         parcel=Parcel(
             weight_kg=weight,
             length_cm=sides[PARCEL_LENGTH],

@@ -90,31 +90,18 @@ class Store(QuoteWrites, DeliveryRecords, StoreReads):
             ).fetchone()
             if row:
                 raise ReferenceTaken(int(row["id"]))
-            cur = conn.execute(
-                """INSERT INTO consignments (view_id, shipper_reference, order_number,
-                recipient_name, postcode, country, channel_id, response_url, created_by,
-                created_at, updated_at, step, request_json, repeats, returns)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    view_id,
-                    request.shipper_reference,
-                    request.order_number,
-                    request.recipient.name,
-                    request.recipient.postcode,
-                    request.recipient.country,
-                    channel_id,
-                    response_url,
-                    created_by,
-                    now,
-                    now,
-                    Step.NEW.value,
-                    request.model_dump_json(),
-                    repeats,
-                    returns,
-                ),
+            cid = _insert_consignment(
+                conn,
+                request,
+                Step.NEW,
+                now,
+                channel_id,
+                created_by,
+                view_id=view_id,
+                response_url=response_url,
+                repeats=repeats,
+                returns=returns,
             )
-            cid = int(cur.lastrowid or 0)
-            _insert_parcels(conn, cid, request)
             return cid, True
 
     def adopt(
@@ -146,32 +133,19 @@ class Store(QuoteWrites, DeliveryRecords, StoreReads):
             ).fetchone():
                 shipper_reference = f"{shipper_reference}-{carrier_reference}"
                 request = request.model_copy(update={"shipper_reference": shipper_reference})
-            cur = conn.execute(
-                """INSERT INTO consignments (shipper_reference, order_number, carrier_reference,
-                recipient_name, postcode, country, channel_id, created_by, created_at,
-                updated_at, step, request_json, found_source, found_at, manifested_at)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    shipper_reference,
-                    request.order_number,
-                    carrier_reference,
-                    request.recipient.name,
-                    request.recipient.postcode,
-                    request.recipient.country,
-                    channel_id,
-                    user,
-                    now,
-                    now,
-                    step.value,
-                    request.model_dump_json(),
-                    source,
-                    made_at.isoformat() if made_at else None,
-                    # The carrier has its data already (we don't know since when).
-                    now if step is Step.MANIFESTED else None,
-                ),
+            cid = _insert_consignment(
+                conn,
+                request,
+                step,
+                now,
+                channel_id,
+                user,
+                carrier_reference=carrier_reference,
+                found_source=source,
+                found_at=made_at.isoformat() if made_at else None,
+                # The carrier has its data already (we don't know since when).
+                manifested_at=now if step is Step.MANIFESTED else None,
             )
-            cid = int(cur.lastrowid or 0)
-            _insert_parcels(conn, cid, request)
             if allocation is not None:
                 insert_allocation(conn, cid, allocation, price, None, None)
             return cid, True
@@ -424,6 +398,40 @@ def _set_request(conn: sqlite3.Connection, cid: int, request: ShipmentRequest) -
             cid,
         ),
     )
+
+
+def _insert_consignment(
+    conn: sqlite3.Connection,
+    request: ShipmentRequest,
+    step: Step,
+    now: str,
+    channel_id: str,
+    created_by: str,
+    **columns: Any,
+) -> int:
+    """A new consignment's row (what every one has, then the caller's `columns`) and its
+    parcels: the one INSERT of both, for the form and for a take-over. Its id."""
+    row: dict[str, Any] = {
+        "shipper_reference": request.shipper_reference,
+        "order_number": request.order_number,
+        "recipient_name": request.recipient.name,
+        "postcode": request.recipient.postcode,
+        "country": request.recipient.country,
+        "channel_id": channel_id,
+        "created_by": created_by,
+        "created_at": now,
+        "updated_at": now,
+        "step": step.value,
+        "request_json": request.model_dump_json(),
+        **columns,
+    }
+    cur = conn.execute(
+        f"INSERT INTO consignments ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        tuple(row.values()),
+    )
+    cid = int(cur.lastrowid or 0)
+    _insert_parcels(conn, cid, request)
+    return cid
 
 
 def _insert_parcels(conn: sqlite3.Connection, cid: int, request: ShipmentRequest) -> None:
