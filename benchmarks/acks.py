@@ -320,6 +320,10 @@ def measure_slow_carrier(
     return _session(concurrency, body, bare=False, carrier_latency=carrier_latency, workers=workers)
 
 
+# Issue 27: every request kind's ack p99 within this of bare Bolt's, in the same run.
+ACK_RATIO = 1.3
+
+
 def rows(fast: list[Latencies], slow: list[Latencies], *, slow_latency: float) -> list[Row]:
     out: list[Row] = []
     by_key = {(r.app, r.kind, r.concurrency): r for r in fast}
@@ -331,8 +335,7 @@ def rows(fast: list[Latencies], slow: list[Latencies], *, slow_latency: float) -
         if bare is None:
             continue
         ratio = r.p99 / bare.p99
-        limit_ms = 50.0
-        met = ratio <= 1.5 and r.p99 * 1000 < limit_ms
+        met = ratio <= ACK_RATIO
         out.append(
             Row(
                 f"Ack: {r.kind}",
@@ -344,7 +347,7 @@ def rows(fast: list[Latencies], slow: list[Latencies], *, slow_latency: float) -
                     if reference is not None and r.kind == KINDS[0]
                     else ""
                 ),
-                "p99 ≤ 1.5× bare and < 50 ms",
+                f"p99 ≤ {ACK_RATIO:g}× bare (issue 27)",
                 met,
             )
         )

@@ -110,18 +110,38 @@ class AppProcess(Closes):
         return data if isinstance(data, dict) else {}
 
     def rss_kib(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) in KiB: resident now, and the peak so far."""
-        fields: dict[str, int] = {}
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                fields[name] = int(value.split()[0])
-        return fields["VmRSS"], fields["VmHWM"]
+        """(VmRSS, VmHWM) in KiB of the app and its children together (serve's worker
+        process): resident now, and the sum of each process's peak."""
+        rss = peak = 0
+        for pid in _family(self.proc.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue  # gone meanwhile (a child restarting)
+            for line in status.splitlines():
+                name, _, value = line.partition(":")
+                if name == "VmRSS":
+                    rss += int(value.split()[0])
+                elif name == "VmHWM":
+                    peak += int(value.split()[0])
+        return rss, peak
+
+    def processes(self) -> int:
+        """The app's process and its live children (2 for serve: web and worker)."""
+        return len(_family(self.proc.pid))
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the app has used so far (all its threads)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the app has used so far (all its threads), its live
+        children's (serve's worker) included."""
+        ticks = 0
+        for pid in _family(self.proc.pid):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.proc.poll() is None:
@@ -191,3 +211,19 @@ def wait_jobs_done(app: AppProcess, timeout: float = 120.0) -> dict[str, int]:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the bot's jobs did not finish within {timeout:g} s: {jobs}")
         time.sleep(0.05)
+
+
+def _family(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc/<pid>/task/<tid>/children)."""
+    found = [pid]
+    for parent in found:
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                found += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found

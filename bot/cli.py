@@ -53,41 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "serves them beside /slack/events)",
     )
 
-    sandbox = sub.add_parser(
+    # Its options are the sandbox's own (bot/sandbox/server.py): handed over unparsed.
+    sub.add_parser(
         "sandbox",
         help="run the local sandbox carrier (Sorted PRO's wire format)",
-        description="Run the local sandbox carrier: Sorted PRO's API, on this machine.",
-    )
-    sandbox.add_argument("--port", type=int, default=8089, help="port (default 8089)")
-    sandbox.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    sandbox.add_argument("--api-key", default=None, help="accept only this key (default: any)")
-    sandbox.add_argument("--seed", type=int, default=0, help="seed for references (default 0)")
-    sandbox.add_argument(
-        "--seed-orders",
-        type=int,
-        default=0,
-        metavar="N",
-        help="start with N consignments made by the webshop, in the states the desk rescues",
-    )
-    sandbox.add_argument(
-        "--latency", type=float, default=0.0, help="seconds added to every API call (default 0)"
-    )
-    sandbox.add_argument(
-        "--quote-ttl", type=float, default=900.0, help="seconds a quote lives (default 900)"
-    )
-    sandbox.add_argument(
-        "--progress",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="seconds per step of a parcel's journey after the manifest (default 600)",
-    )
-    sandbox.add_argument(
-        "--exceptions",
-        type=float,
-        default=0.0,
-        metavar="SHARE",
-        help="share of manifested parcels whose journey goes wrong, 0 to 1 (default 0)",
+        add_help=False,
     )
 
     check = sub.add_parser(
@@ -136,9 +106,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
     if args.command == "sandbox":
-        return _sandbox(args)
+        from bot.sandbox.server import main as sandbox
+
+        return sandbox(rest, prog="shipbot sandbox")
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "serve":
         return _serve(args)
     if args.command == "worker":
@@ -254,28 +229,6 @@ def _not_a_shipbot_database(path: str) -> str | None:
     if not {"consignments", "jobs", "audit"} <= tables:
         return f"SHIPBOT_DB {where} is not a shipbot database (no consignments table)"
     return None
-
-
-def _sandbox(args: Any) -> int:
-    from bot.sandbox.server import SandboxConfig, serve_forever
-
-    config = SandboxConfig(
-        seed=args.seed,
-        api_key=args.api_key,
-        latency_seconds=args.latency,
-        quote_ttl_seconds=args.quote_ttl,
-        tracking_step_seconds=args.progress,
-        exception_share=min(max(args.exceptions, 0.0), 1.0),
-        seed_orders=args.seed_orders,
-    )
-    print(
-        f"shipbot sandbox: Sorted PRO wire on http://{args.host}:{args.port} "
-        f"(seed {args.seed}, key {'required' if args.api_key else 'any'}, "
-        f"{args.seed_orders} webshop orders)",
-        flush=True,
-    )
-    serve_forever(config, host=args.host, port=args.port)
-    return 0
 
 
 def _serve(args: Any) -> int:

@@ -19,7 +19,7 @@ from bot.models import Step
 from bot.sandbox.server import RunningSandbox
 from bot.store.writes import Store
 from tests.harness import CHANNEL, SECRET
-from tests.test_restart import _wait, serve, ship_quoted
+from tests.test_restart import _wait, choose_while_stalled, serve, ship_quoted
 
 ALLOCATE = r"^/allocation/"
 
@@ -56,10 +56,7 @@ def test_sigterm_mid_allocate_then_the_allocate_lands_after_the_restart(
         driver = SlackDriver(url, SECRET, fake_slack)
         store = Store(db)
         record = ship_quoted(driver, fake_slack, store)
-        assert record.quotes_ts
-        sandbox.arm_fault(ALLOCATE, kind="latency", seconds=2.5)
-        quote = record.quotes[0]
-        driver.click(CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{quote.reference}")
+        choose_while_stalled(driver, sandbox, record, ALLOCATE, seconds=2.5)
         _wait(lambda: sandbox.count("PUT", ALLOCATE) == 1)  # the allocate is at the carrier
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=15)[0]
@@ -72,7 +69,8 @@ def test_sigterm_mid_allocate_then_the_allocate_lands_after_the_restart(
         _wait(lambda: store.require(record.id).step is Step.UPLOADED, timeout=20)
     done = store.require(record.id)
     assert sandbox.count("PUT", ALLOCATE) == 1  # never a second allocate
-    assert done.allocation is not None and done.allocation.service_name == quote.service_name
+    assert done.allocation is not None
+    assert done.allocation.service_name == record.quotes[0].service_name  # the one clicked
     assert done.allocation.tracking_numbers
     outcomes = [e.outcome for e in store.audit_log(record.id) if e.action == "allocate"]
     assert outcomes == ["ok (lookup)"]

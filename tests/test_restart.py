@@ -102,6 +102,21 @@ def ship_quoted(driver: SlackDriver, fake: FakeSlack, store: Store) -> Consignme
     return record
 
 
+def choose_while_stalled(
+    driver: SlackDriver,
+    sandbox: RunningSandbox,
+    record: ConsignmentRecord,
+    path: str,
+    seconds: float,
+) -> None:
+    """Click the consignment's first quote with the carrier's `path` held `seconds`: the flow
+    is caught mid-way, for a kill or a stop to land on."""
+    assert record.quotes_ts
+    sandbox.arm_fault(path, kind="latency", seconds=seconds)
+    value = f"{record.id}:{record.quotes[0].reference}"
+    driver.click(CHANNEL, record.quotes_ts, "choose_quote", value)
+
+
 def test_kill_9_between_allocate_and_upload(
     fake_slack: FakeSlack, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
@@ -110,10 +125,7 @@ def test_kill_9_between_allocate_and_upload(
         driver = SlackDriver(url, SECRET, fake_slack)
         store = Store(db)
         record = ship_quoted(driver, fake_slack, store)
-        assert record.quotes_ts
-        sandbox.arm_fault(r"^/labels/", kind="latency", seconds=30)
-        quote = record.quotes[0].reference
-        driver.click(CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{quote}")
+        choose_while_stalled(driver, sandbox, record, r"^/labels/", seconds=30)
         _wait(lambda: sandbox.count("GET", r"^/labels/") == 1)  # the label call is in flight
         assert store.get(record.id).step is Step.ALLOCATED  # type: ignore[union-attr]
         process.send_signal(signal.SIGKILL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -146,6 +147,29 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     for command in ("serve", "sandbox", "demo"):
         sub = _run([command, "--help"], {}, tmp_path)
         assert sub.returncode == 0 and "usage: shipbot" in sub.stdout
+
+
+def test_both_ways_to_run_the_sandbox_take_the_same_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`shipbot sandbox` hands its arguments to the sandbox's one parser."""
+    from bot import cli
+    from bot.sandbox import server
+
+    said = {}
+    for prog, run in (
+        ("shipbot sandbox", lambda: cli.main(["sandbox", "--help"])),
+        ("python -m bot.sandbox", lambda: server.main(["--help"])),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            run()
+        assert exited.value.code == 0
+        said[prog] = set(re.findall(r"--[a-z-]+", capsys.readouterr().out))
+    assert said["shipbot sandbox"] == said["python -m bot.sandbox"]
+    assert {"--seed-orders", "--progress", "--exceptions", "--api-key"} <= said["shipbot sandbox"]
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--seed-orders", "2"])  # not an option of serve: refused still
+    assert exited.value.code == 2
 
 
 # -- customs settings -----------------------------------------------------------------------

@@ -233,6 +233,58 @@ def test_an_unexpected_error_is_retried_then_its_give_up_handler_runs(tmp_path: 
     assert runner.queue.states() == {"failed": 1, "done": 1}
 
 
+class WebJob(JobPayload):
+    kind = "test_web"
+    n: int
+
+
+class FollowOn(JobPayload):
+    kind = "test_follow_on"
+
+
+class _Pipe:
+    """The server's side of the pipe to its worker: pokes written, delivered when we say
+    (a poke still on its way when the worker queues its own job)."""
+
+    def __init__(self) -> None:
+        self.pokes = 0
+
+    def poke(self) -> None:
+        self.pokes += 1
+
+    def problem(self) -> str | None:
+        return None
+
+
+def test_a_web_job_older_than_the_workers_own_follow_on_still_runs(tmp_path: Path) -> None:
+    # Two processes on one file: the web one writes rows and pokes, the worker runs them.
+    worker_store, web_store = Store(tmp_path / "s.db"), Store(tmp_path / "s.db")
+    worker = JobRunner(worker_store.database, workers=2, backoff=0.01)
+    ran: list[object] = []
+    worker.register(WebJob, lambda payload: ran.append(payload.n))
+    worker.register(FollowOn, lambda payload: ran.append("follow-on"))
+    worker.start()
+    web = JobRunner(web_store.database)
+    web.register(WebJob, lambda payload: None)
+    pipe = _Pipe()
+    web.worker = pipe
+    try:
+        older = web.submit(WebJob(n=1))  # committed, its poke not yet read by the worker
+        newer = worker.submit(FollowOn())  # the worker's own next step: a higher id
+        assert older is not None and newer is not None and older < newer
+        assert worker.wait_idle(5)
+        assert pipe.pokes == 1
+        worker.pull()  # the poke arrives (the heartbeat's look may have come first)
+        assert worker.wait_idle(5)
+        assert sorted(map(str, ran)) == ["1", "follow-on"]
+        assert worker.queue.states() == {"done": 2}
+        assert worker.pull() == 0  # nothing held or done is queued again
+    finally:
+        worker.stop()
+        worker_store.close()
+        web_store.close()
+
+
 def test_a_pending_job_is_not_queued_twice(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     queue = JobRunner(store.database).queue

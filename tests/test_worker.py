@@ -16,8 +16,8 @@ from bot.models import Step
 from bot.sandbox.server import RunningSandbox
 from bot.store.jobs import HEARTBEAT_EVERY
 from bot.store.writes import Store
-from tests.harness import CHANNEL, SECRET
-from tests.test_restart import _wait, serve, ship_quoted
+from tests.harness import SECRET
+from tests.test_restart import _wait, choose_while_stalled, serve, ship_quoted
 
 
 def _worker_pid(process: subprocess.Popen[str]) -> int:
@@ -46,11 +46,8 @@ def test_the_worker_killed_mid_flow_is_restarted_and_nothing_is_lost_or_bought_t
         driver = SlackDriver(url, SECRET, fake_slack)
         store = Store(db)
         record = ship_quoted(driver, fake_slack, store)  # jobs written by the web process
-        assert record.quotes_ts
-        sandbox.arm_fault(r"^/labels/", kind="latency", seconds=30)
-        quote = record.quotes[0].reference
         clicked = time.monotonic()
-        driver.click(CHANNEL, record.quotes_ts, "choose_quote", f"{record.id}:{quote}")
+        choose_while_stalled(driver, sandbox, record, r"^/labels/", seconds=30)
         _wait(lambda: sandbox.count("PUT", r"^/allocation/") == 1)
         # Picked up on the poke, not at the heartbeat's look at the table.
         assert time.monotonic() - clicked < HEARTBEAT_EVERY

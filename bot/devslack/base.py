@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import TYPE_CHECKING, Any
+from http.server import ThreadingHTTPServer
+from typing import Any
 
 from bot.devslack.records import (
     RESPONSE_URL_TTL,
@@ -20,10 +21,6 @@ from bot.devslack.records import (
     UploadedFile,
 )
 from bot.slack.pacing import Bucket
-
-if TYPE_CHECKING:
-    from bot.devslack.plumbing import Server
-
 
 # The scopes app_manifest.yml asks for, granted as real Slack grants them on install.
 GRANTED_SCOPES = (
@@ -58,7 +55,8 @@ class FakeBase:
         self._address = (host, port)
         self._lock = threading.RLock()
         self._rand = random.Random(1700)  # deterministic ids make demo transcripts repeatable
-        self._server: Server | None = None
+        # plumbing.py's Server, typed by its base: the state does not import the transport.
+        self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._socket_url: str | None = None
         self._ts = 1_700_000_000_000_000

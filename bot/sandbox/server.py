@@ -6,12 +6,14 @@ directly rather than over HTTP, so a test can steer the sandbox without a second
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import re
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -30,6 +32,7 @@ __all__ = [
     "RunningSandbox",
     "SandboxConfig",
     "build_sandbox",
+    "main",
     "serve_forever",
     "start_sandbox",
 ]
@@ -242,7 +245,69 @@ def start_sandbox(
 
 
 def serve_forever(config: SandboxConfig, *, host: str, port: int) -> None:
-    """Serves in the foreground until Ctrl-C (the `shipbot sandbox` command)."""
+    """Serves in the foreground until Ctrl-C."""
     uvicorn.Server(
         uvicorn.Config(build_sandbox(config), host=host, port=port, log_level="info")
     ).run()
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bot.sandbox") -> int:
+    """The sandbox in the foreground from a command line: `shipbot sandbox` hands its
+    arguments here, as `python -m bot.sandbox` does, so both take the same options."""
+    args = _parser(prog).parse_args(argv)
+    config = SandboxConfig(
+        seed=args.seed,
+        api_key=args.api_key,
+        latency_seconds=args.latency,
+        quote_ttl_seconds=args.quote_ttl,
+        tracking_step_seconds=args.progress,
+        exception_share=min(max(args.exceptions, 0.0), 1.0),
+        seed_orders=args.seed_orders,
+    )
+    print(
+        f"{prog}: Sorted PRO wire on http://{args.host}:{args.port} "
+        f"(seed {args.seed}, key {'required' if args.api_key else 'any'}, "
+        f"{args.seed_orders} webshop orders)",
+        flush=True,
+    )
+    serve_forever(config, host=args.host, port=args.port)
+    return 0
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Run the local sandbox carrier: Sorted PRO's API, on this machine."
+    )
+    parser.add_argument("--port", type=int, default=8089, help="port (default 8089)")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for references (default 0)")
+    parser.add_argument(
+        "--seed-orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start with N consignments made by the webshop, in the states the desk rescues",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added to every API call (default 0)"
+    )
+    parser.add_argument(
+        "--quote-ttl", type=float, default=900.0, help="seconds a quote lives (default 900)"
+    )
+    parser.add_argument(
+        "--progress",
+        "--tracking-step",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds per step of a parcel's journey after the manifest (default 600)",
+    )
+    parser.add_argument(
+        "--exceptions",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of manifested parcels whose journey goes wrong, 0 to 1 (default 0)",
+    )
+    return parser

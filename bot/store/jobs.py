@@ -171,14 +171,11 @@ class JobQueue:
             ).fetchall()
         return [(int(r["id"]), float(r["run_after"])) for r in rows]
 
-    def pending_after(self, job_id: int) -> list[tuple[int, float]]:
-        """Pending jobs newer than `job_id` (another process queued them)."""
+    def pending(self) -> list[tuple[int, float]]:
+        """Every pending job (the runner keeps those it does not hold yet)."""
         rows = (
             self._db.conn()
-            .execute(
-                "SELECT id, run_after FROM jobs WHERE state = 'pending' AND id > ? ORDER BY id",
-                (job_id,),
-            )
+            .execute("SELECT id, run_after FROM jobs WHERE state = 'pending' ORDER BY id")
             .fetchall()
         )
         return [(int(r["id"]), float(r["run_after"])) for r in rows]
@@ -265,7 +262,6 @@ class JobRunner:
         self.idle_checks: list[Callable[[], bool]] = []
         # Set where another process runs the jobs: submit only writes the row and pokes it.
         self.worker: WorkerLink | None = None
-        self._seen = 0  # the newest job id in the heap (`pull` reads the ones after it)
 
     def register(
         self,
@@ -300,16 +296,25 @@ class JobRunner:
     def _push(self, run_after: float, job_id: int) -> None:
         with self._cv:
             heapq.heappush(self._heap, (run_after, job_id))
-            self._seen = max(self._seen, job_id)
             self._cv.notify()
 
     def pull(self) -> int:
-        """Queue the pending rows another process wrote since the last look; how many."""
+        """Queue the pending rows another process wrote and we do not hold yet; how many.
+
+        Every pending row is read, not those past the newest id we hold: our own follow-on
+        jobs get ids after a row the web process wrote before them that we had not read yet
+        (its poke still on the way), and a watermark would skip that row forever. Nothing
+        here depends on the order ids commit in. A row taken and finished between the read
+        and the push is pushed once more and found not pending (`take`): harmless."""
+        pending = self.queue.pending()
         with self._cv:
-            seen = self._seen
-        fresh = self.queue.pending_after(seen)
-        for job_id, run_after in fresh:
-            self._push(run_after, job_id)
+            held = {job_id for _, job_id in self._heap}
+            held.update(self._running)
+            fresh = [(run_after, job_id) for job_id, run_after in pending if job_id not in held]
+            for item in fresh:
+                heapq.heappush(self._heap, item)
+            if fresh:
+                self._cv.notify_all()
         return len(fresh)
 
     def start(self) -> int:
