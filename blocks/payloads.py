@@ -91,18 +91,12 @@ class FixAddressMetadata:
         data = {"reference": self.reference, "channel": self.channel}
         if self.response_url:
             data["response_url"] = self.response_url
-        text = json.dumps(data, separators=(",", ":"))
-        if slack_length(text) > MAX_PRIVATE_METADATA:
-            text = json.dumps({"reference": self.reference, "channel": self.channel})
-        return text
+        return _fitting_metadata(data)
 
     @classmethod
     def decode(cls, text: object) -> FixAddressMetadata | None:
-        try:
-            data = json.loads(str(text or ""))
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
+        data = _json_object(text)
+        if data is None:
             return None
         reference = CarrierReferenceValue.decode(data.get("reference"))
         channel = data.get("channel")
@@ -157,18 +151,12 @@ class FormMetadata:
             data["repeats"] = self.repeats
         if self.returns is not None:
             data["returns"] = self.returns
-        text = json.dumps(data, separators=(",", ":"))
-        if slack_length(text) > MAX_PRIVATE_METADATA:  # only a forged response_url gets here
-            text = json.dumps({k: v for k, v in data.items() if k != "response_url"})
-        return text
+        return _fitting_metadata(data)
 
     @classmethod
     def decode(cls, text: object) -> FormMetadata | None:
-        try:
-            data = json.loads(str(text or ""))
-        except ValueError:
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("channel"), str):
+        data = _json_object(text)
+        if data is None or not isinstance(data.get("channel"), str):
             return None
         url = data.get("response_url")
         replaces = data.get("consignment")
@@ -180,6 +168,24 @@ class FormMetadata:
             repeats=_int_or_none(repeats),
             returns=_int_or_none(data.get("returns")),
         )
+
+
+def _fitting_metadata(data: dict[str, Any]) -> str:
+    """`data` as private_metadata; past Slack's 3,000 characters (only a forged response_url
+    gets there) without its response_url, so the form still opens and answers in the thread."""
+    text = json.dumps(data, separators=(",", ":"))
+    if slack_length(text) > MAX_PRIVATE_METADATA:
+        text = json.dumps({k: v for k, v in data.items() if k != "response_url"})
+    return text
+
+
+def _json_object(text: object) -> dict[str, Any] | None:
+    """The JSON object Slack handed back; None for anything else (we wrote only objects)."""
+    try:
+        data = json.loads(str(text or ""))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _int_or_none(value: object) -> int | None:

@@ -5,10 +5,11 @@ audited, and leaves the carrier's request log and the open modals as they were."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from blocks.payloads import FormMetadata, slack_length
+from blocks.payloads import FixAddressMetadata, FormMetadata, slack_length
 from bot.devslack.server import FakeSlack
 from bot.models import ConsignmentRecord, Step
 from bot.sandbox.server import RunningSandbox
@@ -216,3 +217,15 @@ def test_app_home_shows_only_the_users_own_consignments(harness: Harness) -> Non
         h.wait(lambda user=user: user in h.fake.home_views)  # type: ignore[misc]
         shown = json.dumps(h.fake.home_views[user], ensure_ascii=False)
         assert (mine.reference in shown) is sees, (user, shown[:300])
+
+
+def test_private_metadata_past_slacks_limit_drops_only_the_response_url() -> None:
+    """A forged response_url could push a form's private_metadata past 3,000 characters:
+    it is left out, and where the form goes and what it is about are kept."""
+    url = "https://hooks.slack.com/" + "x" * 4000
+    form = FormMetadata(CHANNEL, url, consignment=7, repeats=3, returns=5)
+    fix = FixAddressMetadata("EC-000-123", CHANNEL, url)
+    for metadata in (form, fix):
+        text = metadata.encode()
+        assert slack_length(text) <= 3000
+        assert type(metadata).decode(text) == replace(metadata, response_url=None)

@@ -70,4 +70,17 @@ def test_every_layer_is_described_and_says_what_it_is_for() -> None:
         name = package.relative_to(ROOT).as_posix()
         assert f"`{name}/`" in section, f"describe {name}/ in README's Architecture"
         docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
-        assert docstring and len(docstring) <= 600, f"{name}/__init__.py: say what it is for"
+        lead = (docstring or "").split("\n\n- ")[0]
+        assert lead and len(lead) <= 600, f"{name}/__init__.py: say what it is for"
+
+
+def test_every_subpackage_docstring_names_its_modules_one_line_each() -> None:
+    """A reader opening `bot/carrier/` (or any layer of bot/) sees each module's job."""
+    for package in sorted(p.parent for p in (ROOT / "bot").glob("*/__init__.py")):
+        name = package.relative_to(ROOT).as_posix()
+        docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+        named = re.findall(r"^- `(\w+)`: \S", docstring, flags=re.M)
+        modules = {p.stem for p in package.glob("*.py") if p.name != "__init__.py"}
+        assert len(named) == len(set(named)), f"{name}/__init__.py names a module twice"
+        assert not modules - set(named), f"{name}/__init__.py: add {sorted(modules - set(named))}"
+        assert not set(named) - modules, f"{name}/__init__.py names what is gone"

@@ -26,33 +26,45 @@ STEP_WORDS = {
 }
 
 
+# What each carrier error says, first match wins (subclasses before their bases).
+# {doing} is a STEP_WORDS phrase, {bought} " Nothing was bought." or "", {where} the fields.
+_CARRIER_SAYS: tuple[tuple[type[errors.CarrierError], str], ...] = (
+    (errors.QuoteExpired, "These quotes expired. Get fresh quotes.{bought}"),
+    (
+        errors.RateLimited,
+        "Sorted PRO is busy right now (too many requests) while {doing}.{bought} "
+        "Try again in a minute.",
+    ),
+    (errors.OutcomeUnknown, "Sorted PRO didn't answer in time while {doing}.{bought} Try again."),
+    (
+        errors.CarrierUnavailable,
+        "Sorted PRO isn't answering while {doing}.{bought} Try again in a minute.",
+    ),
+    (
+        errors.Unauthorized,
+        "Sorted PRO refused our API key while {doing}.{bought} "
+        "Ask whoever runs shipbot to check ELECTIO_API_KEY.",
+    ),
+    (errors.NotFound, "Sorted PRO doesn't know this consignment (while {doing}).{bought}"),
+    (
+        errors.InvalidRequest,
+        "Sorted PRO refused the request while {doing}{where}.{bought} Check the details.",
+    ),
+)
+
+
 def carrier_problem(step: str, exc: errors.CarrierError, *, nothing_bought: bool = False) -> str:
     """One sentence for a carrier failure at `step` (a key of STEP_WORDS)."""
-    doing = STEP_WORDS.get(step, step)
-    bought = " Nothing was bought." if nothing_bought else ""
-    if isinstance(exc, errors.QuoteExpired):
-        return "These quotes expired. Get fresh quotes." + bought
-    if isinstance(exc, errors.RateLimited):
-        return (
-            f"Sorted PRO is busy right now (too many requests) while {doing}.{bought} "
-            "Try again in a minute."
-        )
-    if isinstance(exc, errors.OutcomeUnknown):
-        return f"Sorted PRO didn't answer in time while {doing}.{bought} Try again."
-    if isinstance(exc, errors.CarrierUnavailable):
-        return f"Sorted PRO isn't answering while {doing}.{bought} Try again in a minute."
-    if isinstance(exc, errors.Unauthorized):
-        return (
-            f"Sorted PRO refused our API key while {doing}.{bought} "
-            "Ask whoever runs shipbot to check ELECTIO_API_KEY."
-        )
-    if isinstance(exc, errors.NotFound):
-        return f"Sorted PRO doesn't know this consignment (while {doing}).{bought}"
-    if isinstance(exc, errors.InvalidRequest):
-        fields = escape(", ".join(d.target for d in exc.details if d.target))
-        where = f" ({fields})" if fields else ""
-        return f"Sorted PRO refused the request while {doing}{where}.{bought} Check the details."
-    return f"Something went wrong while {doing}.{bought} Try again."
+    fields = escape(", ".join(d.target for d in exc.details if d.target))
+    words = {
+        "doing": STEP_WORDS.get(step, step),
+        "bought": " Nothing was bought." if nothing_bought else "",
+        "where": f" ({fields})" if fields else "",
+    }
+    for kind, sentence in _CARRIER_SAYS:
+        if isinstance(exc, kind):
+            return sentence.format(**words)
+    return "Something went wrong while {doing}.{bought} Try again.".format(**words)
 
 
 def form_refused(exc: errors.CarrierError) -> str:
