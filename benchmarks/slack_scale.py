@@ -97,9 +97,18 @@ class ScaleResult:
         return best
 
 
-def measure(agents: int, per_agent: int, channels: int, *, rate_scale: float = 1.0) -> ScaleResult:
+def measure(
+    agents: int,
+    per_agent: int,
+    channels: int,
+    *,
+    rate_scale: float = 1.0,
+    workers: int | None = None,
+) -> ScaleResult:
     with loopback(rate_limits=True, rate_scale=rate_scale) as world:
-        bot = shipbot_on(world, extra_env={"SHIPBOT_SLACK_RATE_SCALE": str(rate_scale)})
+        bot = shipbot_on(
+            world, workers=workers, extra_env={"SHIPBOT_SLACK_RATE_SCALE": str(rate_scale)}
+        )
         try:
             modals = ModalIndex(world.fake)
             people = [
@@ -275,7 +284,8 @@ def compare_row(label: str, r: ScaleResult) -> str:
 def main(argv: list[str]) -> int:
     label = argv[0] if argv else "this tree"
     agents, per_agent, channels = (int(a) for a in (argv[1:4] or ["20", "3", "20"]))
-    result = measure(agents, per_agent, channels)
+    workers = int(argv[4]) if len(argv) > 4 else None  # SHIPBOT_WORKERS (default: the bot's)
+    result = measure(agents, per_agent, channels, workers=workers)
     print(compare_row(label, result), flush=True)
     target, met = verdict(result)
     share = result.ratelimited / max(1, sum(result.calls.values()))

@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     shipbot_shippers_eori: str = ""
     shipbot_designated_person: str = ""
     shipbot_timezone: str = "Europe/London"
-    shipbot_workers: int = Field(default=8, ge=1, le=64)
+    shipbot_workers: int = Field(default=32, ge=1, le=64)
     # How long a write waits for a database another program (a backup, sqlite3) holds locked;
     # past it the step fails with "database is locked" and its job is tried again later.
     shipbot_db_busy_timeout: float = Field(default=10.0, gt=0, le=600)
