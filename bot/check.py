@@ -26,18 +26,7 @@ from bot.store.db import SCHEMA_VERSION, Database, DatabaseProblem
 
 # The bot scopes the code calls methods with (tests/test_app_manifest.py keeps this, the
 # manifest and the code in agreement).
-REQUIRED_SCOPES = frozenset(
-    {
-        "commands",
-        "chat:write",
-        "files:write",
-        "channels:join",
-        "im:write",
-        "channels:history",
-        "groups:history",
-        "im:history",
-    }
-)
+REQUIRED_SCOPES = frozenset({"commands", "chat:write", "files:write", "channels:join", "im:write"})
 # Below this much free space next to SHIPBOT_DB, writes (and WAL checkpoints) may soon fail.
 MIN_FREE_BYTES = 50 * 1024 * 1024
 # A reference no consignment has: the search for it is the carrier's one harmless GET.

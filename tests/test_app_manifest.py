@@ -11,9 +11,8 @@ from blocks.ids import SHIP_TO_ADDRESS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Every Web API method the code calls, and the bot scopes it needs (None: no scope).
-HISTORY = ("channels:history", "groups:history", "im:history")  # the conversations it posts in
-METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
+# Every Web API method the code calls, and the bot scope it needs (None: no scope).
+METHOD_SCOPES: dict[str, str | None] = {
     "auth.test": None,
     "views.open": None,
     "views.update": None,
@@ -30,8 +29,6 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     # Needs channels:read, which the manifest does not ask for: SlackOut.channel_name says
     # None on any refusal (missing_scope included) and the form names the channel by id.
     "conversations.info": None,
-    "conversations.history": HISTORY,
-    "conversations.replies": HISTORY,
 }
 CODE_DIRS = ("bot", "handlers", "blocks")
 
@@ -76,10 +73,7 @@ def test_scopes_are_exactly_what_the_code_calls() -> None:
     called = _methods_called()
     unknown = called - set(METHOD_SCOPES)
     assert not unknown, f"add these methods to METHOD_SCOPES: {unknown}"
-    needed = {"commands"}
-    for method in called:
-        scopes = METHOD_SCOPES[method]
-        needed |= {scopes} if isinstance(scopes, str) else set(scopes or ())
+    needed = {METHOD_SCOPES[m] for m in called} - {None} | {"commands"}
     assert set(_manifest()["oauth_config"]["scopes"]["bot"]) == needed
     assert {"chat.postMessage", "chat.update", "views.open"} <= called
 

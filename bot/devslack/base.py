@@ -23,16 +23,7 @@ from bot.devslack.records import (
 from bot.slack.pacing import Bucket
 
 # The scopes app_manifest.yml asks for, granted as real Slack grants them on install.
-GRANTED_SCOPES = (
-    "commands",
-    "chat:write",
-    "files:write",
-    "channels:join",
-    "im:write",
-    "channels:history",
-    "groups:history",
-    "im:history",
-)
+GRANTED_SCOPES = ("commands", "chat:write", "files:write", "channels:join", "im:write")
 
 
 class FakeBase:
@@ -75,8 +66,6 @@ class FakeBase:
         self._responses: dict[str, list[dict[str, Any]]] = {}
         # method -> [(error, retry_after, which calls)]: `which` None takes the next call.
         self._faults: dict[str, list[tuple[str, float, FaultFilter | None]]] = {}
-        # method -> [which calls]: done, then the connection closed with no answer.
-        self._drops: dict[str, list[FaultFilter | None]] = {}
         self.notes: list[str] = []  # advice and internal errors, instead of Python warnings
         # What Slack says it granted the bot token, in each response's x-oauth-scopes header
         # (as real Slack does); a test takes one away to see `shipbot check` name it.
@@ -142,14 +131,3 @@ class FakeBase:
                 del queue[i]
                 return error, retry_after
         return None
-
-    def _take_drop(self, method: str, args: dict[str, Any]) -> bool:
-        """An armed lost reply of `method` takes this (done) call: used up."""
-        with self._lock:
-            queue = self._drops.get(method) or []
-            for i, which in enumerate(queue):
-                if which is None or which(args):
-                    del queue[i]
-                    self.notes.append(f"{method}: done, the reply dropped (armed fault)")
-                    return True
-            return False

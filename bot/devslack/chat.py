@@ -26,9 +26,7 @@ class ChatMethods(FakeBase):
     def _m_chat_postMessage(self, a: dict[str, Any]) -> dict[str, Any]:
         channel = self._member_channel(a.get("channel")).id
         text, blocks = self._content(a)
-        metadata = _metadata(a.get("metadata"))
         msg = self._post(channel, text, blocks, a.get("thread_ts"))
-        msg.metadata = metadata
         return {"channel": channel, "ts": msg.ts, "message": msg.to_dict()}
 
     def _m_chat_update(self, a: dict[str, Any]) -> dict[str, Any]:
@@ -178,21 +176,6 @@ class ChatMethods(FakeBase):
         if replace_blocks:
             msg.blocks = blocks
         msg.history.append({"text": msg.text, "blocks": copy.deepcopy(msg.blocks)})
-
-
-def _metadata(raw: Any) -> dict[str, Any] | None:
-    """A post's message metadata, checked as Slack checks it: an event_type string and an
-    event_payload object (both required), or none at all."""
-    if raw is None:
-        return None
-    if (
-        not isinstance(raw, dict)
-        or not isinstance(raw.get("event_type"), str)
-        or not raw["event_type"]
-        or not isinstance(raw.get("event_payload"), dict)
-    ):
-        raise Fail("invalid_metadata_format")
-    return copy.deepcopy({"event_type": raw["event_type"], "event_payload": raw["event_payload"]})
 
 
 def _rid(response_url: str) -> str:

@@ -13,7 +13,6 @@ from bot.devslack.records import (
     TEAM_NAME,
     Channel,
     Fail,
-    Message,
 )
 
 
@@ -59,44 +58,3 @@ class ConversationMethods(FakeBase):
         if not a.get("channel"):
             raise Fail("channel_not_found")
         return {"channel": self._channel(a["channel"]).info()}
-
-    def _m_conversations_history(self, a: dict[str, Any]) -> dict[str, Any]:
-        """Top-level messages, newest first (replies stay in their threads)."""
-        channel = self._member_channel(a.get("channel")).id
-        found = [
-            m for m in self._messages.get(channel, []) if m.thread_ts is None or m.thread_ts == m.ts
-        ]
-        return self._page(list(reversed(found)), a)
-
-    def _m_conversations_replies(self, a: dict[str, Any]) -> dict[str, Any]:
-        """A thread: its parent first, then its replies, oldest first."""
-        channel = self._member_channel(a.get("channel")).id
-        parent = self._find(channel, a.get("ts"))
-        if parent is None:
-            raise Fail("thread_not_found")
-        root = parent.thread_ts or parent.ts
-        found = [m for m in self._messages.get(channel, []) if m.ts == root or m.thread_ts == root]
-        return self._page(found, a)
-
-    def _page(self, found: list[Message], a: dict[str, Any]) -> dict[str, Any]:
-        """`oldest`/`latest` (exclusive), `limit`, and metadata only if asked for."""
-        oldest, latest = _ts_arg(a.get("oldest"), 0.0), _ts_arg(a.get("latest"), float("inf"))
-        try:
-            limit = int(a.get("limit") or 100)
-        except ValueError:
-            raise Fail("invalid_limit") from None
-        metadata = str(a.get("include_all_metadata", "")).lower() in ("true", "1")
-        kept = [m for m in found if not m.deleted and oldest < float(m.ts) < latest]
-        return {
-            "messages": [m.to_dict(metadata=metadata) for m in kept[:limit]],
-            "has_more": len(kept) > limit,
-        }
-
-
-def _ts_arg(raw: Any, default: float) -> float:
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise Fail("invalid_ts_oldest") from None

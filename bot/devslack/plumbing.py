@@ -151,10 +151,6 @@ class HttpPlumbing(ChatMethods, RateLimits):
         token = auth[7:] if auth.startswith("Bearer ") else args.get("token")
         args.pop("token", None)
         status, payload, headers = self._dispatch(method, token, args, json_refused=json_refused)
-        if payload.get("ok") and self._take_drop(method, args):
-            # The work is done; the connection closes with no answer (a reply lost on the way).
-            handler.close_connection = True
-            return
         self._send_json(handler, status, payload, headers)
 
     def _dispatch(

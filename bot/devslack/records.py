@@ -55,11 +55,8 @@ class Message:
     # Every version of the content, the original first and the current one last.
     history: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
-    # chat.postMessage's `metadata` ({event_type, event_payload}), shown only when asked for
-    # (conversations.history/replies with include_all_metadata), as in Slack.
-    metadata: dict[str, Any] | None = None
 
-    def to_dict(self, *, metadata: bool = False) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The message as Slack shows it in API answers and interaction payloads."""
         out: dict[str, Any] = {
             "type": "message",
@@ -76,8 +73,6 @@ class Message:
             out["thread_ts"] = self.thread_ts
         if self.files:
             out["files"] = copy.deepcopy(self.files)
-        if metadata and self.metadata is not None:
-            out["metadata"] = copy.deepcopy(self.metadata)
         return out
 
 

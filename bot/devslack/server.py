@@ -101,20 +101,10 @@ class FakeSlack(HttpPlumbing, FileMethods, ViewMethods, ConversationMethods):
         with self._lock:
             self._faults.setdefault(method, []).extend([(error, -1, which)] * count)
 
-    def drop_reply_next(
-        self, method: str, *, count: int = 1, which: FaultFilter | None = None
-    ) -> None:
-        """The next `count` successful calls of `method` (those `which` takes) are done, then
-        the connection is closed without an answer: the reply lost on its way back, as a
-        reset or a proxy's timeout loses it. The caller cannot tell whether it was done."""
-        with self._lock:
-            self._drops.setdefault(method, []).extend([which] * count)
-
     def clear_faults(self) -> None:
         """Disarm every fault not used yet."""
         with self._lock:
             self._faults.clear()
-            self._drops.clear()
 
     def ratelimit_next(
         self,

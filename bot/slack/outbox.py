@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from blocks import Message
-from bot.slack.retry import post_args
 from bot.slack.slackio import SlackOut, SlackProblem
 from bot.store.db import Database, now_iso
 from bot.store.jobs import WorkerLink
@@ -204,20 +203,21 @@ class Outbox:
         edits that may point at the post, queued once it is in; `otherwise`: edits queued
         if Slack refuses it for good. A newer post with the same `key` replaces a pending one.
 
-        A post whose reply was lost, or that was on its way when the process died, is
-        looked for in the thread by its metadata key before it is sent again
-        (`SlackOut.deliver_post`); if Slack cannot say, it is sent again: a repeated line in
-        a thread beats a missing Try again.
+        A post that was on its way when the process died is sent again (possibly twice):
+        a repeated line in a thread beats a missing Try again.
         """
-        now = self._clock()
         payload = json.dumps(
             {
-                **post_args(channel, message, thread_ts=thread_ts),
+                "channel": channel,
+                "text": message.text,
+                "blocks": message.blocks,
+                "thread_ts": thread_ts,
                 "_then": [_edit_args(e) for e in then],
                 "_else": [_edit_args(e) for e in otherwise],
             },
             sort_keys=True,
         )
+        now = self._clock()
         with self._db.tx() as conn:
             pending = conn.execute(
                 "SELECT id FROM outbox WHERE coalesce_key = ? AND state = 'pending' "
@@ -282,8 +282,7 @@ class Outbox:
 
     # -- delivery -------------------------------------------------------------------------
     def start(self) -> None:
-        """Rows a dead process was sending go again (an edit is safe to repeat; a post is
-        looked for in its thread first)."""
+        """Rows a dead process was sending go again (an edit is safe to repeat)."""
         with self._db.tx() as conn:
             conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
         self._stopping = False
@@ -403,12 +402,7 @@ class Outbox:
             self._surely(lambda: self._finish(row_id, "pending", run_after=self._clock()))
             return
         try:
-            if method == "chat.postMessage":
-                # Sent before (its reply lost, or the process died meanwhile): look first.
-                tried = int(row["attempts"]) > 0
-                self._slack.deliver_post(args, tried=tried)
-            else:
-                self._slack.send(method, args)
+            self._slack.send(method, args)
         except SlackProblem as exc:
             problem = exc
             if self._joined(method, problem, str(row["channel"])):

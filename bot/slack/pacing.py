@@ -44,8 +44,6 @@ TIERS: dict[str, Rate] = {
     "conversations.join": TIER_3,
     "conversations.info": TIER_3,
     "conversations.open": TIER_3,
-    "conversations.history": TIER_3,
-    "conversations.replies": TIER_3,
     "users.info": TIER_4,
     "files.upload": TIER_2,
 }

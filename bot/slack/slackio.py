@@ -3,7 +3,6 @@ next. It renders nothing: `bot/desk/show.py` decides what a consignment looks li
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import threading
@@ -11,11 +10,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
-from urllib.error import URLError
-from urllib.request import Request, urlopen
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
@@ -24,15 +22,6 @@ from bot import logfmt
 from bot.desk import messages
 from bot.models import Document
 from bot.slack.pacing import Pacer
-from bot.slack.retry import (
-    LOOKUP_LIMIT,
-    Match,
-    RepeatableRetryHandler,
-    has_key,
-    post_args,
-    post_key,
-    shares,
-)
 
 log = logging.getLogger("shipbot.slack")
 
@@ -78,14 +67,10 @@ class SlackProblem(Exception):
     to the agent in one sentence.
     """
 
-    def __init__(
-        self, error: str, *, retry_after: float | None = None, unsure: bool = False
-    ) -> None:
+    def __init__(self, error: str, *, retry_after: float | None = None) -> None:
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
-        # The request went out and its reply was lost: Slack may have done the work.
-        self.unsure = unsure
 
     @property
     def ratelimited(self) -> bool:
@@ -170,13 +155,12 @@ class ObservedWebClient(WebClient):
 def make_client(token: str, base_url: str, *, timeout: int = 15) -> ObservedWebClient:
     """A WebClient that never sleeps on a 429: our pacing keeps calls under Slack's limits,
     and a 429 that still comes re-queues the work (the outbox row, the job) with its
-    Retry-After instead of holding a thread. A dropped connection is retried once, where
-    that cannot do the work twice (`RepeatableRetryHandler`)."""
+    Retry-After instead of holding a thread."""
     return ObservedWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=[RepeatableRetryHandler(max_retry_count=1)],
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
     )
 
 
@@ -295,72 +279,15 @@ class SlackOut:
             if problem.ratelimited and problem.retry_after is not None:
                 self.pacer.hold(method, args.get("channel"), problem.retry_after)
             raise problem from exc
-        except (OSError, http.client.HTTPException) as exc:
-            # urllib's URLError: raised while the request was written (Slack never read it
-            # whole); anything else: the request went out and its reply was lost.
-            unsure = not isinstance(exc, URLError)
-            raise SlackProblem(f"unreachable: {type(exc).__name__}", unsure=unsure) from exc
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             raise SlackProblem(f"unreachable: {type(exc).__name__}") from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str:
-        self.pace("chat.postMessage", channel)
-        return self.deliver_post(post_args(channel, message, thread_ts=thread_ts))
-
-    def deliver_post(self, args: dict[str, Any], *, tried: bool = False) -> str:
-        """chat.postMessage (paced by the caller): after a lost reply, or if `tried` before,
-        sent only if no message of ours carries its metadata key (if Slack cannot say, it is
-        sent: a repeated line beats a missing one)."""
-        key = post_key(args)
-        if tried and key is not None:
-            found = self._posted(args, key)
-            if found is not None:
-                return found
-        try:
-            return str(self.send("chat.postMessage", args)["ts"])
-        except SlackProblem as exc:
-            if not exc.unsure or key is None:
-                raise
-            log.warning("chat.postMessage: reply lost (%s): looking for the post", exc.error)
-        found = self._posted(args, key)
-        if found is not None:
-            log.info("chat.postMessage: the post with the lost reply is in: %s", found)
-            return found
-        self.pace("chat.postMessage", args.get("channel"))
-        return str(self.send("chat.postMessage", args)["ts"])
-
-    def _recent(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
-        """The thread's messages (or the channel's newest top-level ones), with their
-        metadata: where a post or a file share of ours with a lost reply would be."""
-        args = {"channel": channel, "include_all_metadata": "true", "limit": LOOKUP_LIMIT}
+        args: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks}
         if thread_ts:
-            data = self._call("conversations.replies", ts=thread_ts, **args)
-        else:
-            data = self._call("conversations.history", **args)
-        messages = data.get("messages")
-        return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
-
-    def _posted(self, args: dict[str, Any], key: str) -> str | None:
-        """The ts of our message carrying `key`, if Slack shows it."""
-        found = self._find(args["channel"], args.get("thread_ts"), f"post {key}", has_key(key))
-        return str(found["ts"]) if found is not None else None
-
-    def _find(
-        self,
-        channel: str,
-        thread_ts: str | None,
-        what: str,
-        match: Match,
-    ) -> dict[str, Any] | None:
-        """The message `match` takes where a lost post or share would be; None if there is
-        none, or if Slack could not say (logged; the caller then sends it again)."""
-        try:
-            found = self._recent(channel, thread_ts)
-        except SlackProblem as exc:
-            log.warning("looking for %s failed (%s): sending again", what, exc.error)
-            return None
-        return next((m for m in found if match(m)), None)
+            args["thread_ts"] = thread_ts
+        return str(self._call("chat.postMessage", **args)["ts"])
 
     def post_joining(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str:
         """Post; if we are not in the channel, join it (public channels) and post again."""
@@ -487,57 +414,33 @@ class SlackOut:
         *,
         comment: str | None = None,
     ) -> None:
-        """Every document in one share (one files.completeUploadExternal, `comment` its text),
-        step by step rather than files_upload_v2: with the file ids in hand, a share whose
-        reply was lost is looked for in the thread before it is asked again."""
+        """Every document in one share: a files.getUploadURLExternal per file (Slack needs
+        one each) and ONE files.completeUploadExternal, with `comment` as its message."""
         if not docs:
             return
+        for _ in docs:
+            self.pace("files.getUploadURLExternal")
+        self.pace("files.completeUploadExternal")
+        self._count("files.getUploadURLExternal", len(docs))
+        self._count("files.completeUploadExternal")
         try:
-            files = [{"id": self._put(d), "title": d.name} for d in docs]
-            self.pace("files.completeUploadExternal")
-            args = {
-                "files": files,
-                "channel_id": channel,
-                "thread_ts": thread_ts,
-                "initial_comment": comment,
-            }
-            try:
-                self.send("files.completeUploadExternal", args)
-            except SlackProblem as exc:
-                if not exc.unsure:
-                    raise
-                log.warning("files.completeUploadExternal: reply lost (%s)", exc.error)
-                ids = {f["id"] for f in files}
-                if self._find(channel, thread_ts, f"files {sorted(ids)}", shares(ids)):
-                    log.info("files.completeUploadExternal: the share with the lost reply is in")
-                    return
-                # Not there (or not yet: sharing is asynchronous): asked again with the same
-                # file ids, not a fresh upload, so that no second file is made.
-                self.pace("files.completeUploadExternal")
-                self.send("files.completeUploadExternal", args)
-        except SlackProblem as exc:
-            if exc.error.isdigit():
-                exc.error = "upload_failed"
-            raise
-
-    def _put(self, doc: Document) -> str:
-        """One file's upload URL and bytes; its file id."""
-        self.pace("files.getUploadURLExternal")
-        size = len(doc.data)
-        got = self.send("files.getUploadURLExternal", {"filename": doc.name, "length": size})
-        url, file_id = got.get("upload_url"), got.get("file_id")
-        if not isinstance(url, str) or not isinstance(file_id, str):
-            raise SlackProblem("upload_failed")
-        try:
-            # The bytes go to the URL Slack gave (as slack_sdk's files_upload_v2 sends them).
-            request = Request(url, data=doc.data, method="POST")
-            with urlopen(request, timeout=self.client.timeout) as answer:
-                status = answer.status
-        except (OSError, http.client.HTTPException) as exc:
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                file_uploads=[
+                    {"content": d.data, "filename": d.name, "title": d.name} for d in docs
+                ],
+                initial_comment=comment,
+            )
+        except SlackApiError as exc:
+            problem = problem_of(exc)
+            if problem.ratelimited and problem.retry_after is not None:
+                self.pacer.hold("files.completeUploadExternal", None, problem.retry_after)
+            if problem.error.isdigit():
+                problem.error = "upload_failed"
+            raise problem from exc
+        except (SlackClientError, OSError) as exc:
             raise SlackProblem(f"upload failed: {type(exc).__name__}") from exc
-        if status != 200:
-            raise SlackProblem("upload_failed")
-        return file_id
 
     def channel_name(self, channel: str) -> str | None:
         """The channel's name, for words a modal shows as plain text (where <#C…> is not
